@@ -1,0 +1,45 @@
+"""Who may do what to an incident they can see. Services enforce these; templates use them to
+render only the actions a user may take."""
+
+from .models import Incident, IncidentStatus
+
+
+def is_raiser(user, incident: Incident) -> bool:
+    return bool(user.supplier_id) and user.supplier_id == incident.raising_supplier_id
+
+
+def is_assignee(user, incident: Incident) -> bool:
+    return bool(user.supplier_id) and user.supplier_id == incident.assigned_supplier_id
+
+
+def can_answer(user, incident: Incident) -> bool:
+    return is_assignee(user, incident) and incident.status == IncidentStatus.AWAITING_INSTALLER
+
+
+def can_close(user, incident: Incident) -> bool:
+    # Only the raising Supplier closes: it alone knows whether the code let it commission.
+    return is_raiser(user, incident) and incident.is_open
+
+
+def can_report_code_failed(user, incident: Incident) -> bool:
+    return is_raiser(user, incident) and incident.status == IncidentStatus.CODE_PROVIDED
+
+
+def can_reveal_code(user, incident: Incident) -> bool:
+    if not incident.has_install_code:
+        return False
+    return is_raiser(user, incident) or (
+        bool(user.supplier_id) and user.supplier_id == incident.code_provided_by_id
+    )
+
+
+def can_add_note(user, incident: Incident) -> bool:
+    return incident.is_open and (
+        is_raiser(user, incident) or is_assignee(user, incident) or user.is_helpdesk
+    )
+
+
+def can_reassign(user, incident: Incident) -> bool:
+    return user.is_helpdesk and incident.status in (
+        IncidentStatus.WITH_HELPDESK, IncidentStatus.AWAITING_INSTALLER,
+    )

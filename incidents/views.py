@@ -1,0 +1,3 @@
+def home(request): ...
+raise_request = raised_list = assigned_list = detail = answer = not_installed = reveal = home
+code_failed = close = add_note = home

@@ -1,0 +1,139 @@
+"""Formats of the identifiers the portal handles: Device IDs, install codes, MPANs and MPRNs.
+
+Each ``parse_*`` function accepts what people paste and returns the canonical value, or
+raises :class:`IdentifierError` whose message says precisely what is wrong.
+"""
+
+import re
+
+_SEPARATORS = re.compile(r"[\s\-:]+")
+_HEX = set("0123456789ABCDEF")
+
+
+class IdentifierError(ValueError):
+    """An identifier is malformed; ``str(error)`` is a message fit to show the user."""
+
+
+def _strip_separators(value: str) -> str:
+    return _SEPARATORS.sub("", value).upper()
+
+
+def _first_non_hex(compact: str) -> str | None:
+    return next((ch for ch in compact if ch not in _HEX), None)
+
+
+# --- Device ID (EUI-64) ---------------------------------------------------------------------
+
+
+def parse_device_id(value: str) -> str:
+    """Canonical Device ID: 8 upper-case hex pairs joined by hyphens (``00-DB-12-…``)."""
+    compact = _strip_separators(value or "")
+    if not compact:
+        raise IdentifierError("Enter a Device ID.")
+    bad = _first_non_hex(compact)
+    if bad is not None:
+        raise IdentifierError(
+            f"A Device ID contains only the hex digits 0-9 and A-F; '{bad}' is not one."
+        )
+    if len(compact) != 16:
+        raise IdentifierError(
+            f"A Device ID has 16 hex digits (8 pairs, e.g. 00-DB-12-34-56-78-90-A0); "
+            f"this one has {len(compact)}."
+        )
+    if compact in ("0" * 16, "F" * 16):
+        raise IdentifierError(f"{format_device_id(compact)} is reserved and is not a Device ID.")
+    return format_device_id(compact)
+
+
+def format_device_id(compact: str) -> str:
+    return "-".join(compact[i : i + 2] for i in range(0, 16, 2))
+
+
+def device_id_or_none(value: str) -> str | None:
+    try:
+        return parse_device_id(value)
+    except IdentifierError:
+        return None
+
+
+# --- Install code (ZigBee Smart Energy) -----------------------------------------------------
+
+
+def crc16_x25(data: bytes) -> int:
+    """CRC-16/X-25: reflected polynomial 0x8408, initial 0xFFFF, final XOR 0xFFFF."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFF
+
+
+def crc_suffix(code: bytes) -> bytes:
+    """The two CRC bytes as printed after the code: low byte first."""
+    return crc16_x25(code).to_bytes(2, "little")
+
+
+def parse_install_code(value: str) -> bytes:
+    """The 16 bytes of an install code given as 32 hex digits, or 36 with a correct CRC."""
+    compact = _strip_separators(value or "")
+    if not compact:
+        raise IdentifierError("Enter the install code.")
+    bad = _first_non_hex(compact)
+    if bad is not None:
+        raise IdentifierError(
+            f"An install code contains only the hex digits 0-9 and A-F; '{bad}' is not one."
+        )
+    if len(compact) not in (32, 36):
+        raise IdentifierError(
+            f"An install code has 32 hex digits, or 36 when its 4-digit CRC is included; "
+            f"this one has {len(compact)}."
+        )
+    raw = bytes.fromhex(compact)
+    code, given_crc = raw[:16], raw[16:]
+    if given_crc and given_crc != crc_suffix(code):
+        raise IdentifierError(
+            f"The last 4 digits ({given_crc.hex().upper()}) are not the CRC of the first 32 "
+            f"(expected {crc_suffix(code).hex().upper()}): check the code for a typing error."
+        )
+    return code
+
+
+def format_install_code(code: bytes) -> str:
+    """The code in groups of four hex digits, e.g. ``83FE D340 … D505``."""
+    digits = code.hex().upper()
+    return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+# --- Meter points ---------------------------------------------------------------------------
+
+_MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
+
+
+def mpan_check_digit(first_twelve: str) -> int:
+    return sum(int(d) * w for d, w in zip(first_twelve, _MPAN_WEIGHTS, strict=True)) % 11 % 10
+
+
+def is_valid_mpan(value: str) -> bool:
+    """A 13-digit MPAN core whose last digit is its check digit."""
+    return (
+        len(value) == 13
+        and value.isascii()
+        and value.isdigit()
+        and mpan_check_digit(value[:12]) == int(value[12])
+    )
+
+
+def mprn_check_digits(body: str) -> str:
+    n = len(body)
+    return f"{sum(int(d) * (n - i) for i, d in enumerate(body)) % 11:02d}"
+
+
+def is_valid_mprn(value: str) -> bool:
+    """An MPRN of 6 to 10 digits whose last two are the check digits of the rest."""
+    return (
+        6 <= len(value) <= 10
+        and value.isascii()
+        and value.isdigit()
+        and mprn_check_digits(value[:-2]) == value[-2:]
+    )

@@ -1,0 +1,165 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from .identifiers import IdentifierError, parse_device_id
+
+
+class Supplier(models.Model):
+    """An energy Supplier (SEC Party) with users in the portal."""
+
+    name = models.CharField(max_length=120, unique=True)
+    user_id = models.CharField(
+        "EUI-64 User ID", max_length=23, unique=True,
+        help_text="The Party's DCC User ID, e.g. 90-B3-D5-1F-30-00-00-01.",
+    )
+    mpid = models.CharField("MPID", max_length=4, blank=True,
+                            help_text="Electricity market participant ID (4 characters).")
+    gas_short_code = models.CharField(max_length=3, blank=True,
+                                      help_text="Gas supplier short code (3 characters).")
+    is_import_supplier = models.BooleanField("Import Supplier (electricity)", default=False)
+    is_gas_supplier = models.BooleanField("Gas Supplier", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["mpid"], condition=~Q(mpid=""), name="supplier_mpid_unique"),
+            models.UniqueConstraint(
+                fields=["gas_short_code"], condition=~Q(gas_short_code=""),
+                name="supplier_gas_short_code_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def contact_emails(self) -> list[str]:
+        return [c.email for c in self.contacts.all()]
+
+
+class SupplierContact(models.Model):
+    """An address that receives the Supplier's incident emails."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="contacts")
+    email = models.EmailField()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "email"], name="supplier_contact_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class User(AbstractUser):
+    """A portal user: a member of one Supplier, or DCC helpdesk staff (no Supplier)."""
+
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+    )
+    is_helpdesk = models.BooleanField(
+        "DCC helpdesk", default=False,
+        help_text="Helpdesk staff see every incident and work them in the admin.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(supplier__isnull=True) | Q(is_helpdesk=False),
+                name="user_helpdesk_has_no_supplier",
+            ),
+        ]
+
+    @property
+    def organisation_name(self) -> str:
+        if self.supplier_id:
+            return self.supplier.name
+        return "DCC helpdesk" if self.is_helpdesk else "No organisation"
+
+
+class DeviceType(models.TextChoices):
+    ESME = "ESME", "ESME (electricity meter)"
+    GSME = "GSME", "GSME (gas meter)"
+    CHF = "CHF", "CHF (Communications Hub Function)"
+    GPF = "GPF", "GPF (Gas Proxy Function)"
+    PPMID = "PPMID", "PPMID (prepayment interface)"
+    HCALCS = "HCALCS", "HCALCS (auxiliary load control switch)"
+    SAPC = "SAPC", "SAPC (auxiliary proportional controller)"
+    IHD = "IHD", "IHD (in-home display, Type 2)"
+    CAD = "CAD", "CAD (consumer access device, Type 2)"
+
+
+class SMIStatus(models.TextChoices):
+    PENDING = "Pending"
+    WHITELISTED = "Whitelisted"
+    INSTALLED_NOT_COMMISSIONED = "InstalledNotCommissioned", "Installed Not Commissioned"
+    COMMISSIONED = "Commissioned"
+    DECOMMISSIONED = "Decommissioned"
+    WITHDRAWN = "Withdrawn"
+    SUSPENDED = "Suspended"
+    RECOVERY = "Recovery"
+    RECOVERED = "Recovered"
+
+
+# Product decisions (DOMAIN.md): which Devices an install code may be requested for.
+TYPES_WITH_INSTALL_CODE = frozenset(
+    {DeviceType.ESME, DeviceType.GSME, DeviceType.PPMID, DeviceType.HCALCS, DeviceType.SAPC}
+)
+TYPE_2_DEVICES = frozenset({DeviceType.IHD, DeviceType.CAD})
+STATUSES_AWAITING_COMMISSIONING = frozenset(
+    {SMIStatus.PENDING, SMIStatus.WHITELISTED, SMIStatus.INSTALLED_NOT_COMMISSIONED}
+)
+
+
+class Device(models.Model):
+    """A Device of the Smart Metering Inventory."""
+
+    device_id = models.CharField("Device ID", max_length=23, unique=True)
+    device_type = models.CharField(max_length=6, choices=DeviceType.choices)
+    smi_status = models.CharField(
+        "SMI status", max_length=24, choices=SMIStatus.choices, null=True, blank=True,
+        help_text="Type 2 Devices have no SMI status.",
+    )
+    status_effective_date = models.DateField(null=True, blank=True)
+    manufacturer = models.CharField(max_length=80, blank=True)
+    model = models.CharField(max_length=80, blank=True)
+    mpxn = models.CharField("MPxN", max_length=13, blank=True,
+                            help_text="MPAN core (electricity) or MPRN (gas) of a meter.")
+    comms_hub_id = models.CharField("Communications Hub", max_length=23, blank=True)
+    installing_supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="prenotified_devices",
+        help_text="The Supplier that pre-notified the Device to DCC.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["device_id"]
+        indexes = [models.Index(fields=["mpxn"], name="device_mpxn_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(device_id__regex=r"^([0-9A-F]{2}-){7}[0-9A-F]{2}$"),
+                name="device_id_canonical",
+            ),
+            models.CheckConstraint(
+                condition=Q(device_type__in=DeviceType.values), name="device_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(smi_status__isnull=True) | Q(smi_status__in=SMIStatus.values),
+                name="device_smi_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} ({self.device_type})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.device_id = parse_device_id(self.device_id)
+        except IdentifierError as exc:
+            raise ValidationError({"device_id": str(exc)}) from exc

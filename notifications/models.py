@@ -1,0 +1,44 @@
+from django.db import models
+from django.db.models import Q
+
+
+class Notification(models.Model):
+    """One email to one recipient, written in the transaction of the event it reports (an outbox).
+
+    The row, not the task message, is the source of truth: a task only carries its id.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(max_length=64, help_text="What the email reports, e.g. incident-event:42.")
+    template = models.CharField(max_length=64)
+    recipient = models.EmailField()
+    context = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "recipient", "template"], name="notification_once_per_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sending", "sent", "failed"]),
+                name="notification_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="notification_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.recipient} ({self.status})"

@@ -1,0 +1,70 @@
+"""SEC Working Days: every day but Saturdays, Sundays, Christmas Day, Good Friday and bank holidays.
+
+Bank holidays come from the ``holidays`` package for a configured country and subdivision
+(England and Wales by default); extra non-working days can be supplied on top. Deadlines fall
+at the end (23:59:59) of a Working Day in Europe/London and are returned as aware datetimes, so
+they are right across the clock changes.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.easter import easter
+
+LONDON = ZoneInfo("Europe/London")
+END_OF_DAY = dt.time(23, 59, 59)
+
+
+class WorkingDayCalendar:
+    def __init__(self, *, country: str = "GB", subdivision: str | None = "ENG",
+                 extra_non_working_days: Iterable[dt.date] = ()):
+        self._bank_holidays = holidays.country_holidays(country, subdiv=subdivision or None)
+        self._extra = frozenset(extra_non_working_days)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day.weekday() >= 5 or day in self._extra:
+            return False
+        # Christmas Day and Good Friday are named by the SEC whatever the region's list says.
+        if (day.month, day.day) == (12, 25) or day == easter(day.year) - dt.timedelta(days=2):
+            return False
+        return day not in self._bank_holidays
+
+    def add_working_days(self, day: dt.date, count: int) -> dt.date:
+        """The ``count``-th Working Day after ``day`` (``day`` itself never counts)."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        current = day
+        remaining = count
+        while remaining:
+            current += dt.timedelta(days=1)
+            if self.is_working_day(current):
+                remaining -= 1
+        return current
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working Days after ``start`` up to and including ``end`` (0 when end <= start)."""
+        count = 0
+        current = start
+        while current < end:
+            current += dt.timedelta(days=1)
+            if self.is_working_day(current):
+                count += 1
+        return count
+
+    def deadline_after(self, notified_at: dt.datetime, working_days: int) -> dt.datetime:
+        """End of the ``working_days``-th Working Day after the London day of ``notified_at``."""
+        if notified_at.tzinfo is None:
+            raise ValueError("notified_at must be an aware datetime")
+        notified_day = notified_at.astimezone(LONDON).date()
+        due_day = self.add_working_days(notified_day, working_days)
+        return dt.datetime.combine(due_day, END_OF_DAY, tzinfo=LONDON).astimezone(dt.UTC)
+
+    def working_days_left(self, now: dt.datetime, due_at: dt.datetime) -> int:
+        """Whole Working Days left before ``due_at``, counting today if it is a Working Day."""
+        today = now.astimezone(LONDON).date()
+        due_day = due_at.astimezone(LONDON).date()
+        if now > due_at:
+            return 0
+        return self.working_days_between(today - dt.timedelta(days=1), due_day)

@@ -1,0 +1,32 @@
+"""Settings for the test suite.
+
+The database is PostgreSQL when ``DATABASE_URL`` names it (CI always does) and SQLite
+otherwise; tests that need PostgreSQL-only features say so and skip on SQLite.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+
+from .base import *  # noqa: E402,F403
+from .base import env  # noqa: E402
+
+SECRET_KEY = "test-only-secret-key-not-for-any-deployment"  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+INSTALL_CODE_KEYS = [
+    # Two fixed test keys: the first encrypts, both decrypt (rotation).
+    "q0zvI3b4b8VvQ3Jb0k3Zx7o1wKc5b2GxZ8mC0yQe9lE=",
+    "m4Jk2yF6yqkqvXxS1fTtJ3nq8v0Pq2o0c6vZ7p2Yw1U=",
+]
+INSTALL_CODE_KEYS_FILE = ""
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+PORTAL_BASE_URL = "http://testserver"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+HELPDESK_EMAILS = ["helpdesk@dcc.example"]

@@ -1,0 +1,73 @@
+import factory
+
+from inventory.identifiers import format_device_id
+from inventory.models import Device, DeviceType, SMIStatus, Supplier, SupplierContact, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _eui64(prefix: str, n: int) -> str:
+    return format_device_id(f"{prefix}{n:010X}")
+
+
+class SupplierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Supplier
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Supplier {n:03d} Energy")
+    user_id = factory.Sequence(lambda n: _eui64("90B3D5", n))
+    mpid = factory.Sequence(lambda n: f"S{n:03d}")
+    is_import_supplier = True
+    is_gas_supplier = True
+
+    @factory.post_generation
+    def contacts(self, create, extracted, **kwargs):
+        if not create:
+            return
+        emails = extracted if extracted is not None else [
+            f"incidents@{self.mpid.lower()}.example"
+        ]
+        for email in emails:
+            SupplierContact.objects.create(supplier=self, email=email)
+
+
+class SupplierContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupplierContact
+
+    supplier = factory.SubFactory(SupplierFactory)
+    email = factory.Sequence(lambda n: f"contact{n}@supplier.example")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@users.example")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+    supplier = factory.SubFactory(SupplierFactory)
+    password = factory.django.Password(PASSWORD)
+
+
+class HelpdeskUserFactory(UserFactory):
+    supplier = None
+    is_helpdesk = True
+    is_staff = True
+    email = factory.LazyAttribute(lambda u: f"{u.username}@dcc.example")
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Device
+
+    device_id = factory.Sequence(lambda n: _eui64("00DB12", n + 1))
+    device_type = DeviceType.ESME
+    smi_status = SMIStatus.INSTALLED_NOT_COMMISSIONED
+    manufacturer = "Acme Meters"
+    model = "AM-2"
+    mpxn = "1312345678907"
+    installing_supplier = factory.SubFactory(SupplierFactory)
