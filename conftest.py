@@ -70,7 +70,8 @@ def installing_supplier(db):
     from tests.factories import SupplierFactory
 
     return SupplierFactory(
-        name="Installing Power", mpid="INST",
+        name="Installing Power",
+        mpid="INST",
         contacts=["installs@installing.example", "ops@installing.example"],
     )
 
@@ -86,23 +87,27 @@ def other_supplier(db):
 def gaining_user(gaining_supplier):
     from tests.factories import UserFactory
 
-    return UserFactory(username="gaining", email="raiser@gaining.example", supplier=gaining_supplier)
+    return UserFactory(
+        username="gaining", email="raiser@gaining.example", supplier=gaining_supplier
+    )
 
 
 @pytest.fixture
 def gaining_colleague(gaining_supplier):
     from tests.factories import UserFactory
 
-    return UserFactory(username="gaining2", email="colleague@gaining.example",
-                       supplier=gaining_supplier)
+    return UserFactory(
+        username="gaining2", email="colleague@gaining.example", supplier=gaining_supplier
+    )
 
 
 @pytest.fixture
 def installing_user(installing_supplier):
     from tests.factories import UserFactory
 
-    return UserFactory(username="installing", email="answerer@installing.example",
-                       supplier=installing_supplier)
+    return UserFactory(
+        username="installing", email="answerer@installing.example", supplier=installing_supplier
+    )
 
 
 @pytest.fixture
@@ -129,7 +134,9 @@ def device(installing_supplier):
     """An ESME pre-notified by the installing Supplier and awaiting commissioning."""
     from tests.factories import DeviceFactory
 
-    return DeviceFactory(device_id="00-DB-12-34-56-78-90-A0", installing_supplier=installing_supplier)
+    return DeviceFactory(
+        device_id="00-DB-12-34-56-78-90-A0", installing_supplier=installing_supplier
+    )
 
 
 @pytest.fixture
@@ -149,4 +156,6 @@ INSTALL_CODE_WITH_CRC = "83FED3407A939723A5C639B26916D505C3B5"
 def answered_incident(incident, installing_user):
     from incidents.services import incident_answer
 
-    return incident_answer(actor=installing_user, incident=incident, install_code=INSTALL_CODE_WITH_CRC)
+    return incident_answer(
+        actor=installing_user, incident=incident, install_code=INSTALL_CODE_WITH_CRC
+    )

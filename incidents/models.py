@@ -23,8 +23,12 @@ OPEN_STATUSES = (
 # The one table of allowed transitions. Services check it before every change of status.
 TRANSITIONS: dict[str, frozenset[str]] = {
     IncidentStatus.AWAITING_INSTALLER: frozenset(
-        {IncidentStatus.CODE_PROVIDED, IncidentStatus.WITH_HELPDESK,
-         IncidentStatus.AWAITING_INSTALLER, IncidentStatus.CLOSED}
+        {
+            IncidentStatus.CODE_PROVIDED,
+            IncidentStatus.WITH_HELPDESK,
+            IncidentStatus.AWAITING_INSTALLER,
+            IncidentStatus.CLOSED,
+        }
     ),
     IncidentStatus.WITH_HELPDESK: frozenset(
         {IncidentStatus.AWAITING_INSTALLER, IncidentStatus.CLOSED}
@@ -47,25 +51,38 @@ class Incident(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="incidents")
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="raised_incidents",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="raised_incidents",
     )
     raising_supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, related_name="raised_incidents",
+        Supplier,
+        on_delete=models.PROTECT,
+        related_name="raised_incidents",
     )
     assigned_supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_incidents",
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_incidents",
         help_text="Empty while the incident waits on the DCC helpdesk.",
     )
     status = models.CharField(max_length=24, choices=IncidentStatus.choices)
     due_at = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="End of the fifth Working Day after the assigned Supplier was notified; "
         "empty while the clock is paused with the helpdesk.",
     )
     notified_at = models.DateTimeField(null=True, blank=True)
     install_code_sealed = models.BinaryField(null=True, blank=True, editable=False)
     code_provided_by = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     code_provided_at = models.DateTimeField(null=True, blank=True)
     close_outcome = models.CharField(max_length=24, choices=CloseOutcome.choices, blank=True)
@@ -78,11 +95,13 @@ class Incident(models.Model):
         constraints = [
             # Two concurrent raises for one Device cannot both commit.
             models.UniqueConstraint(
-                fields=["device"], condition=Q(status__in=OPEN_STATUSES),
+                fields=["device"],
+                condition=Q(status__in=OPEN_STATUSES),
                 name="incident_one_open_per_device",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=IncidentStatus.values), name="incident_status_valid",
+                condition=Q(status__in=IncidentStatus.values),
+                name="incident_status_valid",
             ),
             models.CheckConstraint(
                 condition=~Q(status=IncidentStatus.AWAITING_INSTALLER)
@@ -90,7 +109,8 @@ class Incident(models.Model):
                 name="incident_awaiting_has_assignee_and_deadline",
             ),
             models.CheckConstraint(
-                condition=~Q(status=IncidentStatus.CODE_PROVIDED) | Q(install_code_sealed__isnull=False),
+                condition=~Q(status=IncidentStatus.CODE_PROVIDED)
+                | Q(install_code_sealed__isnull=False),
                 name="incident_code_provided_has_code",
             ),
             models.CheckConstraint(
@@ -100,8 +120,12 @@ class Incident(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["raising_supplier", "status", "-created_at"], name="inc_raiser_idx"),
-            models.Index(fields=["assigned_supplier", "status", "-created_at"], name="inc_assignee_idx"),
+            models.Index(
+                fields=["raising_supplier", "status", "-created_at"], name="inc_raiser_idx"
+            ),
+            models.Index(
+                fields=["assigned_supplier", "status", "-created_at"], name="inc_assignee_idx"
+            ),
             models.Index(fields=["status", "due_at"], name="inc_status_due_idx"),
         ]
 
@@ -155,10 +179,18 @@ class IncidentEvent(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     actor_supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="The actor's organisation at the time; empty for the helpdesk or the system.",
     )
     from_status = models.CharField(max_length=24, choices=IncidentStatus.choices, blank=True)
@@ -171,7 +203,8 @@ class IncidentEvent(models.Model):
         indexes = [models.Index(fields=["incident", "created_at"], name="event_incident_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=EventKind.values), name="event_kind_valid",
+                condition=Q(kind__in=EventKind.values),
+                name="event_kind_valid",
             ),
         ]
 

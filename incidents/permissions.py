@@ -41,5 +41,6 @@ def can_add_note(user, incident: Incident) -> bool:
 
 def can_reassign(user, incident: Incident) -> bool:
     return user.is_helpdesk and incident.status in (
-        IncidentStatus.WITH_HELPDESK, IncidentStatus.AWAITING_INSTALLER,
+        IncidentStatus.WITH_HELPDESK,
+        IncidentStatus.AWAITING_INSTALLER,
     )

@@ -10,13 +10,20 @@ class Supplier(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     user_id = models.CharField(
-        "EUI-64 User ID", max_length=23, unique=True,
+        "EUI-64 User ID",
+        max_length=23,
+        unique=True,
         help_text="The Party's DCC User ID, e.g. 90-B3-D5-1F-30-00-00-01.",
     )
-    mpid = models.CharField("MPID", max_length=4, blank=True,
-                            help_text="Electricity market participant ID (4 characters).")
-    gas_short_code = models.CharField(max_length=3, blank=True,
-                                      help_text="Gas supplier short code (3 characters).")
+    mpid = models.CharField(
+        "MPID",
+        max_length=4,
+        blank=True,
+        help_text="Electricity market participant ID (4 characters).",
+    )
+    gas_short_code = models.CharField(
+        max_length=3, blank=True, help_text="Gas supplier short code (3 characters)."
+    )
     is_import_supplier = models.BooleanField("Import Supplier (electricity)", default=False)
     is_gas_supplier = models.BooleanField("Gas Supplier", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -24,9 +31,12 @@ class Supplier(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["mpid"], condition=~Q(mpid=""), name="supplier_mpid_unique"),
             models.UniqueConstraint(
-                fields=["gas_short_code"], condition=~Q(gas_short_code=""),
+                fields=["mpid"], condition=~Q(mpid=""), name="supplier_mpid_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["gas_short_code"],
+                condition=~Q(gas_short_code=""),
                 name="supplier_gas_short_code_unique",
             ),
         ]
@@ -59,10 +69,15 @@ class User(AbstractUser):
     """A portal user: a member of one Supplier, or DCC helpdesk staff (no Supplier)."""
 
     supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
     )
     is_helpdesk = models.BooleanField(
-        "DCC helpdesk", default=False,
+        "DCC helpdesk",
+        default=False,
         help_text="Helpdesk staff see every incident and work them in the admin.",
     )
 
@@ -121,17 +136,29 @@ class Device(models.Model):
     device_id = models.CharField("Device ID", max_length=23, unique=True)
     device_type = models.CharField(max_length=6, choices=DeviceType.choices)
     smi_status = models.CharField(
-        "SMI status", max_length=24, choices=SMIStatus.choices, null=True, blank=True,
+        "SMI status",
+        max_length=24,
+        choices=SMIStatus.choices,
+        null=True,
+        blank=True,
         help_text="Type 2 Devices have no SMI status.",
     )
     status_effective_date = models.DateField(null=True, blank=True)
     manufacturer = models.CharField(max_length=80, blank=True)
     model = models.CharField(max_length=80, blank=True)
-    mpxn = models.CharField("MPxN", max_length=13, blank=True,
-                            help_text="MPAN core (electricity) or MPRN (gas) of a meter.")
+    mpxn = models.CharField(
+        "MPxN",
+        max_length=13,
+        blank=True,
+        help_text="MPAN core (electricity) or MPRN (gas) of a meter.",
+    )
     comms_hub_id = models.CharField("Communications Hub", max_length=23, blank=True)
     installing_supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="prenotified_devices",
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prenotified_devices",
         help_text="The Supplier that pre-notified the Device to DCC.",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -145,7 +172,8 @@ class Device(models.Model):
                 name="device_id_canonical",
             ),
             models.CheckConstraint(
-                condition=Q(device_type__in=DeviceType.values), name="device_type_valid",
+                condition=Q(device_type__in=DeviceType.values),
+                name="device_type_valid",
             ),
             models.CheckConstraint(
                 condition=Q(smi_status__isnull=True) | Q(smi_status__in=SMIStatus.values),

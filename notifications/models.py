@@ -14,7 +14,9 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    source = models.CharField(max_length=64, help_text="What the email reports, e.g. incident-event:42.")
+    source = models.CharField(
+        max_length=64, help_text="What the email reports, e.g. incident-event:42."
+    )
     template = models.CharField(max_length=64)
     recipient = models.EmailField()
     context = models.JSONField(default=dict)
@@ -29,7 +31,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "recipient", "template"], name="notification_once_per_recipient",
+                fields=["source", "recipient", "template"],
+                name="notification_once_per_recipient",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "sending", "sent", "failed"]),

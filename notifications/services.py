@@ -35,10 +35,15 @@ def notification_queue(
 
     unique = sorted({r.strip().lower() for r in recipients if r and r.strip()})
     rows = Notification.objects.bulk_create(
-        [Notification(source=source, template=template, recipient=r, context=context) for r in unique]
+        [
+            Notification(source=source, template=template, recipient=r, context=context)
+            for r in unique
+        ]
     )
     if rows and rows[0].pk is None:  # backends that return no ids from bulk_create
-        rows = list(Notification.objects.filter(source=source, template=template, recipient__in=unique))
+        rows = list(
+            Notification.objects.filter(source=source, template=template, recipient__in=unique)
+        )
     for row in rows:
         deliver_notification.delay_on_commit(row.pk)
     return rows
@@ -58,7 +63,10 @@ def notification_deliver(*, notification_id: int) -> bool:
     notification = Notification.objects.get(pk=notification_id)
     subject, text, html = render_email(notification.template, notification.context)
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[notification.recipient]
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
     )
     message.attach_alternative(html, "text/html")
     try:
@@ -67,7 +75,9 @@ def notification_deliver(*, notification_id: int) -> bool:
         _record_failure(notification, exc)
         raise TransientDeliveryError(str(exc)) from exc
     Notification.objects.filter(pk=notification_id).update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1,
+        status=Notification.Status.SENT,
+        sent_at=timezone.now(),
+        attempts=notification.attempts + 1,
         last_error="",
     )
     return True
@@ -76,7 +86,9 @@ def notification_deliver(*, notification_id: int) -> bool:
 def _record_failure(notification: Notification, exc: Exception) -> None:
     attempts = notification.attempts + 1
     status = Notification.Status.FAILED if attempts >= MAX_ATTEMPTS else Notification.Status.PENDING
-    logger.warning("Notification %s attempt %s failed: %s", notification.pk, attempts, type(exc).__name__)
+    logger.warning(
+        "Notification %s attempt %s failed: %s", notification.pk, attempts, type(exc).__name__
+    )
     Notification.objects.filter(pk=notification.pk).update(
         status=status, attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:2000]
     )

@@ -8,7 +8,11 @@ admin.site.index_title = "Incidents, Suppliers and the Smart Metering Inventory"
 
 urlpatterns = [
     path("", include("incidents.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

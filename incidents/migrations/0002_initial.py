@@ -6,94 +6,193 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0001_initial'),
-        ('inventory', '0001_initial'),
+        ("incidents", "0001_initial"),
+        ("inventory", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='assigned_supplier',
-            field=models.ForeignKey(blank=True, help_text='Empty while the incident waits on the DCC helpdesk.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_incidents', to='inventory.supplier'),
+            model_name="incident",
+            name="assigned_supplier",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty while the incident waits on the DCC helpdesk.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="assigned_incidents",
+                to="inventory.supplier",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='code_provided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.supplier'),
+            model_name="incident",
+            name="code_provided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="inventory.supplier",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='device',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='inventory.device'),
+            model_name="incident",
+            name="device",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="incidents",
+                to="inventory.device",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='raised_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='raised_incidents', to=settings.AUTH_USER_MODEL),
+            model_name="incident",
+            name="raised_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="raised_incidents",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='raising_supplier',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='raised_incidents', to='inventory.supplier'),
+            model_name="incident",
+            name="raising_supplier",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="raised_incidents",
+                to="inventory.supplier",
+            ),
         ),
         migrations.AddField(
-            model_name='incidentevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="incidentevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='incidentevent',
-            name='actor_supplier',
-            field=models.ForeignKey(blank=True, help_text="The actor's organisation at the time; empty for the helpdesk or the system.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.supplier'),
+            model_name="incidentevent",
+            name="actor_supplier",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The actor's organisation at the time; empty for the helpdesk or the system.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="inventory.supplier",
+            ),
         ),
         migrations.AddField(
-            model_name='incidentevent',
-            name='incident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='incidents.incident'),
+            model_name="incidentevent",
+            name="incident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['raising_supplier', 'status', '-created_at'], name='inc_raiser_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=["raising_supplier", "status", "-created_at"], name="inc_raiser_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['assigned_supplier', 'status', '-created_at'], name='inc_assignee_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=["assigned_supplier", "status", "-created_at"], name="inc_assignee_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', 'due_at'], name='inc_status_due_idx'),
+            model_name="incident",
+            index=models.Index(fields=["status", "due_at"], name="inc_status_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('awaiting_installer', 'with_helpdesk', 'code_provided'))), fields=('device',), name='incident_one_open_per_device'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("status__in", ("awaiting_installer", "with_helpdesk", "code_provided"))
+                ),
+                fields=("device",),
+                name="incident_one_open_per_device",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['awaiting_installer', 'with_helpdesk', 'code_provided', 'closed'])), name='incident_status_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["awaiting_installer", "with_helpdesk", "code_provided", "closed"],
+                    )
+                ),
+                name="incident_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'awaiting_installer'), _negated=True), models.Q(('assigned_supplier__isnull', False), ('due_at__isnull', False)), _connector='OR'), name='incident_awaiting_has_assignee_and_deadline'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "awaiting_installer"), _negated=True),
+                    models.Q(("assigned_supplier__isnull", False), ("due_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="incident_awaiting_has_assignee_and_deadline",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'code_provided'), _negated=True), ('install_code_sealed__isnull', False), _connector='OR'), name='incident_code_provided_has_code'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "code_provided"), _negated=True),
+                    ("install_code_sealed__isnull", False),
+                    _connector="OR",
+                ),
+                name="incident_code_provided_has_code",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closed_at__isnull', False), ('status', 'closed')), models.Q(models.Q(('status', 'closed'), _negated=True), ('closed_at__isnull', True)), _connector='OR'), name='incident_closed_iff_closed_at'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("closed_at__isnull", False), ("status", "closed")),
+                    models.Q(
+                        models.Q(("status", "closed"), _negated=True), ("closed_at__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="incident_closed_iff_closed_at",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incidentevent',
-            index=models.Index(fields=['incident', 'created_at'], name='event_incident_idx'),
+            model_name="incidentevent",
+            index=models.Index(fields=["incident", "created_at"], name="event_incident_idx"),
         ),
         migrations.AddConstraint(
-            model_name='incidentevent',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['raised', 'code_provided', 'not_installed', 'code_revealed', 'code_failed', 'reassigned', 'note', 'closed'])), name='event_kind_valid'),
+            model_name="incidentevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "raised",
+                            "code_provided",
+                            "not_installed",
+                            "code_revealed",
+                            "code_failed",
+                            "reassigned",
+                            "note",
+                            "closed",
+                        ],
+                    )
+                ),
+                name="event_kind_valid",
+            ),
         ),
     ]

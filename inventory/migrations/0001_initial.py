@@ -8,88 +8,356 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Supplier',
+            name="Supplier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('user_id', models.CharField(help_text="The Party's DCC User ID, e.g. 90-B3-D5-1F-30-00-00-01.", max_length=23, unique=True, verbose_name='EUI-64 User ID')),
-                ('mpid', models.CharField(blank=True, help_text='Electricity market participant ID (4 characters).', max_length=4, verbose_name='MPID')),
-                ('gas_short_code', models.CharField(blank=True, help_text='Gas supplier short code (3 characters).', max_length=3)),
-                ('is_import_supplier', models.BooleanField(default=False, verbose_name='Import Supplier (electricity)')),
-                ('is_gas_supplier', models.BooleanField(default=False, verbose_name='Gas Supplier')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                (
+                    "user_id",
+                    models.CharField(
+                        help_text="The Party's DCC User ID, e.g. 90-B3-D5-1F-30-00-00-01.",
+                        max_length=23,
+                        unique=True,
+                        verbose_name="EUI-64 User ID",
+                    ),
+                ),
+                (
+                    "mpid",
+                    models.CharField(
+                        blank=True,
+                        help_text="Electricity market participant ID (4 characters).",
+                        max_length=4,
+                        verbose_name="MPID",
+                    ),
+                ),
+                (
+                    "gas_short_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="Gas supplier short code (3 characters).",
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "is_import_supplier",
+                    models.BooleanField(
+                        default=False, verbose_name="Import Supplier (electricity)"
+                    ),
+                ),
+                (
+                    "is_gas_supplier",
+                    models.BooleanField(default=False, verbose_name="Gas Supplier"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('mpid', ''), _negated=True), fields=('mpid',), name='supplier_mpid_unique'), models.UniqueConstraint(condition=models.Q(('gas_short_code', ''), _negated=True), fields=('gas_short_code',), name='supplier_gas_short_code_unique')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("mpid", ""), _negated=True),
+                        fields=("mpid",),
+                        name="supplier_mpid_unique",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("gas_short_code", ""), _negated=True),
+                        fields=("gas_short_code",),
+                        name="supplier_gas_short_code_unique",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('device_id', models.CharField(max_length=23, unique=True, verbose_name='Device ID')),
-                ('device_type', models.CharField(choices=[('ESME', 'ESME (electricity meter)'), ('GSME', 'GSME (gas meter)'), ('CHF', 'CHF (Communications Hub Function)'), ('GPF', 'GPF (Gas Proxy Function)'), ('PPMID', 'PPMID (prepayment interface)'), ('HCALCS', 'HCALCS (auxiliary load control switch)'), ('SAPC', 'SAPC (auxiliary proportional controller)'), ('IHD', 'IHD (in-home display, Type 2)'), ('CAD', 'CAD (consumer access device, Type 2)')], max_length=6)),
-                ('smi_status', models.CharField(blank=True, choices=[('Pending', 'Pending'), ('Whitelisted', 'Whitelisted'), ('InstalledNotCommissioned', 'Installed Not Commissioned'), ('Commissioned', 'Commissioned'), ('Decommissioned', 'Decommissioned'), ('Withdrawn', 'Withdrawn'), ('Suspended', 'Suspended'), ('Recovery', 'Recovery'), ('Recovered', 'Recovered')], help_text='Type 2 Devices have no SMI status.', max_length=24, null=True, verbose_name='SMI status')),
-                ('status_effective_date', models.DateField(blank=True, null=True)),
-                ('manufacturer', models.CharField(blank=True, max_length=80)),
-                ('model', models.CharField(blank=True, max_length=80)),
-                ('mpxn', models.CharField(blank=True, help_text='MPAN core (electricity) or MPRN (gas) of a meter.', max_length=13, verbose_name='MPxN')),
-                ('comms_hub_id', models.CharField(blank=True, max_length=23, verbose_name='Communications Hub')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('installing_supplier', models.ForeignKey(blank=True, help_text='The Supplier that pre-notified the Device to DCC.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='prenotified_devices', to='inventory.supplier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "device_id",
+                    models.CharField(max_length=23, unique=True, verbose_name="Device ID"),
+                ),
+                (
+                    "device_type",
+                    models.CharField(
+                        choices=[
+                            ("ESME", "ESME (electricity meter)"),
+                            ("GSME", "GSME (gas meter)"),
+                            ("CHF", "CHF (Communications Hub Function)"),
+                            ("GPF", "GPF (Gas Proxy Function)"),
+                            ("PPMID", "PPMID (prepayment interface)"),
+                            ("HCALCS", "HCALCS (auxiliary load control switch)"),
+                            ("SAPC", "SAPC (auxiliary proportional controller)"),
+                            ("IHD", "IHD (in-home display, Type 2)"),
+                            ("CAD", "CAD (consumer access device, Type 2)"),
+                        ],
+                        max_length=6,
+                    ),
+                ),
+                (
+                    "smi_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("Pending", "Pending"),
+                            ("Whitelisted", "Whitelisted"),
+                            ("InstalledNotCommissioned", "Installed Not Commissioned"),
+                            ("Commissioned", "Commissioned"),
+                            ("Decommissioned", "Decommissioned"),
+                            ("Withdrawn", "Withdrawn"),
+                            ("Suspended", "Suspended"),
+                            ("Recovery", "Recovery"),
+                            ("Recovered", "Recovered"),
+                        ],
+                        help_text="Type 2 Devices have no SMI status.",
+                        max_length=24,
+                        null=True,
+                        verbose_name="SMI status",
+                    ),
+                ),
+                ("status_effective_date", models.DateField(blank=True, null=True)),
+                ("manufacturer", models.CharField(blank=True, max_length=80)),
+                ("model", models.CharField(blank=True, max_length=80)),
+                (
+                    "mpxn",
+                    models.CharField(
+                        blank=True,
+                        help_text="MPAN core (electricity) or MPRN (gas) of a meter.",
+                        max_length=13,
+                        verbose_name="MPxN",
+                    ),
+                ),
+                (
+                    "comms_hub_id",
+                    models.CharField(blank=True, max_length=23, verbose_name="Communications Hub"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "installing_supplier",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The Supplier that pre-notified the Device to DCC.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="prenotified_devices",
+                        to="inventory.supplier",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['device_id'],
-                'indexes': [models.Index(fields=['mpxn'], name='device_mpxn_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('device_id__regex', '^([0-9A-F]{2}-){7}[0-9A-F]{2}$')), name='device_id_canonical'), models.CheckConstraint(condition=models.Q(('device_type__in', ['ESME', 'GSME', 'CHF', 'GPF', 'PPMID', 'HCALCS', 'SAPC', 'IHD', 'CAD'])), name='device_type_valid'), models.CheckConstraint(condition=models.Q(('smi_status__isnull', True), ('smi_status__in', ['Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned', 'Decommissioned', 'Withdrawn', 'Suspended', 'Recovery', 'Recovered']), _connector='OR'), name='device_smi_status_valid')],
+                "ordering": ["device_id"],
+                "indexes": [models.Index(fields=["mpxn"], name="device_mpxn_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("device_id__regex", "^([0-9A-F]{2}-){7}[0-9A-F]{2}$")),
+                        name="device_id_canonical",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "device_type__in",
+                                [
+                                    "ESME",
+                                    "GSME",
+                                    "CHF",
+                                    "GPF",
+                                    "PPMID",
+                                    "HCALCS",
+                                    "SAPC",
+                                    "IHD",
+                                    "CAD",
+                                ],
+                            )
+                        ),
+                        name="device_type_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("smi_status__isnull", True),
+                            (
+                                "smi_status__in",
+                                [
+                                    "Pending",
+                                    "Whitelisted",
+                                    "InstalledNotCommissioned",
+                                    "Commissioned",
+                                    "Decommissioned",
+                                    "Withdrawn",
+                                    "Suspended",
+                                    "Recovery",
+                                    "Recovered",
+                                ],
+                            ),
+                            _connector="OR",
+                        ),
+                        name="device_smi_status_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('is_helpdesk', models.BooleanField(default=False, help_text='Helpdesk staff see every incident and work them in the admin.', verbose_name='DCC helpdesk')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('supplier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='inventory.supplier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "is_helpdesk",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Helpdesk staff see every incident and work them in the admin.",
+                        verbose_name="DCC helpdesk",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "supplier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="inventory.supplier",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('supplier__isnull', True), ('is_helpdesk', False), _connector='OR'), name='user_helpdesk_has_no_supplier')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("supplier__isnull", True), ("is_helpdesk", False), _connector="OR"
+                        ),
+                        name="user_helpdesk_has_no_supplier",
+                    )
+                ],
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='SupplierContact',
+            name="SupplierContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('supplier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='inventory.supplier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "supplier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="inventory.supplier",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email'],
-                'constraints': [models.UniqueConstraint(fields=('supplier', 'email'), name='supplier_contact_unique')],
+                "ordering": ["email"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("supplier", "email"), name="supplier_contact_unique"
+                    )
+                ],
             },
         ),
     ]

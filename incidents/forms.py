@@ -1,0 +1,99 @@
+"""Forms only collect and shape input; the rules live in ``incidents.services``."""
+
+from django import forms
+
+from inventory.models import Supplier
+
+from .models import CloseOutcome, IncidentStatus
+from .services import NOTE_MAX_LENGTH
+
+_CODE_ATTRS = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+
+
+class RaiseForm(forms.Form):
+    device_id = forms.CharField(
+        label="Device ID",
+        max_length=64,
+        help_text="The EUI-64 of the meter or other Device, e.g. 00-DB-12-34-56-78-90-A0. "
+        "Lower case and IDs without hyphens are accepted.",
+        widget=forms.TextInput(attrs=_CODE_ATTRS),
+    )
+
+
+class AnswerForm(forms.Form):
+    install_code = forms.CharField(
+        label="Install code",
+        max_length=80,
+        help_text="32 hex digits, or 36 when the label prints the 4-digit CRC after the code. "
+        "Spaces and hyphens are ignored.",
+        widget=forms.TextInput(attrs=_CODE_ATTRS),
+    )
+
+
+class NotInstalledForm(forms.Form):
+    reason = forms.CharField(
+        label="Anything the helpdesk should know (optional)",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CodeFailedForm(forms.Form):
+    reason = forms.CharField(
+        label="What happened when you used the code?",
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Why are you closing this request?",
+        choices=CloseOutcome.choices,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, code_provided: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not code_provided:
+            # Without a code there is nothing that could have worked: offer withdrawal only.
+            self.fields["outcome"].choices = [
+                (CloseOutcome.NO_LONGER_NEEDED, CloseOutcome.NO_LONGER_NEEDED.label)
+            ]
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Add a note",
+        max_length=NOTE_MAX_LENGTH,
+        help_text="Seen by both Suppliers and the DCC helpdesk. "
+        "Never put an install code in a note.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class IncidentFilterForm(forms.Form):
+    STATUS_CHOICES = [("", "Any status"), ("open", "Open (any)"), *IncidentStatus.choices]
+
+    status = forms.ChoiceField(
+        label="Status",
+        choices=STATUS_CHOICES,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+    q = forms.CharField(label="Device ID or reference", required=False, max_length=64)
+
+
+class ReassignForm(forms.Form):
+    supplier = forms.ModelChoiceField(
+        label="Assign to Supplier",
+        queryset=Supplier.objects.order_by("name"),
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded on the incident's timeline and seen by both Suppliers.",
+    )
