@@ -7,7 +7,7 @@ raises :class:`IdentifierError` whose message says precisely what is wrong.
 import re
 
 _SEPARATORS = re.compile(r"[\s\-:]+")
-_HEX = set("0123456789ABCDEF")
+_HEX = frozenset("0123456789ABCDEFabcdef")
 
 
 class IdentifierError(ValueError):
@@ -15,11 +15,22 @@ class IdentifierError(ValueError):
 
 
 def _strip_separators(value: str) -> str:
-    return _SEPARATORS.sub("", value).upper()
+    # Not upper-cased here: str.upper() maps some non-hex characters onto hex digits
+    # ("\ufb00".upper() == "FF") and others onto letters the user never typed ("ß" -> "SS"),
+    # so the hex check runs on the characters as pasted and upper-casing comes after it.
+    return _SEPARATORS.sub("", value)
 
 
 def _first_non_hex(compact: str) -> str | None:
     return next((ch for ch in compact if ch not in _HEX), None)
+
+
+def _describe(ch: str) -> str:
+    if ch.isprintable():
+        return f"'{ch}'"
+    # Zero-width spaces and the like come along with text copied from web pages and
+    # would otherwise be named as an empty-looking ''.
+    return f"the invisible character U+{ord(ch):04X}"
 
 
 # --- Device ID (EUI-64) ---------------------------------------------------------------------
@@ -33,8 +44,9 @@ def parse_device_id(value: str) -> str:
     bad = _first_non_hex(compact)
     if bad is not None:
         raise IdentifierError(
-            f"A Device ID contains only the hex digits 0-9 and A-F; '{bad}' is not one."
+            f"A Device ID contains only the hex digits 0-9 and A-F; {_describe(bad)} is not one."
         )
+    compact = compact.upper()
     if len(compact) != 16:
         raise IdentifierError(
             f"A Device ID has 16 hex digits (8 pairs, e.g. 00-DB-12-34-56-78-90-A0); "
@@ -82,8 +94,10 @@ def parse_install_code(value: str) -> bytes:
     bad = _first_non_hex(compact)
     if bad is not None:
         raise IdentifierError(
-            f"An install code contains only the hex digits 0-9 and A-F; '{bad}' is not one."
+            f"An install code contains only the hex digits 0-9 and A-F; "
+            f"{_describe(bad)} is not one."
         )
+    compact = compact.upper()
     if len(compact) not in (32, 36):
         raise IdentifierError(
             f"An install code has 32 hex digits, or 36 when its 4-digit CRC is included; "

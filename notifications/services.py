@@ -31,8 +31,6 @@ def notification_queue(
     emails commit or vanish together. ``context`` must be JSON-serialisable and must never
     hold a secret: it is stored and rendered into the message.
     """
-    from .tasks import deliver_notification
-
     unique = sorted({r.strip().lower() for r in recipients if r and r.strip()})
     rows = Notification.objects.bulk_create(
         [
@@ -45,8 +43,16 @@ def notification_queue(
             Notification.objects.filter(source=source, template=template, recipient__in=unique)
         )
     for row in rows:
-        deliver_notification.delay_on_commit(row.pk)
+        _deliver_after_commit(row.pk)
     return rows
+
+
+def _deliver_after_commit(notification_id: int) -> None:
+    """Queue delivery once the transaction commits. ``robust``: a broker that is down must not
+    turn a committed change into an error page; the row stays pending for the sweep to re-queue."""
+    from .tasks import deliver_notification
+
+    transaction.on_commit(lambda: deliver_notification.delay(notification_id), robust=True)
 
 
 def notification_deliver(*, notification_id: int) -> bool:
@@ -61,19 +67,17 @@ def notification_deliver(*, notification_id: int) -> bool:
     if not claimed:
         return False
     notification = Notification.objects.get(pk=notification_id)
-    subject, text, html = render_email(notification.template, notification.context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.recipient],
-    )
-    message.attach_alternative(html, "text/html")
     try:
+        message = _build_message(notification)
         message.send()
-    except OSError as exc:  # smtplib.SMTPException is an OSError
+    except OSError as exc:  # smtplib.SMTPException is an OSError: the server may recover
         _record_failure(notification, exc)
         raise TransientDeliveryError(str(exc)) from exc
+    except Exception as exc:
+        # A template or data error: retrying will not mend it, so fail visibly at once.
+        logger.exception("Notification %s cannot be built or sent", notification.pk)
+        _record_failure(notification, exc, final=True)
+        return False
     Notification.objects.filter(pk=notification_id).update(
         status=Notification.Status.SENT,
         sent_at=timezone.now(),
@@ -83,9 +87,22 @@ def notification_deliver(*, notification_id: int) -> bool:
     return True
 
 
-def _record_failure(notification: Notification, exc: Exception) -> None:
+def _build_message(notification: Notification) -> EmailMultiAlternatives:
+    subject, text, html = render_email(notification.template, notification.context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _record_failure(notification: Notification, exc: Exception, *, final: bool = False) -> None:
     attempts = notification.attempts + 1
-    status = Notification.Status.FAILED if attempts >= MAX_ATTEMPTS else Notification.Status.PENDING
+    failed = final or attempts >= MAX_ATTEMPTS
+    status = Notification.Status.FAILED if failed else Notification.Status.PENDING
     logger.warning(
         "Notification %s attempt %s failed: %s", notification.pk, attempts, type(exc).__name__
     )
@@ -96,12 +113,10 @@ def _record_failure(notification: Notification, exc: Exception) -> None:
 
 def notification_retry(*, notification_id: int) -> bool:
     """Put a failed notification back to pending and queue it again (helpdesk action)."""
-    from .tasks import deliver_notification
-
     with transaction.atomic():
         reset = Notification.objects.filter(
             pk=notification_id, status=Notification.Status.FAILED
         ).update(status=Notification.Status.PENDING, attempts=0)
         if reset:
-            deliver_notification.delay_on_commit(notification_id)
+            _deliver_after_commit(notification_id)
     return bool(reset)

@@ -1,4 +1,4 @@
-"""Render an email from ``templates/emails/<name>_subject.txt``, ``_body.txt`` and ``_body.html``."""
+"""Render an email from templates/emails/<name>_subject.txt, _body.txt and _body.html."""
 
 from django.template.loader import render_to_string
 

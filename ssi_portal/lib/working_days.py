@@ -17,9 +17,19 @@ LONDON = ZoneInfo("Europe/London")
 END_OF_DAY = dt.time(23, 59, 59)
 
 
+def _require_aware(name: str, value: dt.datetime) -> None:
+    if value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime")
+
+
 class WorkingDayCalendar:
-    def __init__(self, *, country: str = "GB", subdivision: str | None = "ENG",
-                 extra_non_working_days: Iterable[dt.date] = ()):
+    def __init__(
+        self,
+        *,
+        country: str = "GB",
+        subdivision: str | None = "ENG",
+        extra_non_working_days: Iterable[dt.date] = (),
+    ):
         self._bank_holidays = holidays.country_holidays(country, subdiv=subdivision or None)
         self._extra = frozenset(extra_non_working_days)
 
@@ -55,14 +65,17 @@ class WorkingDayCalendar:
 
     def deadline_after(self, notified_at: dt.datetime, working_days: int) -> dt.datetime:
         """End of the ``working_days``-th Working Day after the London day of ``notified_at``."""
-        if notified_at.tzinfo is None:
-            raise ValueError("notified_at must be an aware datetime")
+        _require_aware("notified_at", notified_at)
         notified_day = notified_at.astimezone(LONDON).date()
         due_day = self.add_working_days(notified_day, working_days)
         return dt.datetime.combine(due_day, END_OF_DAY, tzinfo=LONDON).astimezone(dt.UTC)
 
     def working_days_left(self, now: dt.datetime, due_at: dt.datetime) -> int:
         """Whole Working Days left before ``due_at``, counting today if it is a Working Day."""
+        # A naive ``now`` would otherwise be read in the server's local zone (or fail the
+        # comparison below with a TypeError), so refuse it as deadline_after does.
+        _require_aware("now", now)
+        _require_aware("due_at", due_at)
         today = now.astimezone(LONDON).date()
         due_day = due_at.astimezone(LONDON).date()
         if now > due_at:

@@ -1,0 +1,33 @@
+"""Every change to an incident goes through one of these services.
+
+Each transition follows one recipe: ``transaction.atomic()`` → re-read the row with
+``select_for_update()`` → check the guard → set fields → ``save(update_fields=...)`` → write an
+``IncidentEvent`` → write the notification rows of that event (delivered after commit).
+"""
+
+from .common import NOTE_MAX_LENGTH, IncidentError, looks_like_install_code
+from .lifecycle import (
+    incident_add_note,
+    incident_answer,
+    incident_answer_not_installed,
+    incident_close,
+    incident_reassign,
+    incident_report_code_failed,
+    incident_reveal_code,
+)
+from .raising import device_refusal, incident_raise
+
+__all__ = [
+    "NOTE_MAX_LENGTH",
+    "IncidentError",
+    "device_refusal",
+    "incident_add_note",
+    "incident_answer",
+    "incident_answer_not_installed",
+    "incident_close",
+    "incident_raise",
+    "incident_reassign",
+    "incident_report_code_failed",
+    "incident_reveal_code",
+    "looks_like_install_code",
+]

@@ -1,0 +1,83 @@
+"""What every incident service shares: the domain error, row locking, the transition check and
+the cleaning of free text."""
+
+import re
+
+from django.core.exceptions import PermissionDenied
+
+from ..models import TRANSITIONS, Incident
+
+NOTE_MAX_LENGTH = 2000
+# Hex digits with light separators between them; a run holding 32 or more is treated as an
+# install code (a credential) once the Device IDs in it are set aside.
+_HEX_RUN = re.compile(r"(?:[0-9A-Fa-f][\s.:_,\-]{0,3}){32,}")
+# A Device ID standing alone: not part of a longer run of hex pairs (16 pairs are a code).
+_DEVICE_ID_IN_TEXT = re.compile(
+    r"(?<![0-9A-Fa-f][-:])(?:[0-9A-Fa-f]{2}[-:]){7}[0-9A-Fa-f]{2}(?![-:][0-9A-Fa-f])"
+)
+_HEX_DIGIT = re.compile(r"[0-9A-Fa-f]")
+
+
+class IncidentError(Exception):
+    """A request the rules refuse. ``code`` is machine-readable; ``message`` is for the user."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def _locked(incident: Incident) -> Incident:
+    return (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("device", "raising_supplier", "assigned_supplier", "raised_by")
+        .get(pk=incident.pk)
+    )
+
+
+def _move(incident: Incident, to_status: str) -> str:
+    from_status = incident.status
+    if to_status not in TRANSITIONS[from_status]:
+        raise IncidentError(
+            "invalid_transition",
+            f"{incident.reference} is {incident.get_status_display().lower()}; that action is no "
+            "longer possible.",
+        )
+    incident.status = to_status
+    return from_status
+
+
+def _guard(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _clean_text(value: str, *, field: str, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise IncidentError("required", "This field is required.", field=field)
+    if len(value) > NOTE_MAX_LENGTH:
+        raise IncidentError(
+            "too_long",
+            f"Keep this under {NOTE_MAX_LENGTH} characters (it has {len(value)}).",
+            field=field,
+        )
+    if looks_like_install_code(value):
+        raise IncidentError(
+            "contains_code",
+            "This text looks like it contains an install code. Install codes are credentials: "
+            "provide them only with the Answer form, never in free text.",
+            field=field,
+        )
+    return value
+
+
+def looks_like_install_code(text: str) -> bool:
+    """Whether free text seems to hold an install code (32+ hex digits in a run, not counting
+    Device IDs written with their separators)."""
+    for run in _HEX_RUN.finditer(text):
+        rest = _DEVICE_ID_IN_TEXT.sub(" ", run.group())
+        if any(len(_HEX_DIGIT.findall(part)) >= 32 for part in _HEX_RUN.findall(rest)):
+            return True
+    return False

@@ -1,0 +1,277 @@
+"""What happens to a request after it is raised: answers, reveals, reports, closing, notes and
+reassignment by the helpdesk."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.identifiers import IdentifierError, parse_install_code
+from inventory.models import Supplier
+from ssi_portal.lib.crypto import key_ring
+
+from .. import permissions
+from ..calendar import answer_deadline
+from ..models import CloseOutcome, Incident, IncidentEvent, IncidentStatus
+from .common import IncidentError, _clean_text, _guard, _locked, _move
+from .events import record_event
+
+Kind = IncidentEvent.Kind
+
+
+def incident_answer(
+    *, actor, incident: Incident, install_code: str, now: dt.datetime | None = None
+) -> Incident:
+    """The assigned Supplier provides the install code (32 hex digits, or 36 with the CRC).
+
+    The code is sealed (AES-GCM, bound to this incident) before it reaches the database.
+    Writes a ``code_provided`` event (marked late after the deadline); emails the raiser.
+    """
+    now = now or timezone.now()
+    try:
+        code = parse_install_code(install_code)
+    except IdentifierError as exc:
+        raise IncidentError("bad_install_code", str(exc), field="install_code") from exc
+    with transaction.atomic():
+        incident = _locked(incident)
+        _guard(permissions.is_assignee(actor, incident), "Only the assigned Supplier answers.")
+        from_status = _move(incident, IncidentStatus.CODE_PROVIDED)
+        incident.install_code_sealed = key_ring().seal(code, aad=incident.seal_context())
+        incident.code_provided_by_id = actor.supplier_id
+        incident.code_provided_at = now
+        incident.updated_at = now
+        incident.save(
+            update_fields=[
+                "status",
+                "install_code_sealed",
+                "code_provided_by",
+                "code_provided_at",
+                "updated_at",
+            ]
+        )
+        late = incident.due_at is not None and now > incident.due_at
+        message = "Install code provided after the deadline." if late else "Install code provided."
+        record_event(
+            incident,
+            Kind.CODE_PROVIDED,
+            actor=actor,
+            from_status=from_status,
+            message=message,
+            now=now,
+        )
+    return incident
+
+
+def incident_answer_not_installed(
+    *, actor, incident: Incident, reason: str = "", now: dt.datetime | None = None
+) -> Incident:
+    """The assigned Supplier says it did not install the Device: the helpdesk must reassign.
+
+    The deadline clock pauses (``due_at`` cleared) until the helpdesk assigns a Supplier.
+    Writes a ``not_installed`` event; emails the helpdesk and the raiser.
+    """
+    now = now or timezone.now()
+    reason = _clean_text(reason, field="reason", required=False)
+    with transaction.atomic():
+        incident = _locked(incident)
+        _guard(permissions.is_assignee(actor, incident), "Only the assigned Supplier answers.")
+        from_status = _move(incident, IncidentStatus.WITH_HELPDESK)
+        previous = incident.assigned_supplier
+        incident.assigned_supplier = None
+        incident.due_at = None
+        incident.notified_at = None
+        incident.updated_at = now
+        incident.save(
+            update_fields=["status", "assigned_supplier", "due_at", "notified_at", "updated_at"]
+        )
+        message = f"{previous.name} says it did not install this Device."
+        if reason:
+            message += f" Reason: {reason}"
+        record_event(
+            incident,
+            Kind.NOT_INSTALLED,
+            actor=actor,
+            from_status=from_status,
+            message=message,
+            now=now,
+        )
+    return incident
+
+
+def incident_reveal_code(*, actor, incident: Incident, now: dt.datetime | None = None) -> bytes:
+    """Return the install code to a user entitled to it, and record that it was revealed.
+
+    Allowed to users of the raising Supplier and of the Supplier that provided the code.
+    Writes a ``code_revealed`` event; sends no email.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        incident = _locked(incident)
+        _guard(
+            permissions.can_reveal_code(actor, incident),
+            "Only the raising Supplier, or the Supplier that provided it, may see this code.",
+        )
+        code = key_ring().open(incident.install_code_sealed, aad=incident.seal_context())
+        record_event(
+            incident,
+            Kind.CODE_REVEALED,
+            actor=actor,
+            from_status="",
+            message="Install code revealed.",
+            now=now,
+        )
+    return code
+
+
+def incident_report_code_failed(
+    *, actor, incident: Incident, reason: str, now: dt.datetime | None = None
+) -> Incident:
+    """The raiser reports that the code did not work: back to the installing Supplier.
+
+    The failed code is discarded and a fresh five-Working-Day deadline starts.
+    Writes a ``code_failed`` event; emails the assigned Supplier.
+    """
+    now = now or timezone.now()
+    reason = _clean_text(reason, field="reason", required=True)
+    with transaction.atomic():
+        incident = _locked(incident)
+        _guard(permissions.is_raiser(actor, incident), "Only the raising Supplier reports this.")
+        if incident.status != IncidentStatus.CODE_PROVIDED or incident.assigned_supplier_id is None:
+            raise IncidentError(
+                "invalid_transition", f"{incident.reference} has no install code to report on."
+            )
+        from_status = _move(incident, IncidentStatus.AWAITING_INSTALLER)
+        incident.install_code_sealed = None
+        incident.code_provided_by = None
+        incident.code_provided_at = None
+        incident.notified_at = now
+        incident.due_at = answer_deadline(now)
+        incident.updated_at = now
+        incident.save(
+            update_fields=[
+                "status",
+                "install_code_sealed",
+                "code_provided_by",
+                "code_provided_at",
+                "notified_at",
+                "due_at",
+                "updated_at",
+            ]
+        )
+        record_event(
+            incident,
+            Kind.CODE_FAILED,
+            actor=actor,
+            from_status=from_status,
+            message=f"The install code did not work: {reason}",
+            now=now,
+        )
+    return incident
+
+
+def incident_close(
+    *, actor, incident: Incident, outcome: str, now: dt.datetime | None = None
+) -> Incident:
+    """Close the incident. Only users of the raising Supplier may.
+
+    ``code_worked`` needs a provided code; ``no_longer_needed`` withdraws an open request.
+    Writes a ``closed`` event; emails the assigned Supplier.
+    """
+    now = now or timezone.now()
+    if outcome not in CloseOutcome.values:
+        raise IncidentError(
+            "bad_outcome", "Choose why you are closing the request.", field="outcome"
+        )
+    with transaction.atomic():
+        incident = _locked(incident)
+        _guard(
+            permissions.is_raiser(actor, incident), "Only the raising Supplier closes a request."
+        )
+        if outcome == CloseOutcome.CODE_WORKED and incident.status != IncidentStatus.CODE_PROVIDED:
+            raise IncidentError(
+                "bad_outcome",
+                "No install code has been provided yet, so it cannot have worked.",
+                field="outcome",
+            )
+        from_status = _move(incident, IncidentStatus.CLOSED)
+        incident.close_outcome = outcome
+        incident.closed_at = now
+        incident.updated_at = now
+        incident.save(update_fields=["status", "close_outcome", "closed_at", "updated_at"])
+        record_event(
+            incident,
+            Kind.CLOSED,
+            actor=actor,
+            from_status=from_status,
+            message=f"Closed: {CloseOutcome(outcome).label.lower()}.",
+            now=now,
+        )
+    return incident
+
+
+def incident_reassign(
+    *, actor, incident: Incident, supplier: Supplier, reason: str, now: dt.datetime | None = None
+) -> Incident:
+    """The helpdesk assigns the incident to a Supplier, which starts a fresh deadline.
+
+    Writes a ``reassigned`` event; emails the newly assigned Supplier and the raiser.
+    """
+    now = now or timezone.now()
+    reason = _clean_text(reason, field="reason", required=True)
+    _guard(bool(actor.is_helpdesk), "Only the DCC helpdesk reassigns incidents.")
+    with transaction.atomic():
+        incident = _locked(incident)
+        if supplier.pk == incident.raising_supplier_id:
+            raise IncidentError(
+                "bad_assignee",
+                "The raising Supplier cannot be assigned its own request.",
+                field="supplier",
+            )
+        if incident.status not in (IncidentStatus.WITH_HELPDESK, IncidentStatus.AWAITING_INSTALLER):
+            raise IncidentError(
+                "invalid_transition",
+                f"{incident.reference} is {incident.get_status_display().lower()}; "
+                "only a request awaiting an answer can be reassigned.",
+            )
+        from_status = _move(incident, IncidentStatus.AWAITING_INSTALLER)
+        previous_assignee = incident.assigned_supplier
+        incident.assigned_supplier = supplier
+        incident.notified_at = now
+        incident.due_at = answer_deadline(now)
+        incident.updated_at = now
+        incident.save(
+            update_fields=["status", "assigned_supplier", "notified_at", "due_at", "updated_at"]
+        )
+        record_event(
+            incident,
+            Kind.REASSIGNED,
+            actor=actor,
+            from_status=from_status,
+            message=f"Assigned to {supplier.name}: {reason}",
+            now=now,
+            previous_assignee=previous_assignee,
+        )
+    return incident
+
+
+def incident_add_note(
+    *, actor, incident: Incident, text: str, now: dt.datetime | None = None
+) -> IncidentEvent:
+    """Add a note to an open incident. Writes a ``note`` event; emails the other side."""
+    now = now or timezone.now()
+    text = _clean_text(text, field="text", required=True)
+    with transaction.atomic():
+        incident = _locked(incident)
+        _guard(
+            permissions.is_raiser(actor, incident)
+            or permissions.is_assignee(actor, incident)
+            or actor.is_helpdesk,
+            "You cannot add notes to this incident.",
+        )
+        if not incident.is_open:
+            raise IncidentError(
+                "closed", f"{incident.reference} is closed; notes can no longer be added."
+            )
+        incident.updated_at = now
+        incident.save(update_fields=["updated_at"])
+        return record_event(incident, Kind.NOTE, actor=actor, from_status="", message=text, now=now)

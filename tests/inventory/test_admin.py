@@ -1,0 +1,137 @@
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests.factories import DeviceFactory, SupplierFactory
+
+pytestmark = pytest.mark.django_db
+
+DEVICES = "/admin/inventory/device/"
+
+
+@pytest.fixture
+def helpdesk_client(client, helpdesk_user):
+    """The helpdesk persona in the admin, with the permissions its group gives it."""
+    helpdesk_user.user_permissions.set(Permission.objects.filter(
+        content_type__app_label="inventory",
+        codename__in=["view_device", "change_device", "view_supplier", "view_user", "change_user"],
+    ))
+    client.force_login(helpdesk_user)
+    return client
+
+
+def listed_ids(response) -> list[str]:
+    return [device.device_id for device in response.context["cl"].result_list]
+
+
+def test_device_search_finds_a_pasted_lower_case_id_without_separators(helpdesk_client, device):
+    DeviceFactory(device_id="00-DB-12-34-56-78-90-A1",
+                  installing_supplier=device.installing_supplier)
+
+    response = helpdesk_client.get(DEVICES, {"q": " 00db1234567890a0 "})
+
+    assert response.status_code == 200
+    assert listed_ids(response) == [device.device_id]
+
+
+def test_device_search_by_the_first_digits_of_an_id_finds_every_match(helpdesk_client,
+                                                                      installing_supplier):
+    DeviceFactory(device_id="00-DB-12-34-56-78-90-A0", installing_supplier=installing_supplier)
+    DeviceFactory(device_id="00-DB-12-34-56-78-90-A1", installing_supplier=installing_supplier)
+    DeviceFactory(device_id="00-DB-99-34-56-78-90-A1", installing_supplier=installing_supplier)
+
+    response = helpdesk_client.get(DEVICES, {"q": "00db1234"})
+
+    assert listed_ids(response) == ["00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1"]
+
+
+def test_device_search_finds_a_meter_by_its_mpxn(helpdesk_client, installing_supplier):
+    DeviceFactory(device_id="00-DB-12-34-56-78-90-A0", mpxn="1312345678907",
+                  installing_supplier=installing_supplier)
+    DeviceFactory(device_id="00-DB-12-34-56-78-90-A1", mpxn="2000000000009",
+                  installing_supplier=installing_supplier)
+
+    response = helpdesk_client.get(DEVICES, {"q": "1312345678907"})
+
+    assert listed_ids(response) == ["00-DB-12-34-56-78-90-A0"]
+
+
+def test_the_device_changelist_runs_a_bounded_number_of_queries_for_50_devices(
+    helpdesk_client, installing_supplier, other_supplier, django_assert_max_num_queries,
+):
+    for n in range(50):
+        DeviceFactory(installing_supplier=installing_supplier if n % 2 else other_supplier)
+
+    with django_assert_max_num_queries(8):
+        response = helpdesk_client.get(DEVICES)
+
+    assert response.status_code == 200
+    assert len(listed_ids(response)) == 50
+
+
+def test_supplier_search_finds_a_user_id_in_any_spelling(helpdesk_client):
+    supplier = SupplierFactory(user_id="90-B3-D5-1F-30-00-00-01")
+    SupplierFactory(user_id="90-B3-D5-1F-30-00-00-02")
+
+    response = helpdesk_client.get("/admin/inventory/supplier/", {"q": "90b3d51f30000001"})
+
+    assert list(response.context["cl"].result_list) == [supplier]
+
+
+def test_the_user_changelist_shows_each_users_supplier(helpdesk_client, gaining_user):
+    response = helpdesk_client.get("/admin/inventory/user/", {"q": "Gaining Energy"})
+
+    assert list(response.context["cl"].result_list) == [gaining_user]
+    assert "Gaining Energy" in response.content.decode()
+
+
+def test_the_helpdesk_cannot_make_anyone_a_superuser(helpdesk_client, gaining_user):
+    response = helpdesk_client.get(f"/admin/inventory/user/{gaining_user.pk}/change/")
+
+    assert response.status_code == 200
+    form_fields = response.context["adminform"].form.fields
+    assert "is_superuser" not in form_fields
+    assert "user_permissions" not in form_fields
+    assert "supplier" in form_fields
+
+
+def test_the_helpdesk_cannot_change_a_superuser(helpdesk_client, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@dcc.example", "x" * 16)
+
+    response = helpdesk_client.get(f"/admin/inventory/user/{root.pk}/password/")
+
+    assert response.status_code == 403
+
+
+def test_a_helpdesk_user_with_a_supplier_is_refused_with_a_message(admin_client, helpdesk_user,
+                                                                   gaining_supplier):
+    url = f"/admin/inventory/user/{helpdesk_user.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items()
+            if value is not None and name not in ("groups", "user_permissions", "password")}
+    data.update(supplier=gaining_supplier.pk, is_helpdesk="on", last_login_0="", last_login_1="",
+                date_joined_0="2026-01-01", date_joined_1="09:00:00")
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "A DCC helpdesk user belongs to no Supplier" in response.content.decode()
+    helpdesk_user.refresh_from_db()
+    assert helpdesk_user.supplier is None
+
+
+@pytest.mark.postgres
+def test_an_unfiltered_device_list_of_a_big_table_is_paged_by_the_planners_estimate(
+    helpdesk_client, installing_supplier, monkeypatch,
+):
+    from django.db import connection
+
+    from inventory.admin import EstimatedCountPaginator
+
+    DeviceFactory.create_batch(30, installing_supplier=installing_supplier)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE inventory_device")
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 1)
+
+    response = helpdesk_client.get(DEVICES)
+
+    assert response.context["cl"].paginator.count == 30

@@ -1,0 +1,149 @@
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db.models import F
+
+from incidents.management.commands.load_demo_data import DEMO_PASSWORD, DEVICE_COUNT
+from incidents.models import Incident, IncidentEvent, IncidentStatus
+from incidents.services import incident_raise
+from inventory.identifiers import is_valid_mpan, is_valid_mprn
+from inventory.models import TYPE_2_DEVICES, Device, DeviceType, SMIStatus, Supplier, User
+from notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+USERNAMES = ["aurora", "brightwater", "cobalt", "dunmore", "helpdesk"]
+
+
+def load_demo_data() -> str:
+    out = io.StringIO()
+    call_command("load_demo_data", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo_output():
+    return load_demo_data()
+
+
+def snapshot():
+    return {
+        "suppliers": list(Supplier.objects.order_by("pk").values()),
+        "users": list(User.objects.order_by("pk").values()),
+        "devices": list(Device.objects.order_by("pk").values()),
+        "incidents": list(Incident.objects.order_by("pk").values()),
+        "events": IncidentEvent.objects.count(),
+        "notifications": Notification.objects.count(),
+        "group": sorted(Group.objects.get(name="DCC helpdesk").permissions.values_list("pk")),
+    }
+
+
+def test_it_creates_four_suppliers_with_a_contact_and_a_user_each(demo_output):
+    names = list(Supplier.objects.values_list("name", "mpid", "gas_short_code"))
+    assert names == [("Aurora Energy", "AURA", "AUR"), ("Brightwater Power", "BRIG", "BRI"),
+                     ("Cobalt Gas & Power", "COBA", "COB"), ("Dunmore Energy", "DUNM", "DUN")]
+    aurora = Supplier.objects.get(mpid="AURA")
+    assert aurora.contact_emails == ["incidents@aurora.example"]
+    assert sorted(User.objects.values_list("username", flat=True)) == USERNAMES
+    assert User.objects.get(username="aurora").supplier == aurora
+
+
+def test_it_creates_about_3000_devices(demo_output):
+    assert Device.objects.count() == DEVICE_COUNT == 3000
+
+
+def test_every_device_type_and_every_smi_status_is_present(demo_output):
+    assert set(Device.objects.values_list("device_type", flat=True)) == set(DeviceType.values)
+    statuses = set(Device.objects.exclude(smi_status=None).values_list("smi_status", flat=True))
+    assert statuses == set(SMIStatus.values)
+
+
+def test_only_type_2_devices_have_no_status(demo_output):
+    without = set(Device.objects.filter(smi_status=None).values_list("device_type", flat=True))
+    assert without == set(TYPE_2_DEVICES)
+
+
+def test_every_meter_has_a_valid_mpan_or_mprn(demo_output):
+    mpans = Device.objects.filter(device_type=DeviceType.ESME).values_list("mpxn", flat=True)
+    mprns = Device.objects.filter(device_type=DeviceType.GSME).values_list("mpxn", flat=True)
+    assert all(is_valid_mpan(mpan) for mpan in mpans)
+    assert all(is_valid_mprn(mprn) for mprn in mprns)
+
+
+def test_all_four_suppliers_pre_notified_devices_and_about_two_percent_have_none(demo_output):
+    for supplier in Supplier.objects.all():
+        assert supplier.prenotified_devices.count() > 500
+    without = Device.objects.filter(installing_supplier=None).count()
+    assert 0.01 * DEVICE_COUNT <= without <= 0.04 * DEVICE_COUNT
+
+
+def test_it_raises_a_dozen_demo_requests_in_several_states(demo_output):
+    assert Incident.objects.count() == 12
+    assert set(Incident.objects.values_list("status", flat=True)) == set(IncidentStatus.values)
+    assert IncidentEvent.objects.filter(kind="raised").count() == 12
+    assert not Incident.objects.filter(raising_supplier=F("assigned_supplier")).exists()
+
+
+def test_running_it_twice_changes_nothing_and_does_not_fail(demo_output):
+    before = snapshot()
+
+    again = load_demo_data()
+
+    assert snapshot() == before
+    assert "(0 new)" in again
+    assert "Demo requests raised by this run: 0." in again
+
+
+def test_it_prints_the_logins_and_their_shared_password(demo_output):
+    assert f"Demo logins (password for all: {DEMO_PASSWORD})" in demo_output
+    assert "  aurora       Aurora Energy (Supplier)" in demo_output
+    assert "  cobalt       Cobalt Gas & Power (Supplier)" in demo_output
+    assert "  helpdesk     DCC helpdesk (admin at /admin/)" in demo_output
+    for username in USERNAMES:
+        assert User.objects.get(username=username).check_password(DEMO_PASSWORD)
+
+
+def test_the_devices_it_prints_for_aurora_can_be_requested_by_aurora(demo_output):
+    line = next(x for x in demo_output.splitlines() if x.startswith("Devices you can request"))
+    device_ids = line.split(": ", 1)[1].split("   ")[0].split(", ")
+    aurora = User.objects.get(username="aurora")
+
+    assert len(device_ids) == 3
+    for device_id in device_ids:
+        assert incident_raise(actor=aurora, device_id=device_id).status == "awaiting_installer"
+
+
+def test_no_superuser_is_created(demo_output):
+    assert not User.objects.filter(is_superuser=True).exists()
+
+
+def test_the_helpdesk_user_belongs_to_no_supplier_and_may_not_delete(demo_output):
+    helpdesk = User.objects.get(username="helpdesk")
+    assert (helpdesk.supplier, helpdesk.is_helpdesk, helpdesk.is_staff) == (None, True, True)
+    assert helpdesk.has_perm("incidents.change_incident")
+    assert helpdesk.has_perm("notifications.view_notification")
+    assert helpdesk.has_perm("inventory.add_device")
+    assert not helpdesk.has_perm("incidents.add_incident")
+    assert not helpdesk.has_perm("incidents.delete_incident")
+    assert not helpdesk.has_perm("inventory.delete_device")
+
+
+def test_the_helpdesk_user_can_log_in_to_the_admin_and_see_the_device_changelist(demo_output,
+                                                                                 client):
+    assert client.login(username="helpdesk", password=DEMO_PASSWORD)
+
+    response = client.get("/admin/inventory/device/")
+
+    assert response.status_code == 200
+    first = Device.objects.order_by("device_id").first()
+    assert first.device_id in response.content.decode()
+
+
+def test_a_supplier_user_cannot_enter_the_admin(demo_output, client):
+    client.login(username="aurora", password=DEMO_PASSWORD)
+
+    response = client.get("/admin/inventory/device/")
+
+    assert response.status_code == 302
