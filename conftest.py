@@ -31,10 +31,7 @@ def _missing_parts(config) -> dict[str, str]:
 
     missing = {}
     if connection.vendor != "postgresql":
-        missing["postgres"] = (
-            "needs PostgreSQL (PostgreSQL-only behaviour: row locks, concurrent transactions); "
-            "this run uses SQLite"
-        )
+        missing["postgres"] = "needs PostgreSQL; this run uses SQLite"
     if not _reachable(REDIS_URL):
         missing["redis"] = f"needs a Redis broker at {REDIS_URL}, which is not reachable"
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
@@ -49,10 +46,12 @@ def pytest_collection_modifyitems(config, items):
             needed = [i for i in items if part in i.keywords]
             if needed:
                 raise pytest.UsageError(f"CI must not skip {len(needed)} tests: {reason}.")
-        marker = pytest.mark.skip(reason=reason)
         for item in items:
             if part in item.keywords:
-                item.add_marker(marker)
+                # A test may say what it needs the part for: @pytest.mark.postgres("row locks").
+                own = item.get_closest_marker(part)
+                why = f"{reason} (needed for: {own.args[0]})" if own and own.args else reason
+                item.add_marker(pytest.mark.skip(reason=why))
 
 
 # --- Personas -----------------------------------------------------------------------------------

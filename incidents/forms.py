@@ -10,6 +10,14 @@ from .services import NOTE_MAX_LENGTH
 _CODE_ATTRS = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
 
 
+class UnechoedTextInput(forms.TextInput):
+    """A text box that never sends back what was typed: an install code refused for a typing
+    error is a credential, and is not repeated in the response."""
+
+    def format_value(self, value):
+        return None
+
+
 class RaiseForm(forms.Form):
     device_id = forms.CharField(
         label="Device ID",
@@ -26,7 +34,7 @@ class AnswerForm(forms.Form):
         max_length=80,
         help_text="32 hex digits, or 36 when the label prints the 4-digit CRC after the code. "
         "Spaces and hyphens are ignored.",
-        widget=forms.TextInput(attrs=_CODE_ATTRS),
+        widget=UnechoedTextInput(attrs=_CODE_ATTRS),
     )
 
 

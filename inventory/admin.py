@@ -21,8 +21,14 @@ _HEX_DIGITS = re.compile(r"[0-9A-F]+")
 class SupplierForm(forms.ModelForm):
     class Meta:
         model = Supplier
-        fields = ("name", "user_id", "mpid", "gas_short_code", "is_import_supplier",
-                  "is_gas_supplier")
+        fields = (
+            "name",
+            "user_id",
+            "mpid",
+            "gas_short_code",
+            "is_import_supplier",
+            "is_gas_supplier",
+        )
 
     def clean_user_id(self):
         try:
@@ -45,8 +51,14 @@ class SupplierContactInline(admin.TabularInline):
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
     form = SupplierForm
-    list_display = ("name", "mpid", "gas_short_code", "user_id", "is_import_supplier",
-                    "is_gas_supplier")
+    list_display = (
+        "name",
+        "mpid",
+        "gas_short_code",
+        "user_id",
+        "is_import_supplier",
+        "is_gas_supplier",
+    )
     list_filter = ("is_import_supplier", "is_gas_supplier")
     search_fields = ("name", "mpid", "gas_short_code", "user_id")
     search_help_text = "Search by name, MPID, gas short code or EUI-64 User ID (any spelling)."
@@ -98,14 +110,32 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets[2:],
     )
     add_fieldsets = (
-        (None, {
-            "classes": ("wide",),
-            "fields": ("username", "email", "supplier", "is_helpdesk", "usable_password",
-                       "password1", "password2"),
-        }),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "email",
+                    "supplier",
+                    "is_helpdesk",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
-    list_display = ("username", "email", "first_name", "last_name", "supplier", "is_helpdesk",
-                    "is_staff", "is_active")
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "supplier",
+        "is_helpdesk",
+        "is_staff",
+        "is_active",
+    )
     list_filter = ("is_helpdesk", "supplier", "is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("username", "email", "first_name", "last_name", "supplier__name")
     list_select_related = ("supplier",)
@@ -145,8 +175,10 @@ class EstimatedCountPaginator(Paginator):
         connection = connections[queryset.db]
         if connection.vendor == "postgresql" and not queryset.query.where:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                               [queryset.model._meta.db_table])
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [queryset.model._meta.db_table],
+                )
                 row = cursor.fetchone()
             if row and row[0] >= self.exact_below:
                 return int(row[0])
@@ -155,8 +187,14 @@ class EstimatedCountPaginator(Paginator):
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
-    list_display = ("device_id", "device_type", "smi_status", "status_effective_date",
-                    "installing_supplier", "mpxn")
+    list_display = (
+        "device_id",
+        "device_type",
+        "smi_status",
+        "status_effective_date",
+        "installing_supplier",
+        "mpxn",
+    )
     list_filter = ("device_type", "smi_status", "installing_supplier")
     search_fields = ("device_id", "mpxn")  # shows the search box; see get_search_results
     search_help_text = "Search by Device ID (any spelling, or its first digits) or exact MPxN."

@@ -31,8 +31,15 @@ from .identifiers import (
 from .models import TYPE_2_DEVICES, Device, DeviceType, SMIStatus, Supplier
 
 SMI_COLUMNS = (
-    "device_id", "device_type", "smi_status", "status_effective_date", "manufacturer", "model",
-    "mpxn", "comms_hub_id", "installing_supplier_user_id",
+    "device_id",
+    "device_type",
+    "smi_status",
+    "status_effective_date",
+    "manufacturer",
+    "model",
+    "mpxn",
+    "comms_hub_id",
+    "installing_supplier_user_id",
 )
 CHUNK_SIZE = 2000
 REPORTED_ISSUES = 1000
@@ -40,12 +47,25 @@ REJECT_FILE_HEADER = ("line", "device_id", "reason")
 
 # The columns a load compares and overwrites; ``updated_at`` moves only when one of them changes.
 _DATA_FIELDS = (
-    "device_type", "smi_status", "status_effective_date", "manufacturer", "model", "mpxn",
-    "comms_hub_id", "installing_supplier_id",
+    "device_type",
+    "smi_status",
+    "status_effective_date",
+    "manufacturer",
+    "model",
+    "mpxn",
+    "comms_hub_id",
+    "installing_supplier_id",
 )
 _UPDATE_FIELDS = [
-    "device_type", "smi_status", "status_effective_date", "manufacturer", "model", "mpxn",
-    "comms_hub_id", "installing_supplier", "updated_at",
+    "device_type",
+    "smi_status",
+    "status_effective_date",
+    "manufacturer",
+    "model",
+    "mpxn",
+    "comms_hub_id",
+    "installing_supplier",
+    "updated_at",
 ]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MPAN = re.compile(r"^[0-9]{13}$")
@@ -85,8 +105,11 @@ class SmiLoadReport:
         return self.created + self.updated + self.unchanged
 
 
-def smi_load_csv(*, source: TextIO | IO[bytes] | str | os.PathLike,
-                 reject_file: TextIO | str | os.PathLike | None = None) -> SmiLoadReport:
+def smi_load_csv(
+    *,
+    source: TextIO | IO[bytes] | str | os.PathLike,
+    reject_file: TextIO | str | os.PathLike | None = None,
+) -> SmiLoadReport:
     """Upsert the Devices of an SMI extract (CSV with the ``SMI_COLUMNS`` header, any order).
 
     ``source`` is a path or an open file (bytes are decoded as UTF-8, with or without BOM).
@@ -171,7 +194,8 @@ def _read_header(reader) -> list[str]:
     names = [cell.strip().lower() for cell in header]
     problems = []
     unknown = [
-        _column_label(cell, i) for i, (cell, name) in enumerate(zip(header, names, strict=True))
+        _column_label(cell, i)
+        for i, (cell, name) in enumerate(zip(header, names, strict=True))
         if name not in SMI_COLUMNS
     ]
     if unknown:
@@ -192,8 +216,10 @@ def _column_label(cell: str, index: int) -> str:
 
 
 def _expected() -> str:
-    return ("The header names exactly these columns, in any order and any case: "
-            f"{','.join(SMI_COLUMNS)}.")
+    return (
+        "The header names exactly these columns, in any order and any case: "
+        f"{','.join(SMI_COLUMNS)}."
+    )
 
 
 def _load(lines: Iterator[str], report: SmiLoadReport, rejects_out) -> None:
@@ -217,8 +243,13 @@ def _load(lines: Iterator[str], report: SmiLoadReport, rejects_out) -> None:
         report.rows_read += 1
         raw_id = row[id_at].strip() if id_at < len(row) else ""
         if len(row) != len(names):
-            _reject(report, rejects_out, line, raw_id,
-                    f"the row has {len(row)} fields; the header has {len(names)}")
+            _reject(
+                report,
+                rejects_out,
+                line,
+                raw_id,
+                f"the row has {len(row)} fields; the header has {len(names)}",
+            )
             continue
         values = {name: cell.strip() for name, cell in zip(names, row, strict=True)}
         device, reasons, warnings = _device_from(values, suppliers)
@@ -227,8 +258,11 @@ def _load(lines: Iterator[str], report: SmiLoadReport, rejects_out) -> None:
             key = int(device_id.replace("-", ""), 16)
             first = first_line_of.setdefault(key, line)
             if first != line:
-                reasons.insert(0, f"device_id: {device_id} already appears on line {first}; "
-                                  "a Device may appear only once in a file")
+                reasons.insert(
+                    0,
+                    f"device_id: {device_id} already appears on line {first}; "
+                    "a Device may appear only once in a file",
+                )
         if reasons:
             _reject(report, rejects_out, line, raw_id, "; ".join(reasons))
             continue
@@ -258,8 +292,9 @@ def _supplier_ids() -> dict[str, int]:
     }
 
 
-def _device_from(values: dict[str, str], suppliers: dict[str, int]
-                 ) -> tuple[Device | None, list[str], list[str]]:
+def _device_from(
+    values: dict[str, str], suppliers: dict[str, int]
+) -> tuple[Device | None, list[str], list[str]]:
     """The Device a row describes, with the reasons to reject it and the warnings it raises."""
     reasons: list[str] = []
     warnings: list[str] = []
@@ -278,19 +313,26 @@ def _device_from(values: dict[str, str], suppliers: dict[str, int]
 
     device_type = _TYPES.get(values["device_type"].upper())
     if device_type is None:
-        reasons.append(f"device_type: {_shown(values['device_type'])} is not a Device Type; use "
-                       f"one of {', '.join(DeviceType.values)}")
+        reasons.append(
+            f"device_type: {_shown(values['device_type'])} is not a Device Type; use "
+            f"one of {', '.join(DeviceType.values)}"
+        )
 
     status = _STATUSES.get(values["smi_status"].upper()) if values["smi_status"] else None
     if values["smi_status"] and status is None:
-        reasons.append(f"smi_status: '{values['smi_status']}' is not an SMI status; use one of "
-                       f"{', '.join(SMIStatus.values)}")
+        reasons.append(
+            f"smi_status: '{values['smi_status']}' is not an SMI status; use one of "
+            f"{', '.join(SMIStatus.values)}"
+        )
     elif device_type in TYPE_2_DEVICES and status is not None:
-        reasons.append(f"smi_status: {device_type} is a Type 2 Device, which has no SMI "
-                       "status; leave it empty")
+        reasons.append(
+            f"smi_status: {device_type} is a Type 2 Device, which has no SMI status; leave it empty"
+        )
     elif device_type is not None and device_type not in TYPE_2_DEVICES and status is None:
-        reasons.append(f"smi_status: empty, but every {device_type} has an SMI status; use one "
-                       f"of {', '.join(SMIStatus.values)}")
+        reasons.append(
+            f"smi_status: empty, but every {device_type} has an SMI status; use one "
+            f"of {', '.join(SMIStatus.values)}"
+        )
 
     effective = None
     if values["status_effective_date"]:
@@ -299,8 +341,10 @@ def _device_from(values: dict[str, str], suppliers: dict[str, int]
                 raise ValueError
             effective = dt.date.fromisoformat(values["status_effective_date"])
         except ValueError:
-            reasons.append(f"status_effective_date: '{values['status_effective_date']}' is not "
-                           "a date in ISO form YYYY-MM-DD, e.g. 2026-04-01")
+            reasons.append(
+                f"status_effective_date: '{values['status_effective_date']}' is not "
+                "a date in ISO form YYYY-MM-DD, e.g. 2026-04-01"
+            )
 
     for name, limit in _TEXT_LIMITS.items():
         if len(values[name]) > limit:
@@ -317,20 +361,30 @@ def _device_from(values: dict[str, str], suppliers: dict[str, int]
 
     if reasons:
         return None, reasons, warnings
-    return Device(
-        device_id=device_id, device_type=device_type, smi_status=status,
-        status_effective_date=effective, manufacturer=values["manufacturer"],
-        model=values["model"], mpxn=values["mpxn"], comms_hub_id=comms_hub_id or "",
-        installing_supplier_id=supplier_id,
-    ), reasons, warnings
+    return (
+        Device(
+            device_id=device_id,
+            device_type=device_type,
+            smi_status=status,
+            status_effective_date=effective,
+            manufacturer=values["manufacturer"],
+            model=values["model"],
+            mpxn=values["mpxn"],
+            comms_hub_id=comms_hub_id or "",
+            installing_supplier_id=supplier_id,
+        ),
+        reasons,
+        warnings,
+    )
 
 
 def _shown(value: str) -> str:
     return f"'{value}'" if value else "an empty value"
 
 
-def _check_mpxn(mpxn: str, device_type: str | None, reasons: list[str],
-                warnings: list[str]) -> None:
+def _check_mpxn(
+    mpxn: str, device_type: str | None, reasons: list[str], warnings: list[str]
+) -> None:
     # An empty MPxN is accepted: a pre-notified meter is not yet tied to a meter point.
     if not mpxn or device_type is None:
         return
@@ -338,17 +392,22 @@ def _check_mpxn(mpxn: str, device_type: str | None, reasons: list[str],
         if not _MPAN.match(mpxn):
             reasons.append(f"mpxn: an ESME's MPAN core has 13 digits; '{mpxn}' does not")
         elif not is_valid_mpan(mpxn):
-            warnings.append(f"mpxn: MPAN {mpxn} has a bad check digit (expected "
-                            f"{mpan_check_digit(mpxn[:12])}); loaded anyway")
+            warnings.append(
+                f"mpxn: MPAN {mpxn} has a bad check digit (expected "
+                f"{mpan_check_digit(mpxn[:12])}); loaded anyway"
+            )
     elif device_type == DeviceType.GSME:
         if not _MPRN.match(mpxn):
             reasons.append(f"mpxn: a GSME's MPRN has 6 to 10 digits; '{mpxn}' does not")
         elif not is_valid_mprn(mpxn):
-            warnings.append(f"mpxn: MPRN {mpxn} has bad check digits (expected "
-                            f"{mprn_check_digits(mpxn[:-2])}); loaded anyway")
+            warnings.append(
+                f"mpxn: MPRN {mpxn} has bad check digits (expected "
+                f"{mprn_check_digits(mpxn[:-2])}); loaded anyway"
+            )
     else:
-        reasons.append(f"mpxn: only meters (ESME, GSME) have an MPxN, not {device_type}; "
-                       "leave it empty")
+        reasons.append(
+            f"mpxn: only meters (ESME, GSME) have an MPxN, not {device_type}; leave it empty"
+        )
 
 
 def _upsert(devices: list[Device], report: SmiLoadReport) -> None:
@@ -362,7 +421,8 @@ def _upsert(devices: list[Device], report: SmiLoadReport) -> None:
     existing = {
         row[0]: row[1:]
         for row in Device.objects.filter(device_id__in=[d.device_id for d in devices])
-        .order_by().values_list("device_id", *_DATA_FIELDS)
+        .order_by()
+        .values_list("device_id", *_DATA_FIELDS)
     }
     changed = []
     for device in devices:
@@ -377,7 +437,8 @@ def _upsert(devices: list[Device], report: SmiLoadReport) -> None:
         changed.append(device)
     if changed:
         Device.objects.bulk_create(
-            changed, update_conflicts=True, unique_fields=["device_id"],
+            changed,
+            update_conflicts=True,
+            unique_fields=["device_id"],
             update_fields=_UPDATE_FIELDS,
         )
-

@@ -45,3 +45,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+
+# Keep the demo's console to what a person trying it wants to read.
+LOGGING["loggers"].update(  # noqa: F405
+    {
+        "celery.app.trace": {"level": "WARNING"},
+        "kombu.connection": {"level": "ERROR"},
+    }
+)

@@ -25,9 +25,7 @@ class SupplierFactory(factory.django.DjangoModelFactory):
     def contacts(self, create, extracted, **kwargs):
         if not create:
             return
-        emails = extracted if extracted is not None else [
-            f"incidents@{self.mpid.lower()}.example"
-        ]
+        emails = extracted if extracted is not None else [f"incidents@{self.mpid.lower()}.example"]
         for email in emails:
             SupplierContact.objects.create(supplier=self, email=email)
 

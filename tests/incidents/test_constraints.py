@@ -68,7 +68,7 @@ def test_the_database_refuses_a_code_provided_incident_without_a_sealed_code(dev
     )
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("concurrent transactions blocking on the partial unique index")
 def test_of_many_concurrent_raises_for_one_device_exactly_one_succeeds(device, gaining_supplier):
     # Distinct users of one Supplier, as when a team bulk-raises the same Device twice.
     raisers = [UserFactory(supplier=gaining_supplier) for _ in range(RACERS)]

@@ -173,3 +173,13 @@ def test_the_answer_works_with_the_code_as_typed_with_spaces(client, installing_
         reverse("incidents:answer", args=[incident.public_id]), {"install_code": spaced}
     )
     assert response.status_code == 302
+
+
+def test_a_refused_install_code_is_not_echoed_back(client, installing_user, incident):
+    client.force_login(installing_user)
+    typed = INSTALL_CODE + "0000"
+    response = client.post(
+        reverse("incidents:answer", args=[incident.public_id]), {"install_code": typed}
+    )
+    assert response.status_code == 400
+    assert INSTALL_CODE not in response.content.decode()

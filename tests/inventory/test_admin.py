@@ -11,10 +11,18 @@ DEVICES = "/admin/inventory/device/"
 @pytest.fixture
 def helpdesk_client(client, helpdesk_user):
     """The helpdesk persona in the admin, with the permissions its group gives it."""
-    helpdesk_user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label="inventory",
-        codename__in=["view_device", "change_device", "view_supplier", "view_user", "change_user"],
-    ))
+    helpdesk_user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="inventory",
+            codename__in=[
+                "view_device",
+                "change_device",
+                "view_supplier",
+                "view_user",
+                "change_user",
+            ],
+        )
+    )
     client.force_login(helpdesk_user)
     return client
 
@@ -24,8 +32,9 @@ def listed_ids(response) -> list[str]:
 
 
 def test_device_search_finds_a_pasted_lower_case_id_without_separators(helpdesk_client, device):
-    DeviceFactory(device_id="00-DB-12-34-56-78-90-A1",
-                  installing_supplier=device.installing_supplier)
+    DeviceFactory(
+        device_id="00-DB-12-34-56-78-90-A1", installing_supplier=device.installing_supplier
+    )
 
     response = helpdesk_client.get(DEVICES, {"q": " 00db1234567890a0 "})
 
@@ -33,8 +42,9 @@ def test_device_search_finds_a_pasted_lower_case_id_without_separators(helpdesk_
     assert listed_ids(response) == [device.device_id]
 
 
-def test_device_search_by_the_first_digits_of_an_id_finds_every_match(helpdesk_client,
-                                                                      installing_supplier):
+def test_device_search_by_the_first_digits_of_an_id_finds_every_match(
+    helpdesk_client, installing_supplier
+):
     DeviceFactory(device_id="00-DB-12-34-56-78-90-A0", installing_supplier=installing_supplier)
     DeviceFactory(device_id="00-DB-12-34-56-78-90-A1", installing_supplier=installing_supplier)
     DeviceFactory(device_id="00-DB-99-34-56-78-90-A1", installing_supplier=installing_supplier)
@@ -45,10 +55,16 @@ def test_device_search_by_the_first_digits_of_an_id_finds_every_match(helpdesk_c
 
 
 def test_device_search_finds_a_meter_by_its_mpxn(helpdesk_client, installing_supplier):
-    DeviceFactory(device_id="00-DB-12-34-56-78-90-A0", mpxn="1312345678907",
-                  installing_supplier=installing_supplier)
-    DeviceFactory(device_id="00-DB-12-34-56-78-90-A1", mpxn="2000000000009",
-                  installing_supplier=installing_supplier)
+    DeviceFactory(
+        device_id="00-DB-12-34-56-78-90-A0",
+        mpxn="1312345678907",
+        installing_supplier=installing_supplier,
+    )
+    DeviceFactory(
+        device_id="00-DB-12-34-56-78-90-A1",
+        mpxn="2000000000009",
+        installing_supplier=installing_supplier,
+    )
 
     response = helpdesk_client.get(DEVICES, {"q": "1312345678907"})
 
@@ -56,7 +72,10 @@ def test_device_search_finds_a_meter_by_its_mpxn(helpdesk_client, installing_sup
 
 
 def test_the_device_changelist_runs_a_bounded_number_of_queries_for_50_devices(
-    helpdesk_client, installing_supplier, other_supplier, django_assert_max_num_queries,
+    helpdesk_client,
+    installing_supplier,
+    other_supplier,
+    django_assert_max_num_queries,
 ):
     for n in range(50):
         DeviceFactory(installing_supplier=installing_supplier if n % 2 else other_supplier)
@@ -102,14 +121,24 @@ def test_the_helpdesk_cannot_change_a_superuser(helpdesk_client, django_user_mod
     assert response.status_code == 403
 
 
-def test_a_helpdesk_user_with_a_supplier_is_refused_with_a_message(admin_client, helpdesk_user,
-                                                                   gaining_supplier):
+def test_a_helpdesk_user_with_a_supplier_is_refused_with_a_message(
+    admin_client, helpdesk_user, gaining_supplier
+):
     url = f"/admin/inventory/user/{helpdesk_user.pk}/change/"
     form = admin_client.get(url).context["adminform"].form
-    data = {name: value for name, value in form.initial.items()
-            if value is not None and name not in ("groups", "user_permissions", "password")}
-    data.update(supplier=gaining_supplier.pk, is_helpdesk="on", last_login_0="", last_login_1="",
-                date_joined_0="2026-01-01", date_joined_1="09:00:00")
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name not in ("groups", "user_permissions", "password")
+    }
+    data.update(
+        supplier=gaining_supplier.pk,
+        is_helpdesk="on",
+        last_login_0="",
+        last_login_1="",
+        date_joined_0="2026-01-01",
+        date_joined_1="09:00:00",
+    )
 
     response = admin_client.post(url, data)
 
@@ -119,9 +148,11 @@ def test_a_helpdesk_user_with_a_supplier_is_refused_with_a_message(admin_client,
     assert helpdesk_user.supplier is None
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("the planner's row estimate from pg_class")
 def test_an_unfiltered_device_list_of_a_big_table_is_paged_by_the_planners_estimate(
-    helpdesk_client, installing_supplier, monkeypatch,
+    helpdesk_client,
+    installing_supplier,
+    monkeypatch,
 ):
     from django.db import connection
 

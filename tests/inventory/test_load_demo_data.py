@@ -42,8 +42,12 @@ def snapshot():
 
 def test_it_creates_four_suppliers_with_a_contact_and_a_user_each(demo_output):
     names = list(Supplier.objects.values_list("name", "mpid", "gas_short_code"))
-    assert names == [("Aurora Energy", "AURA", "AUR"), ("Brightwater Power", "BRIG", "BRI"),
-                     ("Cobalt Gas & Power", "COBA", "COB"), ("Dunmore Energy", "DUNM", "DUN")]
+    assert names == [
+        ("Aurora Energy", "AURA", "AUR"),
+        ("Brightwater Power", "BRIG", "BRI"),
+        ("Cobalt Gas & Power", "COBA", "COB"),
+        ("Dunmore Energy", "DUNM", "DUN"),
+    ]
     aurora = Supplier.objects.get(mpid="AURA")
     assert aurora.contact_emails == ["incidents@aurora.example"]
     assert sorted(User.objects.values_list("username", flat=True)) == USERNAMES
@@ -130,8 +134,9 @@ def test_the_helpdesk_user_belongs_to_no_supplier_and_may_not_delete(demo_output
     assert not helpdesk.has_perm("inventory.delete_device")
 
 
-def test_the_helpdesk_user_can_log_in_to_the_admin_and_see_the_device_changelist(demo_output,
-                                                                                 client):
+def test_the_helpdesk_user_can_log_in_to_the_admin_and_see_the_device_changelist(
+    demo_output, client
+):
     assert client.login(username="helpdesk", password=DEMO_PASSWORD)
 
     response = client.get("/admin/inventory/device/")

@@ -20,9 +20,14 @@ GOOD_MPRN = "3938424403"
 def row(**values) -> str:
     """One CSV line of a valid ESME, with the given columns changed."""
     fields = {
-        "device_id": DEVICE_ID, "device_type": "ESME", "smi_status": "InstalledNotCommissioned",
-        "status_effective_date": "2026-03-02", "manufacturer": "Acme Meters", "model": "AM-2",
-        "mpxn": GOOD_MPAN, "comms_hub_id": "00-DB-12-00-00-00-00-01",
+        "device_id": DEVICE_ID,
+        "device_type": "ESME",
+        "smi_status": "InstalledNotCommissioned",
+        "status_effective_date": "2026-03-02",
+        "manufacturer": "Acme Meters",
+        "model": "AM-2",
+        "mpxn": GOOD_MPAN,
+        "comms_hub_id": "00-DB-12-00-00-00-00-01",
         "installing_supplier_user_id": "",
     }
     fields.update(values)
@@ -34,11 +39,13 @@ def row(**values) -> str:
 @pytest.fixture
 def smi_file(tmp_path):
     """Write a CSV file (header first) and return its path."""
+
     def write(*rows, header=HEADER, bom=False, raw: bytes | None = None):
         path = tmp_path / "smi.csv"
         data = raw if raw is not None else "\r\n".join([header, *rows, ""]).encode()
         path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
         return path
+
     return write
 
 
@@ -54,8 +61,13 @@ def test_a_good_file_loads_every_device_with_its_installing_supplier(smi_file, i
     path = smi_file(
         row(installing_supplier_user_id=installing_supplier.user_id),
         row(device_id=OTHER_ID, device_type="GSME", mpxn=GOOD_MPRN),
-        row(device_id="00-DB-12-34-56-78-90-A2", device_type="IHD", smi_status="",
-            status_effective_date="", mpxn=""),
+        row(
+            device_id="00-DB-12-34-56-78-90-A2",
+            device_type="IHD",
+            smi_status="",
+            status_effective_date="",
+            mpxn="",
+        ),
     )
 
     report = smi_load_csv(source=path)
@@ -82,12 +94,19 @@ def test_the_header_may_come_in_any_order_and_any_case(smi_file):
     assert Device.objects.get().mpxn == GOOD_MPAN
 
 
-def test_pasted_spellings_of_identifiers_are_stored_in_canonical_form(smi_file,
-                                                                     installing_supplier):
+def test_pasted_spellings_of_identifiers_are_stored_in_canonical_form(
+    smi_file, installing_supplier
+):
     compact_supplier = installing_supplier.user_id.replace("-", "").lower()
-    path = smi_file(row(device_id="00db1234567890a0", comms_hub_id="00:db:12:00:00:00:00:01",
-                        device_type="esme", smi_status="installednotcommissioned",
-                        installing_supplier_user_id=compact_supplier))
+    path = smi_file(
+        row(
+            device_id="00db1234567890a0",
+            comms_hub_id="00:db:12:00:00:00:00:01",
+            device_type="esme",
+            smi_status="installednotcommissioned",
+            installing_supplier_user_id=compact_supplier,
+        )
+    )
 
     smi_load_csv(source=path)
 
@@ -192,8 +211,11 @@ def test_an_unknown_installing_supplier_is_rejected(smi_file):
 
 
 def test_a_repeated_device_id_is_rejected_naming_the_line_it_first_appeared_on(smi_file):
-    report = smi_load_csv(source=smi_file(row(), row(device_id=OTHER_ID),
-                                          row(device_id="00db1234567890a0", smi_status="Pending")))
+    report = smi_load_csv(
+        source=smi_file(
+            row(), row(device_id=OTHER_ID), row(device_id="00db1234567890a0", smi_status="Pending")
+        )
+    )
 
     reject = only_reject(report)
     assert reject.line == 4
@@ -210,13 +232,21 @@ def test_a_repeat_is_found_across_chunks(smi_file, monkeypatch):
     assert only_reject(report).line == 7
 
 
-@pytest.mark.parametrize(("device_type", "mpxn", "expected"), [
-    ("ESME", "131234567890", "mpxn: an ESME's MPAN core has 13 digits; '131234567890' does not"),
-    ("ESME", "13123456789O7", "mpxn: an ESME's MPAN core has 13 digits"),
-    ("GSME", "12345", "mpxn: a GSME's MPRN has 6 to 10 digits; '12345' does not"),
-    ("GSME", "12345678901", "mpxn: a GSME's MPRN has 6 to 10 digits"),
-    ("PPMID", GOOD_MPAN, "mpxn: only meters (ESME, GSME) have an MPxN, not PPMID"),
-], ids=["short MPAN", "MPAN with a letter", "short MPRN", "long MPRN", "MPxN on a PPMID"])
+@pytest.mark.parametrize(
+    ("device_type", "mpxn", "expected"),
+    [
+        (
+            "ESME",
+            "131234567890",
+            "mpxn: an ESME's MPAN core has 13 digits; '131234567890' does not",
+        ),
+        ("ESME", "13123456789O7", "mpxn: an ESME's MPAN core has 13 digits"),
+        ("GSME", "12345", "mpxn: a GSME's MPRN has 6 to 10 digits; '12345' does not"),
+        ("GSME", "12345678901", "mpxn: a GSME's MPRN has 6 to 10 digits"),
+        ("PPMID", GOOD_MPAN, "mpxn: only meters (ESME, GSME) have an MPxN, not PPMID"),
+    ],
+    ids=["short MPAN", "MPAN with a letter", "short MPRN", "long MPRN", "MPxN on a PPMID"],
+)
 def test_an_mpxn_of_the_wrong_shape_is_rejected(smi_file, device_type, mpxn, expected):
     report = smi_load_csv(source=smi_file(row(device_type=device_type, mpxn=mpxn)))
 
@@ -255,10 +285,12 @@ def test_a_bad_mpan_check_digit_is_a_warning_and_the_row_still_loads(smi_file):
 
 
 def test_bad_mprn_check_digits_are_a_warning_and_the_row_still_loads(smi_file):
-    report = smi_load_csv(source=smi_file(
-        row(device_type="GSME", mpxn="3938424499"),
-        row(device_id=OTHER_ID, device_type="GSME", mpxn=GOOD_MPRN),
-    ))
+    report = smi_load_csv(
+        source=smi_file(
+            row(device_type="GSME", mpxn="3938424499"),
+            row(device_id=OTHER_ID, device_type="GSME", mpxn=GOOD_MPRN),
+        )
+    )
 
     assert (report.created, report.warnings) == (2, 1)
     assert "expected 03" in report.warning_notes[0].reason
@@ -325,10 +357,12 @@ def test_loading_the_same_file_twice_leaves_the_same_data(smi_file):
 def test_a_status_change_in_a_second_load_updates_the_device(smi_file):
     smi_load_csv(source=smi_file(row(), row(device_id=OTHER_ID)))
 
-    report = smi_load_csv(source=smi_file(
-        row(smi_status="Commissioned", status_effective_date="2026-04-10"),
-        row(device_id=OTHER_ID),
-    ))
+    report = smi_load_csv(
+        source=smi_file(
+            row(smi_status="Commissioned", status_effective_date="2026-04-10"),
+            row(device_id=OTHER_ID),
+        )
+    )
 
     assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
     assert Device.objects.count() == 2
@@ -365,8 +399,9 @@ def test_no_reject_file_is_written_when_the_file_is_refused(smi_file, tmp_path):
     rejects = tmp_path / "rejects.csv"
 
     with pytest.raises(SmiLoadError):
-        smi_load_csv(source=smi_file(row(device_id="XYZ"), header=HEADER + ",extra"),
-                     reject_file=rejects)
+        smi_load_csv(
+            source=smi_file(row(device_id="XYZ"), header=HEADER + ",extra"), reject_file=rejects
+        )
     assert not rejects.exists()
 
 
@@ -391,8 +426,9 @@ def test_the_command_prints_the_counts_and_the_rejected_lines(smi_file, tmp_path
 def test_the_command_shows_only_the_first_20_rejects(smi_file):
     out = io.StringIO()
 
-    call_command("load_smi", str(smi_file(*[row(device_id=f"bad{n}") for n in range(25)])),
-                 stdout=out)
+    call_command(
+        "load_smi", str(smi_file(*[row(device_id=f"bad{n}") for n in range(25)])), stdout=out
+    )
 
     assert "Rejected rows, first 20 of 25:" in out.getvalue()
     assert "line 21:" in out.getvalue()

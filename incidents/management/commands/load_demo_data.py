@@ -51,10 +51,12 @@ class DemoSupplier:
 
 SUPPLIERS = (
     DemoSupplier("aurora", "Aurora Energy", "AURA", "AUR", "90-B3-D5-1F-30-00-00-01", "aurora"),
-    DemoSupplier("brightwater", "Brightwater Power", "BRIG", "BRI", "90-B3-D5-1F-30-00-00-02",
-                 "brightwater"),
-    DemoSupplier("cobalt", "Cobalt Gas & Power", "COBA", "COB", "90-B3-D5-1F-30-00-00-03",
-                 "cobalt"),
+    DemoSupplier(
+        "brightwater", "Brightwater Power", "BRIG", "BRI", "90-B3-D5-1F-30-00-00-02", "brightwater"
+    ),
+    DemoSupplier(
+        "cobalt", "Cobalt Gas & Power", "COBA", "COB", "90-B3-D5-1F-30-00-00-03", "cobalt"
+    ),
     DemoSupplier("dunmore", "Dunmore Energy", "DUNM", "DUN", "90-B3-D5-1F-30-00-00-04", "dunmore"),
 )
 HELPDESK_USERNAME = "helpdesk"
@@ -81,22 +83,30 @@ STATUS_WEIGHTS = {
     SMIStatus.RECOVERED: 5,
 }
 # The other Devices a home may have besides its Comms Hub, meters and IHD, with their odds.
-OPTIONAL_DEVICES = ((DeviceType.PPMID, 0.15), (DeviceType.HCALCS, 0.08), (DeviceType.SAPC, 0.06),
-                    (DeviceType.CAD, 0.08))
+OPTIONAL_DEVICES = (
+    (DeviceType.PPMID, 0.15),
+    (DeviceType.HCALCS, 0.08),
+    (DeviceType.SAPC, 0.06),
+    (DeviceType.CAD, 0.08),
+)
 NO_INSTALLER_SHARE = 0.02
 
 
 class Command(BaseCommand):
-    help = ("Create demo Suppliers, users (password ssi-demo-2026), ~3,000 SMI Devices and a "
-            "dozen Requests for Install Code. Safe to run again. For development only.")
+    help = (
+        "Create demo Suppliers, users (password ssi-demo-2026), ~3,000 SMI Devices and a "
+        "dozen Requests for Install Code. Safe to run again. For development only."
+    )
 
     def handle(self, *args, **options):
         # Seeded on purpose: the demo must be the same on every machine and every run.
         rng = random.Random(SEED)  # noqa: S311
         with transaction.atomic():
             suppliers = [self._supplier(spec) for spec in SUPPLIERS]
-            users = {spec.username: self._user(spec.username, supplier=supplier)
-                     for spec, supplier in zip(SUPPLIERS, suppliers, strict=True)}
+            users = {
+                spec.username: self._user(spec.username, supplier=supplier)
+                for spec, supplier in zip(SUPPLIERS, suppliers, strict=True)
+            }
             self._helpdesk()
             devices = _demo_devices(rng, suppliers)
             before = Device.objects.count()
@@ -104,8 +114,10 @@ class Command(BaseCommand):
             Device.objects.bulk_create(devices, batch_size=1000, ignore_conflicts=True)
             created = Device.objects.count() - before
         raised = self._incidents(rng, devices, users)
-        self.stdout.write(f"SMI: {Device.objects.count()} Devices ({created} new). "
-                          f"Demo requests raised by this run: {raised}.")
+        self.stdout.write(
+            f"SMI: {Device.objects.count()} Devices ({created} new). "
+            f"Demo requests raised by this run: {raised}."
+        )
         self._print_logins(suppliers[0])
 
     # --- Organisations and people -------------------------------------------------------
@@ -113,21 +125,31 @@ class Command(BaseCommand):
     def _supplier(self, spec: DemoSupplier) -> Supplier:
         supplier, _ = Supplier.objects.update_or_create(
             name=spec.name,
-            defaults={"user_id": spec.user_id, "mpid": spec.mpid,
-                      "gas_short_code": spec.gas_short_code, "is_import_supplier": True,
-                      "is_gas_supplier": True},
+            defaults={
+                "user_id": spec.user_id,
+                "mpid": spec.mpid,
+                "gas_short_code": spec.gas_short_code,
+                "is_import_supplier": True,
+                "is_gas_supplier": True,
+            },
         )
-        SupplierContact.objects.get_or_create(supplier=supplier,
-                                              email=f"incidents@{spec.domain}.example")
+        SupplierContact.objects.get_or_create(
+            supplier=supplier, email=f"incidents@{spec.domain}.example"
+        )
         return supplier
 
     def _user(self, username: str, *, supplier: Supplier | None) -> User:
         domain = "dcc" if supplier is None else username
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@{domain}.example", "supplier": supplier,
-                      "first_name": username.capitalize(), "last_name": "Demo",
-                      "is_helpdesk": supplier is None, "is_staff": supplier is None},
+            defaults={
+                "email": f"{username}@{domain}.example",
+                "supplier": supplier,
+                "first_name": username.capitalize(),
+                "last_name": "Demo",
+                "is_helpdesk": supplier is None,
+                "is_staff": supplier is None,
+            },
         )
         # The printed password must work, even if someone changed it since the last run.
         if created or not user.check_password(DEMO_PASSWORD):
@@ -147,23 +169,41 @@ class Command(BaseCommand):
 
     # --- Requests -----------------------------------------------------------------------
 
-    def _incidents(self, rng: random.Random, devices: list[Device],
-                   users: dict[str, User]) -> int:
+    def _incidents(self, rng: random.Random, devices: list[Device], users: dict[str, User]) -> int:
         """Raise the demo requests, skipping any Device that already has one (a re-run).
 
         The Devices are picked from the generated SMI alone, never from what the database
         holds, so a re-run picks the same ones and then skips them.
         """
         by_supplier = {user.supplier_id: user for user in users.values()}
-        eligible = [d for d in devices if d.device_type in TYPES_WITH_INSTALL_CODE
-                    and d.smi_status in STATUSES_AWAITING_COMMISSIONING]
+        eligible = [
+            d
+            for d in devices
+            if d.device_type in TYPES_WITH_INSTALL_CODE
+            and d.smi_status in STATUSES_AWAITING_COMMISSIONING
+        ]
         picks = rng.sample([d for d in eligible if d.installing_supplier_id], 11)
         picks += [d for d in eligible if not d.installing_supplier_id][:1]
-        stories = ("awaiting", "awaiting", "awaiting", "awaiting", "overdue", "answered",
-                   "answered", "answered", "worked", "worked", "not_installed", "no_installer")
+        stories = (
+            "awaiting",
+            "awaiting",
+            "awaiting",
+            "awaiting",
+            "overdue",
+            "answered",
+            "answered",
+            "answered",
+            "worked",
+            "worked",
+            "not_installed",
+            "no_installer",
+        )
         stored = Device.objects.in_bulk([d.device_id for d in picks], field_name="device_id")
-        has_request = set(Incident.objects.filter(device__in=stored.values())
-                          .values_list("device__device_id", flat=True))
+        has_request = set(
+            Incident.objects.filter(device__in=stored.values()).values_list(
+                "device__device_id", flat=True
+            )
+        )
         now = timezone.now()
         raised = 0
         for number, (pick, story) in enumerate(zip(picks, stories, strict=False)):
@@ -171,12 +211,16 @@ class Command(BaseCommand):
                 continue
             installer = pick.installing_supplier_id
             others = [pk for pk in by_supplier if pk != installer]
-            started = now - dt.timedelta(days=9 if story == "overdue" else number % 4,
-                                         hours=number)
+            started = now - dt.timedelta(days=9 if story == "overdue" else number % 4, hours=number)
             try:
-                self._play(story, device=stored[pick.device_id],
-                           raiser=by_supplier[others[number % len(others)]],
-                           answerer=by_supplier.get(installer), rng=rng, start=started)
+                self._play(
+                    story,
+                    device=stored[pick.device_id],
+                    raiser=by_supplier[others[number % len(others)]],
+                    answerer=by_supplier.get(installer),
+                    rng=rng,
+                    start=started,
+                )
             except services.IncidentError as exc:
                 # The Device changed since the demo SMI was made (e.g. an SMI load).
                 self.stdout.write(f"Skipped demo request for {pick.device_id}: {exc.message}")
@@ -184,21 +228,35 @@ class Command(BaseCommand):
             raised += 1
         return raised
 
-    def _play(self, story: str, *, device: Device, raiser: User, answerer: User | None,
-              rng: random.Random, start: dt.datetime) -> None:
+    def _play(
+        self,
+        story: str,
+        *,
+        device: Device,
+        raiser: User,
+        answerer: User | None,
+        rng: random.Random,
+        start: dt.datetime,
+    ) -> None:
         incident = services.incident_raise(actor=raiser, device_id=device.device_id, now=start)
         later = start + dt.timedelta(hours=3)
         if story in ("answered", "worked"):
             code = rng.randbytes(16).hex().upper()
-            incident = services.incident_answer(actor=answerer, incident=incident,
-                                                install_code=code, now=later)
+            incident = services.incident_answer(
+                actor=answerer, incident=incident, install_code=code, now=later
+            )
         if story == "worked":
-            services.incident_close(actor=raiser, incident=incident,
-                                    outcome=CloseOutcome.CODE_WORKED,
-                                    now=later + dt.timedelta(hours=2))
+            services.incident_close(
+                actor=raiser,
+                incident=incident,
+                outcome=CloseOutcome.CODE_WORKED,
+                now=later + dt.timedelta(hours=2),
+            )
         if story == "not_installed":
             services.incident_answer_not_installed(
-                actor=answerer, incident=incident, now=later,
+                actor=answerer,
+                incident=incident,
+                now=later,
                 reason="Our records show no installation at this address.",
             )
 
@@ -211,18 +269,22 @@ class Command(BaseCommand):
             out.write(f"  {spec.username:<12} {spec.name} (Supplier)")
         out.write(f"  {HELPDESK_USERNAME:<12} DCC helpdesk (admin at /admin/)")
         ids = ", ".join(requestable_by(aurora)[:3])
-        out.write(f"Devices you can request as {SUPPLIERS[0].username}: {ids}   "
-                  "(eligible: right type/status, pre-notified by another Supplier, "
-                  "no open request)")
+        out.write(
+            f"Devices you can request as {SUPPLIERS[0].username}: {ids}   "
+            "(eligible: right type/status, pre-notified by another Supplier, "
+            "no open request)"
+        )
 
 
 def requestable_by(supplier: Supplier) -> list[str]:
     """Device IDs the Supplier could raise a request for now, first few in ID order."""
     open_request = Incident.objects.filter(device=OuterRef("pk"), status__in=OPEN_STATUSES)
     return list(
-        Device.objects.filter(device_type__in=TYPES_WITH_INSTALL_CODE,
-                              smi_status__in=STATUSES_AWAITING_COMMISSIONING,
-                              installing_supplier__isnull=False)
+        Device.objects.filter(
+            device_type__in=TYPES_WITH_INSTALL_CODE,
+            smi_status__in=STATUSES_AWAITING_COMMISSIONING,
+            installing_supplier__isnull=False,
+        )
         .exclude(installing_supplier=supplier)
         .exclude(Exists(open_request))
         .order_by("device_id")
@@ -237,11 +299,13 @@ def _helpdesk_permissions() -> list[Permission]:
         models = list(apps.get_app_config(label).get_models())
         for model, content_type in ContentType.objects.get_for_models(*models).items():
             actions = ("view", "change", "add") if label == "inventory" else ("view", "change")
-            wanted.update((content_type.pk, f"{action}_{model._meta.model_name}")
-                          for action in actions)
+            wanted.update(
+                (content_type.pk, f"{action}_{model._meta.model_name}") for action in actions
+            )
     content_types = {ct for ct, _ in wanted}
     return [
-        perm for perm in Permission.objects.filter(content_type__in=content_types)
+        perm
+        for perm in Permission.objects.filter(content_type__in=content_types)
         if (perm.content_type_id, perm.codename) in wanted
     ]
 
@@ -275,15 +339,26 @@ def _demo_devices(rng: random.Random, suppliers: list[Supplier]) -> list[Device]
             status = None
             if kind not in (DeviceType.IHD, DeviceType.CAD):
                 # The first homes cover every status once, whatever the draw.
-                status = (statuses[home] if home < len(statuses) and kind == DeviceType.ESME
-                          else rng.choices(statuses, weights)[0])
-            devices.append(Device(
-                device_id=device_id, device_type=kind, smi_status=status,
-                status_effective_date=SMI_EXTRACT_DATE - dt.timedelta(days=rng.randrange(730))
-                if status else None,
-                manufacturer=manufacturer, model=model, mpxn=_mpxn(rng, kind),
-                comms_hub_id=hub_id, installing_supplier=installer,
-            ))
+                status = (
+                    statuses[home]
+                    if home < len(statuses) and kind == DeviceType.ESME
+                    else rng.choices(statuses, weights)[0]
+                )
+            devices.append(
+                Device(
+                    device_id=device_id,
+                    device_type=kind,
+                    smi_status=status,
+                    status_effective_date=SMI_EXTRACT_DATE - dt.timedelta(days=rng.randrange(730))
+                    if status
+                    else None,
+                    manufacturer=manufacturer,
+                    model=model,
+                    mpxn=_mpxn(rng, kind),
+                    comms_hub_id=hub_id,
+                    installing_supplier=installer,
+                )
+            )
         home += 1
     return devices[:DEVICE_COUNT]
 

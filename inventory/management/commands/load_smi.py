@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="The CSV file to load.")
         parser.add_argument(
-            "--rejects", metavar="PATH",
+            "--rejects",
+            metavar="PATH",
             help="Write every rejected row to this CSV file (line,device_id,reason).",
         )
 
@@ -29,18 +30,27 @@ class Command(BaseCommand):
 
         out = self.stdout
         out.write(f"Rows read:  {report.rows_read}")
-        out.write(f"Loaded:     {report.loaded} (created {report.created}, updated "
-                  f"{report.updated}, unchanged {report.unchanged})")
+        out.write(
+            f"Loaded:     {report.loaded} (created {report.created}, updated "
+            f"{report.updated}, unchanged {report.unchanged})"
+        )
         out.write(f"Rejected:   {report.rejected}")
         out.write(f"Warnings:   {report.warnings}")
-        self._issues("Rejected rows", report.rejects, report.rejected,
-                     more=f"Every rejected row is in {rejects}." if rejects
-                     else "Use --rejects PATH to write every rejected row to a file.")
+        self._issues(
+            "Rejected rows",
+            report.rejects,
+            report.rejected,
+            more=f"Every rejected row is in {rejects}."
+            if rejects
+            else "Use --rejects PATH to write every rejected row to a file.",
+        )
         self._issues("Warnings (rows loaded anyway)", report.warning_notes, report.warnings)
         if report.rejected:
-            out.write(self.style.WARNING(
-                f"\n{report.rejected} rows were rejected; the other {report.loaded} loaded."
-            ))
+            out.write(
+                self.style.WARNING(
+                    f"\n{report.rejected} rows were rejected; the other {report.loaded} loaded."
+                )
+            )
         else:
             out.write(self.style.SUCCESS(f"\nAll {report.loaded} rows loaded."))
 
@@ -50,7 +60,8 @@ class Command(BaseCommand):
         shown = f", first {SHOWN_ISSUES} of {total}" if total > SHOWN_ISSUES else ""
         self.stdout.write(f"\n{title}{shown}:")
         for issue in issues[:SHOWN_ISSUES]:
-            self.stdout.write(f"  line {issue.line}: {issue.device_id or '(no device_id)'}: "
-                              f"{issue.reason}")
+            self.stdout.write(
+                f"  line {issue.line}: {issue.device_id or '(no device_id)'}: {issue.reason}"
+            )
         if more:
             self.stdout.write(f"  {more}")

@@ -1,0 +1,51 @@
+"""Driving Debian's Chromium through Playwright's sync API, and checking pages with axe-core."""
+
+import os
+from pathlib import Path
+
+import axe_playwright_python
+from playwright.sync_api import Page, expect
+
+CHROMIUM = os.environ.get("SSI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_SCRIPT = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+PASSWORD = "correct-horse-battery-staple"  # what tests/factories gives every user
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def login(page: Page, live_server, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login page, as a person would, and land on the home page."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def axe_violations(page: Page) -> list[dict]:
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return results["violations"]
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail on any axe-core violation of impact serious or critical on the page as it is now."""
+    blocking = [v for v in axe_violations(page) if v.get("impact") in BLOCKING_IMPACTS]
+    if blocking:
+        lines = [f"axe found {len(blocking)} serious or critical problem(s) on {page.url}:"]
+        for violation in blocking:
+            targets = ", ".join(" ".join(map(str, node["target"])) for node in violation["nodes"])
+            lines.append(
+                f"- {violation['id']} ({violation['impact']}): {violation['help']} — {targets}"
+            )
+        raise AssertionError("\n".join(lines))
