@@ -31,16 +31,26 @@ ensure_venv() {  # $1: the extras to install ("" or "dev")
     echo "Creating .venv with $("$python" --version)"
     "$python" -m venv .venv
   fi
-  wanted="$(sha256sum pyproject.toml | cut -c1-16)-${extras:-runtime}"
+  # The stamp records which pyproject.toml (and which extras) .venv was last installed from.
+  wanted="$(sha256sum pyproject.toml | cut -c1-16)"
   stamp=.venv/.ssi-installed
-  if [ ! -f "$stamp" ] || ! grep -qx -- "$wanted" "$stamp" && ! grep -qx -- "$(sha256sum pyproject.toml | cut -c1-16)-dev" "$stamp"; then
-    echo "Installing dependencies into .venv …"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-    if [ -n "$extras" ]; then
-      .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${extras}]"
-    else
-      .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
-    fi
-    echo "$wanted" > "$stamp"
+  if [ -f "$stamp" ] && { grep -qx -- "${wanted}-dev" "$stamp" || grep -qx -- "${wanted}-${extras:-runtime}" "$stamp"; }; then
+    return 0
   fi
+  echo "Installing dependencies into .venv …"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  # The portal is an application, not a package: install the pinned requirements it lists.
+  .venv/bin/python - "$extras" > .venv/requirements.txt <<'PY'
+import sys
+import tomllib
+
+with open("pyproject.toml", "rb") as fh:
+    project = tomllib.load(fh)["project"]
+requirements = list(project["dependencies"])
+if sys.argv[1]:
+    requirements += project["optional-dependencies"][sys.argv[1]]
+print("\n".join(requirements))
+PY
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r .venv/requirements.txt
+  echo "${wanted}-${extras:-runtime}" > "$stamp"
 }
