@@ -1,6 +1,8 @@
 """Who may do what to an incident they can see. Services enforce these; templates use them to
 render only the actions a user may take."""
 
+from inventory.permissions import user_may_answer, user_may_raise
+
 from .models import Incident, IncidentStatus
 
 
@@ -12,17 +14,30 @@ def is_assignee(user, incident: Incident) -> bool:
     return bool(user.supplier_id) and user.supplier_id == incident.assigned_supplier_id
 
 
+def answers_for_assignee(user, incident: Incident) -> bool:
+    """A user of the assigned Supplier holding the role to answer."""
+    return is_assignee(user, incident) and user_may_answer(user)
+
+
+def acts_for_raiser(user, incident: Incident) -> bool:
+    """A user of the raising Supplier holding the role to raise (and so to follow up)."""
+    return is_raiser(user, incident) and user_may_raise(user)
+
+
 def can_answer(user, incident: Incident) -> bool:
-    return is_assignee(user, incident) and incident.status == IncidentStatus.AWAITING_INSTALLER
+    return (
+        answers_for_assignee(user, incident)
+        and incident.status == IncidentStatus.AWAITING_INSTALLER
+    )
 
 
 def can_close(user, incident: Incident) -> bool:
     # Only the raising Supplier closes: it alone knows whether the code let it commission.
-    return is_raiser(user, incident) and incident.is_open
+    return acts_for_raiser(user, incident) and incident.is_open
 
 
 def can_report_code_failed(user, incident: Incident) -> bool:
-    return is_raiser(user, incident) and incident.status == IncidentStatus.CODE_PROVIDED
+    return acts_for_raiser(user, incident) and incident.status == IncidentStatus.CODE_PROVIDED
 
 
 def can_reveal_code(user, incident: Incident) -> bool:

@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.urls import path
 
-from . import views
+from . import views, views_bench, views_bulk, views_compliance
 
 app_name = "incidents"
 
@@ -16,4 +17,29 @@ urlpatterns = [
     path("incidents/<uuid:public_id>/code-failed/", views.code_failed, name="code_failed"),
     path("incidents/<uuid:public_id>/close/", views.close, name="close"),
     path("incidents/<uuid:public_id>/notes/", views.add_note, name="note"),
+    path("compliance/", views_compliance.supplier_compliance, name="compliance"),
+    path("compliance/export.csv", views_compliance.supplier_compliance_csv, name="compliance_csv"),
+    path("compliance/all/", views_compliance.all_compliance, name="compliance_all"),
+    path(
+        "compliance/all/export.csv",
+        views_compliance.all_compliance_csv,
+        name="compliance_all_csv",
+    ),
 ]
+
+# Bulk uploads (raise, answer, lodge) and the worklist download.
+urlpatterns += [
+    path("incidents/assigned/export.csv", views_bulk.worklist_csv, name="worklist_csv"),
+    path("bulk/", views_bulk.history, name="bulk_history"),
+    path("bulk/raise/", views_bulk.upload_raise, name="bulk_raise"),
+    path("bulk/answer/", views_bulk.upload_answer, name="bulk_answer"),
+    path("bulk/lodge/", views_bulk.upload_lodge, name="bulk_lodge"),
+    path("bulk/sample-<str:kind>.csv", views_bulk.sample, name="bulk_sample"),
+    path("bulk/<uuid:public_id>/", views_bulk.detail, name="bulk_detail"),
+    path("bulk/<uuid:public_id>/status.json", views_bulk.status_json, name="bulk_status"),
+    path("bulk/<uuid:public_id>/results.csv", views_bulk.results_csv, name="bulk_results"),
+]
+
+# The benchmark's floor (bench/http_load.py): routed only where SSI_BENCH_FLOOR is on.
+if settings.SSI_BENCH_FLOOR:
+    urlpatterns.append(path("bench/floor/", views_bench.floor, name="bench_floor"))

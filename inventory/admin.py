@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 
 from .identifiers import IdentifierError, device_id_or_none, parse_device_id
-from .models import Device, Supplier, SupplierContact, User
+from .models import Device, SecurityEvent, Supplier, SupplierContact, User
 
 _SEPARATORS = re.compile(r"[\s:\-]+")
 _HEX_DIGITS = re.compile(r"[0-9A-F]+")
@@ -106,7 +106,18 @@ class UserAdmin(DjangoUserAdmin):
     add_form = PortalUserCreationForm
     fieldsets = (
         *DjangoUserAdmin.fieldsets[:2],
-        ("Organisation", {"fields": ("supplier", "is_helpdesk")}),
+        (
+            "Organisation",
+            {
+                "fields": (
+                    "supplier",
+                    "is_helpdesk",
+                    "is_supplier_admin",
+                    "can_raise",
+                    "can_answer",
+                )
+            },
+        ),
         *DjangoUserAdmin.fieldsets[2:],
     )
     add_fieldsets = (
@@ -133,10 +144,19 @@ class UserAdmin(DjangoUserAdmin):
         "last_name",
         "supplier",
         "is_helpdesk",
+        "is_supplier_admin",
         "is_staff",
         "is_active",
     )
-    list_filter = ("is_helpdesk", "supplier", "is_staff", "is_superuser", "is_active", "groups")
+    list_filter = (
+        "is_helpdesk",
+        "supplier",
+        "is_supplier_admin",
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "groups",
+    )
     search_fields = ("username", "email", "first_name", "last_name", "supplier__name")
     list_select_related = ("supplier",)
     autocomplete_fields = ("supplier",)
@@ -221,3 +241,53 @@ class DeviceAdmin(admin.ModelAdmin):
             prefix = "-".join(compact[i : i + 2] for i in range(0, len(compact), 2))
             query |= Q(device_id__startswith=prefix)
         return queryset.filter(query), False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security log, for the helpdesk to read: nobody adds, changes or deletes a row."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "username",
+        "actor_supplier",
+        "ip_address",
+        "reference",
+        "detail",
+    )
+    list_filter = ("kind", "actor_supplier", "created_at")
+    list_select_related = ("actor_supplier",)
+    date_hierarchy = "created_at"
+    search_fields = ("username", "reference")
+    search_help_text = "Search by username (as typed at login, for failures) or reference."
+    show_full_result_count = False
+    fields = (
+        "created_at",
+        "kind",
+        "actor",
+        "username",
+        "actor_supplier",
+        "ip_address",
+        "reference",
+        "detail",
+    )
+    readonly_fields = fields
+
+    def _is_helpdesk(self, request) -> bool:
+        return bool(request.user.is_active and request.user.is_staff and request.user.is_helpdesk)
+
+    def has_module_permission(self, request):
+        return self._is_helpdesk(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_helpdesk(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .identifiers import IdentifierError, parse_device_id
 
@@ -79,6 +80,23 @@ class User(AbstractUser):
         "DCC helpdesk",
         default=False,
         help_text="Helpdesk staff see every incident and work them in the admin.",
+    )
+    is_supplier_admin = models.BooleanField(
+        "Supplier administrator",
+        default=False,
+        help_text="Manages the Supplier's users and the addresses its incident emails go to.",
+    )
+    # Roles the Supplier's administrators give (DOMAIN.md: "Users' organisations nominate who
+    # may raise incidents"); inventory.permissions reads them.
+    can_raise = models.BooleanField(
+        "May raise requests",
+        default=True,
+        help_text="Raises Requests for Install Code for the organisation.",
+    )
+    can_answer = models.BooleanField(
+        "May answer requests",
+        default=True,
+        help_text="Answers the requests assigned to the organisation with install codes.",
     )
 
     class Meta:
@@ -191,3 +209,108 @@ class Device(models.Model):
             self.device_id = parse_device_id(self.device_id)
         except IdentifierError as exc:
             raise ValidationError({"device_id": str(exc)}) from exc
+
+
+class SecurityEventKind(models.TextChoices):
+    LOGIN = "login", "Login"
+    LOGIN_FAILED = "login_failed", "Login failed"
+    LOCKED_OUT = "locked_out", "Locked out"
+    LOGOUT = "logout", "Logout"
+    MFA_ENROLLED = "mfa_enrolled", "Two-factor authentication set up"
+    MFA_DISABLED = "mfa_disabled", "Two-factor authentication removed"
+    BACKUP_CODES_REGENERATED = "backup_codes_regenerated", "Backup codes replaced"
+    USER_INVITED = "user_invited", "User invited"
+    USER_DEACTIVATED = "user_deactivated", "User deactivated"
+    USER_REACTIVATED = "user_reactivated", "User reactivated"
+    ROLES_CHANGED = "roles_changed", "Roles changed"
+    CODE_REVEALED = "code_revealed", "Install code revealed"
+    REASSIGNED = "reassigned", "Incident reassigned"
+    EXPORT = "export", "Data exported"
+    CODE_PURGED = "code_purged", "Install code purged"
+
+
+class AppendOnlyError(Exception):
+    """A security event was about to be changed or deleted; the log only grows."""
+
+
+class SecurityEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Security events cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Security events cannot be deleted.")
+
+
+class SecurityEvent(models.Model):
+    """One entry of the append-only log of security events, which the DCC helpdesk reads.
+
+    Written by ``inventory.services.security_event_record`` only. Never holds a secret: no
+    password, code, token or install code, in ``detail`` or anywhere else. Rows are never
+    changed or deleted: ``save()`` and the queryset refuse it, and on PostgreSQL a trigger
+    (migration 0004) refuses any UPDATE or DELETE, whoever sends it.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    kind = models.CharField(max_length=32, choices=SecurityEventKind.choices)
+    # Who acted: the signed-in user. Empty for a failed login (the attempt's author is unknown;
+    # ``username`` says which account it named) and for the system.
+    actor = models.ForeignKey(
+        "User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="security_events",
+    )
+    # The organisation concerned: the actor's, or for a failed login that of the account named.
+    actor_supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="security_events",
+        verbose_name="Supplier",
+    )
+    username = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="The actor's username at the time, or the one a failed login attempt typed.",
+    )
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    reference = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="What the event is about, e.g. an incident reference or user:42.",
+    )
+
+    objects = SecurityEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SecurityEventKind.values),
+                name="security_event_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="security_event_created_idx"),
+            models.Index(fields=["kind", "created_at"], name="security_event_kind_idx"),
+            models.Index(
+                fields=["actor_supplier", "created_at"], name="security_event_supplier_idx"
+            ),
+            models.Index(fields=["username"], name="security_event_username_idx"),
+            models.Index(fields=["reference"], name="security_event_reference_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.username or "unknown"
+        return f"{self.get_kind_display()} · {who} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Security events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Security events cannot be deleted.")

@@ -1,38 +1,62 @@
 from django.contrib import admin, messages
+from django.utils.text import Truncator
 
 from .models import Notification
-from .services import notification_retry
+from .services import notifications_retry_failed
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "template", "recipient", "status", "attempts", "sent_at")
+    """The helpdesk's view of the outbox: failed emails, why they failed, and a retry."""
+
+    list_display = (
+        "created_at",
+        "template",
+        "recipient",
+        "supplier",
+        "status",
+        "attempts",
+        "error",
+        "sent_at",
+    )
     list_filter = ("status", "template")
+    list_select_related = ("supplier",)
     search_fields = ("recipient", "source")
     show_full_result_count = False
     readonly_fields = (
         "source",
         "template",
         "recipient",
+        "supplier",
         "context",
         "status",
         "attempts",
         "last_error",
         "created_at",
+        "next_attempt_at",
         "claimed_at",
         "sent_at",
     )
     actions = ["retry"]
 
-    @admin.action(description="Retry the selected failed notifications")
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return Truncator(obj.last_error).chars(80)
+
+    @admin.action(description="Retry the selected failed notifications", permissions=["change"])
     def retry(self, request, queryset):
-        retried = sum(
-            notification_retry(notification_id=pk)
-            for pk in queryset.filter(status=Notification.Status.FAILED).values_list(
+        selected = queryset.count()
+        retried = notifications_retry_failed(
+            notification_ids=queryset.filter(status=Notification.Status.FAILED).values_list(
                 "pk", flat=True
             )
         )
-        messages.info(request, f"{retried} notification(s) queued again.")
+        skipped = selected - retried
+        messages.info(
+            request,
+            f"{retried} notification(s) queued again."
+            + (f" {skipped} not failed, left as they were." if skipped else ""),
+        )
 
     def has_add_permission(self, request):
         return False

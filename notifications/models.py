@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Notification(models.Model):
@@ -19,11 +20,26 @@ class Notification(models.Model):
     )
     template = models.CharField(max_length=64)
     recipient = models.EmailField()
+    supplier = models.ForeignKey(
+        "inventory.Supplier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        # notification_supplier_idx (supplier, created_at) serves every lookup by supplier.
+        db_index=False,
+        help_text="The organisation the recipient belongs to; empty for the DCC helpdesk.",
+    )
     context = models.JSONField(default=dict)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(
+        "not before",
+        default=timezone.now,
+        help_text="A pending row is not sent before this time (backoff after a failure).",
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -41,6 +57,10 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="notification_status_idx"),
+            # The sweep: pending rows whose time has come, oldest first.
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
+            # "Emails sent to us": one organisation's rows, newest first.
+            models.Index(fields=["supplier", "created_at"], name="notification_supplier_idx"),
         ]
 
     def __str__(self) -> str:

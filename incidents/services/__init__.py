@@ -6,6 +6,7 @@ Each transition follows one recipe: ``transaction.atomic()`` → re-read the row
 """
 
 from .common import NOTE_MAX_LENGTH, IncidentError, looks_like_install_code
+from .deadlines import incident_escalate_overdue, incidents_remind_due
 from .lifecycle import (
     incident_add_note,
     incident_answer,
@@ -16,6 +17,7 @@ from .lifecycle import (
     incident_reveal_code,
 )
 from .raising import device_refusal, incident_raise
+from .smi_sync import incidents_sync_with_smi
 
 __all__ = [
     "NOTE_MAX_LENGTH",
@@ -24,6 +26,9 @@ __all__ = [
     "incident_add_note",
     "incident_answer",
     "incident_answer_not_installed",
+    "incident_escalate_overdue",
+    "incidents_remind_due",
+    "incidents_sync_with_smi",
     "incident_close",
     "incident_raise",
     "incident_reassign",

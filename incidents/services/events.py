@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import Supplier
-from notifications.services import notification_queue
+from notifications.services import notification_queue_many
 
 from ..models import Incident, IncidentEvent, IncidentStatus
 
@@ -43,25 +43,46 @@ def record_event(
     return event
 
 
-def _contacts(supplier: Supplier | None) -> list[str]:
-    return supplier.contact_emails if supplier else []
+def _contacts(supplier: Supplier | None) -> tuple[list[str], int | None]:
+    return (supplier.contact_emails, supplier.pk) if supplier else ([], None)
 
 
-def _helpdesk() -> list[str]:
-    return list(settings.HELPDESK_EMAILS)
+def _helpdesk() -> tuple[list[str], None]:
+    return list(settings.HELPDESK_EMAILS), None
+
+
+def _raiser(incident: Incident) -> tuple[list[str], int]:
+    return [incident.raised_by.email], incident.raising_supplier_id
 
 
 def _plan(incident: Incident, event: IncidentEvent, previous_assignee: Supplier | None):
-    """(template, recipients) pairs: who hears of an event."""
+    """(template, (recipients, their Supplier's id)) pairs: who hears of an event."""
     kind = event.kind
+    assignee = incident.assigned_supplier if incident.assigned_supplier_id else None
+    if kind == Kind.REMINDED:
+        yield "incident_reminder", _contacts(assignee)
+        return
+    if kind == Kind.BREACHED:
+        yield "incident_breached", _contacts(assignee)
+        yield "incident_breached", _raiser(incident)
+        yield "incident_breached", _helpdesk()
+        return
+    if kind == Kind.CLOSED and event.actor_id is None:
+        # Closed by the portal after an SMI load (``smi_sync``): both sides hear why.
+        yield "incident_cancelled", _raiser(incident)
+        if assignee:
+            yield "incident_cancelled", _contacts(assignee)
+        elif event.from_status == IncidentStatus.WITH_HELPDESK:
+            yield "incident_cancelled", _helpdesk()
+        return
     by_raiser = (
         event.actor_supplier_id is not None
         and event.actor_supplier_id == incident.raising_supplier_id
     )
     if kind in (Kind.RAISED, Kind.REASSIGNED, Kind.CODE_FAILED):
-        if incident.assigned_supplier_id:
+        if assignee:
             template = "incident_reopened" if kind == Kind.CODE_FAILED else "incident_assigned"
-            yield template, _contacts(incident.assigned_supplier)
+            yield template, _contacts(assignee)
         else:
             yield "incident_helpdesk", _helpdesk()
     if kind == Kind.NOT_INSTALLED:
@@ -71,12 +92,12 @@ def _plan(incident: Incident, event: IncidentEvent, previous_assignee: Supplier 
     if not by_raiser and kind != Kind.RAISED:
         # Whoever else updates the request, the raiser hears of it.
         template = "incident_code_provided" if kind == Kind.CODE_PROVIDED else "incident_updated"
-        yield template, [incident.raised_by.email]
+        yield template, _raiser(incident)
     elif by_raiser and kind in (Kind.NOTE, Kind.CLOSED):
         # The side working the request hears of the raiser's notes and of the closing.
         template = "incident_closed" if kind == Kind.CLOSED else "incident_updated"
-        if incident.assigned_supplier_id:
-            yield template, _contacts(incident.assigned_supplier)
+        if assignee:
+            yield template, _contacts(assignee)
         elif event.from_status == IncidentStatus.WITH_HELPDESK or (
             kind == Kind.NOTE and incident.status == IncidentStatus.WITH_HELPDESK
         ):
@@ -87,13 +108,37 @@ def _queue_notifications(
     incident: Incident, event: IncidentEvent, previous_assignee: Supplier | None
 ) -> None:
     """Emails carry a link and the facts of the request, never an install code."""
+    notification_queue_many(event_notifications(incident, event, previous_assignee))
+
+
+def event_notifications(
+    incident: Incident, event: IncidentEvent, previous_assignee: Supplier | None = None
+) -> list[tuple[str, str, list[str], dict, int | None]]:
+    """The outbox items of an event: (source, template, recipients, context, Supplier id),
+    each address once per template."""
     if event.kind == Kind.CODE_REVEALED:
-        return
-    plan = list(_plan(incident, event, previous_assignee))
-    if not plan:
-        return
+        return []
+    seen: set[tuple[str, str]] = set()
+    planned: dict[tuple[str, int | None], list[str]] = {}
+    for template, (recipients, supplier_id) in _plan(incident, event, previous_assignee):
+        for address in recipients:
+            key = (template, address.strip().lower())
+            if address and key not in seen:
+                seen.add(key)
+                planned.setdefault((template, supplier_id), []).append(address)
+    if not planned:
+        return []
+    context = _context(incident, event)
+    source = f"incident-event:{event.pk}"
+    return [
+        (source, template, recipients, context, supplier_id)
+        for (template, supplier_id), recipients in planned.items()
+    ]
+
+
+def _context(incident: Incident, event: IncidentEvent) -> dict:
     awaiting = incident.status == IncidentStatus.AWAITING_INSTALLER
-    context = {
+    return {
         "reference": incident.reference,
         "device_id": incident.device.device_id,
         "device_type": incident.device.device_type,
@@ -105,15 +150,10 @@ def _queue_notifications(
             incident.assigned_supplier.name if incident.assigned_supplier_id else ""
         ),
         "due_at": (
-            timezone.localtime(incident.due_at).strftime("%A %d %B %Y, %H:%M") if awaiting else ""
+            timezone.localtime(incident.due_at).strftime("%A %d %B %Y, %H:%M")
+            if awaiting and incident.due_at
+            else ""
         ),
         "url": settings.PORTAL_BASE_URL.rstrip("/")
         + reverse("incidents:detail", kwargs={"public_id": incident.public_id}),
     }
-    for template, recipients in plan:
-        notification_queue(
-            source=f"incident-event:{event.pk}",
-            template=template,
-            recipients=recipients,
-            context=context,
-        )

@@ -2,21 +2,119 @@
 reassignment by the helpdesk."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from inventory.identifiers import IdentifierError, parse_install_code
-from inventory.models import Supplier
+from inventory.models import SecurityEventKind, Supplier
+from inventory.services import security_event_record
 from ssi_portal.lib.crypto import key_ring
+from ssi_portal.lib.working_days import WorkingDayCalendar
 
 from .. import permissions
-from ..calendar import answer_deadline
-from ..models import CloseOutcome, Incident, IncidentEvent, IncidentStatus
+from ..models import (
+    Assignment,
+    AssignmentOutcome,
+    CloseOutcome,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+)
+from .clock import (
+    CLOCK_FIELDS,
+    clock_pause,
+    clock_record_start,
+    clock_start,
+    clock_stop,
+    clock_stop_fields,
+)
 from .common import IncidentError, _clean_text, _guard, _locked, _move
 from .events import record_event
 
 Kind = IncidentEvent.Kind
+
+
+ANSWER_FIELDS = [
+    "status",
+    "install_code_sealed",
+    "code_provided_by",
+    "code_provided_at",
+    "updated_at",
+]
+NOT_INSTALLED_FIELDS = ["status", *CLOCK_FIELDS, "updated_at"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer applied to an incident held in memory, not yet written: the caller saves the
+    incident's fields, ends the clock with ``clock_fields`` and writes the event."""
+
+    from_status: str
+    clock_fields: dict | None
+    message: str
+
+
+def answer_with_code(
+    incident: Incident,
+    *,
+    supplier_id: int,
+    code: bytes,
+    now: dt.datetime,
+    calendar: WorkingDayCalendar | None = None,
+) -> Answer:
+    """Apply the install code (16 bytes) to a locked incident awaiting ``supplier_id``'s answer.
+
+    Shared by :func:`incident_answer`, the bulk answer and the answer from a lodged code. The
+    code is sealed (AES-GCM, bound to this incident) before it reaches the database.
+    """
+    from_status = _move(incident, IncidentStatus.CODE_PROVIDED)
+    late = incident.due_at is not None and now > incident.due_at
+    clock_fields = clock_stop_fields(
+        incident, now=now, outcome=AssignmentOutcome.CODE_PROVIDED, calendar=calendar
+    )
+    incident.install_code_sealed = key_ring().seal(code, aad=incident.seal_context())
+    incident.code_provided_by_id = supplier_id
+    incident.code_provided_at = now
+    incident.updated_at = now
+    message = (
+        "Install code provided late, after the deadline."
+        if late
+        else "Install code provided within the deadline."
+    )
+    return Answer(from_status, clock_fields, message)
+
+
+def answer_not_installed(
+    incident: Incident,
+    *,
+    reason: str,
+    now: dt.datetime,
+    calendar: WorkingDayCalendar | None = None,
+) -> Answer:
+    """Apply "not installed by us" to a locked incident: to the helpdesk, clock paused.
+
+    ``reason`` is already cleaned (``_clean_text``). Shared by
+    :func:`incident_answer_not_installed` and the bulk answer.
+    """
+    from_status = _move(incident, IncidentStatus.WITH_HELPDESK)
+    previous = incident.assigned_supplier
+    clock_fields = clock_stop_fields(
+        incident, now=now, outcome=AssignmentOutcome.NOT_INSTALLED, calendar=calendar
+    )
+    paused = clock_pause(incident)
+    incident.updated_at = now
+    message = f"{previous.name} says it did not install this Device."
+    if reason:
+        message += f" Reason: {reason}"
+    message += f" {paused}"
+    return Answer(from_status, clock_fields, message)
+
+
+def _end_clock(incident: Incident, fields: dict | None) -> None:
+    if fields:
+        Assignment.objects.filter(incident=incident, ended_at__isnull=True).update(**fields)
 
 
 def incident_answer(
@@ -34,29 +132,19 @@ def incident_answer(
         raise IncidentError("bad_install_code", str(exc), field="install_code") from exc
     with transaction.atomic():
         incident = _locked(incident)
-        _guard(permissions.is_assignee(actor, incident), "Only the assigned Supplier answers.")
-        from_status = _move(incident, IncidentStatus.CODE_PROVIDED)
-        incident.install_code_sealed = key_ring().seal(code, aad=incident.seal_context())
-        incident.code_provided_by_id = actor.supplier_id
-        incident.code_provided_at = now
-        incident.updated_at = now
-        incident.save(
-            update_fields=[
-                "status",
-                "install_code_sealed",
-                "code_provided_by",
-                "code_provided_at",
-                "updated_at",
-            ]
+        _guard(
+            permissions.answers_for_assignee(actor, incident),
+            "Only users of the assigned Supplier with the role to answer may answer.",
         )
-        late = incident.due_at is not None and now > incident.due_at
-        message = "Install code provided after the deadline." if late else "Install code provided."
+        answer = answer_with_code(incident, supplier_id=actor.supplier_id, code=code, now=now)
+        _end_clock(incident, answer.clock_fields)
+        incident.save(update_fields=ANSWER_FIELDS)
         record_event(
             incident,
             Kind.CODE_PROVIDED,
             actor=actor,
-            from_status=from_status,
-            message=message,
+            from_status=answer.from_status,
+            message=answer.message,
             now=now,
         )
     return incident
@@ -74,25 +162,19 @@ def incident_answer_not_installed(
     reason = _clean_text(reason, field="reason", required=False)
     with transaction.atomic():
         incident = _locked(incident)
-        _guard(permissions.is_assignee(actor, incident), "Only the assigned Supplier answers.")
-        from_status = _move(incident, IncidentStatus.WITH_HELPDESK)
-        previous = incident.assigned_supplier
-        incident.assigned_supplier = None
-        incident.due_at = None
-        incident.notified_at = None
-        incident.updated_at = now
-        incident.save(
-            update_fields=["status", "assigned_supplier", "due_at", "notified_at", "updated_at"]
+        _guard(
+            permissions.answers_for_assignee(actor, incident),
+            "Only users of the assigned Supplier with the role to answer may answer.",
         )
-        message = f"{previous.name} says it did not install this Device."
-        if reason:
-            message += f" Reason: {reason}"
+        answer = answer_not_installed(incident, reason=reason, now=now)
+        _end_clock(incident, answer.clock_fields)
+        incident.save(update_fields=NOT_INSTALLED_FIELDS)
         record_event(
             incident,
             Kind.NOT_INSTALLED,
             actor=actor,
-            from_status=from_status,
-            message=message,
+            from_status=answer.from_status,
+            message=answer.message,
             now=now,
         )
     return incident
@@ -120,6 +202,9 @@ def incident_reveal_code(*, actor, incident: Incident, now: dt.datetime | None =
             message="Install code revealed.",
             now=now,
         )
+        security_event_record(
+            kind=SecurityEventKind.CODE_REVEALED, actor=actor, reference=incident.reference
+        )
     return code
 
 
@@ -135,7 +220,9 @@ def incident_report_code_failed(
     reason = _clean_text(reason, field="reason", required=True)
     with transaction.atomic():
         incident = _locked(incident)
-        _guard(permissions.is_raiser(actor, incident), "Only the raising Supplier reports this.")
+        _guard(
+            permissions.acts_for_raiser(actor, incident), "Only the raising Supplier reports this."
+        )
         if incident.status != IncidentStatus.CODE_PROVIDED or incident.assigned_supplier_id is None:
             raise IncidentError(
                 "invalid_transition", f"{incident.reference} has no install code to report on."
@@ -144,8 +231,7 @@ def incident_report_code_failed(
         incident.install_code_sealed = None
         incident.code_provided_by = None
         incident.code_provided_at = None
-        incident.notified_at = now
-        incident.due_at = answer_deadline(now)
+        started = clock_start(incident, incident.assigned_supplier, now=now)
         incident.updated_at = now
         incident.save(
             update_fields=[
@@ -153,17 +239,17 @@ def incident_report_code_failed(
                 "install_code_sealed",
                 "code_provided_by",
                 "code_provided_at",
-                "notified_at",
-                "due_at",
+                *CLOCK_FIELDS,
                 "updated_at",
             ]
         )
+        clock_record_start(incident)
         record_event(
             incident,
             Kind.CODE_FAILED,
             actor=actor,
             from_status=from_status,
-            message=f"The install code did not work: {reason}",
+            message=f"The install code did not work: {reason} {started}",
             now=now,
         )
     return incident
@@ -185,7 +271,8 @@ def incident_close(
     with transaction.atomic():
         incident = _locked(incident)
         _guard(
-            permissions.is_raiser(actor, incident), "Only the raising Supplier closes a request."
+            permissions.acts_for_raiser(actor, incident),
+            "Only the raising Supplier closes a request.",
         )
         if outcome == CloseOutcome.CODE_WORKED and incident.status != IncidentStatus.CODE_PROVIDED:
             raise IncidentError(
@@ -194,6 +281,8 @@ def incident_close(
                 field="outcome",
             )
         from_status = _move(incident, IncidentStatus.CLOSED)
+        if from_status == IncidentStatus.AWAITING_INSTALLER:
+            clock_stop(incident, now=now, outcome=AssignmentOutcome.WITHDRAWN)
         incident.close_outcome = outcome
         incident.closed_at = now
         incident.updated_at = now
@@ -235,21 +324,25 @@ def incident_reassign(
             )
         from_status = _move(incident, IncidentStatus.AWAITING_INSTALLER)
         previous_assignee = incident.assigned_supplier
-        incident.assigned_supplier = supplier
-        incident.notified_at = now
-        incident.due_at = answer_deadline(now)
+        clock_stop(incident, now=now, outcome=AssignmentOutcome.REASSIGNED)
+        started = clock_start(incident, supplier, now=now)
         incident.updated_at = now
-        incident.save(
-            update_fields=["status", "assigned_supplier", "notified_at", "due_at", "updated_at"]
-        )
+        incident.save(update_fields=["status", *CLOCK_FIELDS, "updated_at"])
+        clock_record_start(incident)
         record_event(
             incident,
             Kind.REASSIGNED,
             actor=actor,
             from_status=from_status,
-            message=f"Assigned to {supplier.name}: {reason}",
+            message=f"Assigned to {supplier.name}: {reason} {started}",
             now=now,
             previous_assignee=previous_assignee,
+        )
+        security_event_record(
+            kind=SecurityEventKind.REASSIGNED,
+            actor=actor,
+            reference=incident.reference,
+            detail=f"Assigned to {supplier.name}.",
         )
     return incident
 

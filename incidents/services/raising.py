@@ -15,11 +15,13 @@ from inventory.models import (
     DeviceType,
     Supplier,
 )
+from inventory.permissions import user_may_raise
 
-from ..calendar import answer_deadline
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
+from .clock import clock_record_start, clock_start
 from .common import IncidentError
 from .events import record_event
+from .lodged import incident_answer_from_lodged_code, lodged_codes_take
 
 Kind = IncidentEvent.Kind
 
@@ -28,6 +30,20 @@ def device_refusal(
     device: Device | None, device_id: str, supplier: Supplier
 ) -> IncidentError | None:
     """Why ``supplier`` may not request the install code of ``device``, or None if it may."""
+    refusal = device_ineligible(device, device_id)
+    if refusal is None and device.installing_supplier_id == supplier.pk:
+        return IncidentError(
+            "own_device",
+            f"{supplier.name} pre-notified Device {device_id}, so it is the installing Supplier "
+            "and already holds the install code.",
+            field="device_id",
+        )
+    return refusal
+
+
+def device_ineligible(device: Device | None, device_id: str) -> IncidentError | None:
+    """Why no install code can be requested for ``device`` whoever asks (not in the SMI, its
+    type or its SMI status), or None. Lodging a code in advance applies the same rules."""
     if device is None:
         return IncidentError(
             "not_in_smi",
@@ -51,24 +67,31 @@ def device_refusal(
             "awaiting commissioning (Pending, Whitelisted or InstalledNotCommissioned).",
             field="device_id",
         )
-    if device.installing_supplier_id == supplier.pk:
-        return IncidentError(
-            "own_device",
-            f"{supplier.name} pre-notified Device {device_id}, so it is the installing Supplier "
-            "and already holds the install code.",
-            field="device_id",
-        )
     return None
+
+
+def already_open_error(device_id: str, reference: str | None) -> IncidentError:
+    return IncidentError(
+        "already_open",
+        f"Device {device_id} already has an open Request for Install Code, "
+        f"{reference or 'another request'}.",
+        field="device_id",
+    )
 
 
 def _already_open_error(device: Device) -> IncidentError:
     existing = Incident.objects.filter(device=device, status__in=OPEN_STATUSES).only("pk").first()
-    reference = existing.reference if existing else "another request"
-    return IncidentError(
-        "already_open",
-        f"Device {device.device_id} already has an open Request for Install Code, {reference}.",
-        field="device_id",
-    )
+    return already_open_error(device.device_id, existing.reference if existing else None)
+
+
+SENT_TO_HELPDESK_MESSAGE = (
+    "The SMI names no installing Supplier: sent to the DCC helpdesk to assign."
+)
+
+
+def assigned_message(installer: Supplier, started: str) -> str:
+    """The words of the ``raised`` event of a request assigned to ``installer``."""
+    return f"Assigned to the installing Supplier, {installer.name}. {started}"
 
 
 def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> Incident:
@@ -78,11 +101,16 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     install code, awaiting commissioning, not pre-notified by the actor's Supplier and without
     an open request (the last one is also held by a database constraint).
     Writes a ``raised`` event; emails the installing Supplier, or the helpdesk when the SMI
-    names no installing Supplier.
+    names no installing Supplier. When the installing Supplier lodged the Device's install code
+    in advance, the request is answered at once from it (see ``lodged``).
     """
     now = now or timezone.now()
     if not actor.supplier_id:
         raise PermissionDenied("Only Supplier users raise Requests for Install Code.")
+    if not user_may_raise(actor):
+        raise PermissionDenied(
+            "Your organisation has not given you the role to raise Requests for Install Code."
+        )
     try:
         canonical = parse_device_id(device_id)
     except IdentifierError as exc:
@@ -103,18 +131,28 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     )
     if device.installing_supplier_id:
         incident.status = IncidentStatus.AWAITING_INSTALLER
-        incident.assigned_supplier_id = device.installing_supplier_id
-        incident.notified_at = now
-        incident.due_at = answer_deadline(now)
-        message = f"Assigned to the installing Supplier, {device.installing_supplier.name}."
+        started = clock_start(incident, device.installing_supplier, now=now)
+        message = assigned_message(device.installing_supplier, started)
     else:
         incident.status = IncidentStatus.WITH_HELPDESK
-        message = "The SMI names no installing Supplier: sent to the DCC helpdesk to assign."
+        message = SENT_TO_HELPDESK_MESSAGE
     with transaction.atomic():
         try:
             with transaction.atomic():
                 incident.save()
         except IntegrityError as exc:
             raise _already_open_error(device) from exc
-        record_event(incident, Kind.RAISED, actor=actor, from_status="", message=message, now=now)
+        if incident.assigned_supplier_id:
+            clock_record_start(incident)
+            code = lodged_codes_take([device]).get(device.pk)
+        else:
+            code = None
+        if code is None:
+            record_event(
+                incident, Kind.RAISED, actor=actor, from_status="", message=message, now=now
+            )
+        else:
+            incident_answer_from_lodged_code(
+                incident, code=code, actor=actor, raised_message=message, now=now
+            )
     return incident

@@ -8,6 +8,7 @@ they are right across the clock changes.
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -22,6 +23,12 @@ def _require_aware(name: str, value: dt.datetime) -> None:
         raise ValueError(f"{name} must be an aware datetime")
 
 
+@cache
+def _bank_holidays(country: str, subdivision: str | None) -> holidays.HolidayBase:
+    # Built once a process: the package computes each year's holidays on first use.
+    return holidays.country_holidays(country, subdiv=subdivision)
+
+
 class WorkingDayCalendar:
     def __init__(
         self,
@@ -30,7 +37,7 @@ class WorkingDayCalendar:
         subdivision: str | None = "ENG",
         extra_non_working_days: Iterable[dt.date] = (),
     ):
-        self._bank_holidays = holidays.country_holidays(country, subdiv=subdivision or None)
+        self._bank_holidays = _bank_holidays(country, subdivision or None)
         self._extra = frozenset(extra_non_working_days)
 
     def is_working_day(self, day: dt.date) -> bool:

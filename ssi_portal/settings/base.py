@@ -3,9 +3,11 @@
 ``dev`` (the embedded default), ``test`` and ``production`` build on this module.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("SSI_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -28,6 +30,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "inventory",
     "notifications",
     "incidents",
@@ -35,13 +41,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "inventory.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ssi_portal.urls"
@@ -98,11 +109,24 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-SESSION_COOKIE_AGE = env.int("SSI_SESSION_SECONDS", default=60 * 60 * 8)
-SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy: the portal's own files only; no inline script or style anywhere.
+# data: images are Bootstrap's SVG icons inside its CSS (toggler, select arrow).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -147,12 +171,39 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/London"
+# Periodic jobs, run by exactly one `celery beat`. Each is idempotent and safe to overlap.
+CELERY_BEAT_SCHEDULE = {
+    "escalate-overdue-incidents": {
+        "task": "incidents.tasks.escalate_overdue_incidents",
+        "schedule": env.int("SSI_ESCALATION_EVERY_SECONDS", default=300),
+    },
+    "remind-incidents-due-soon": {
+        "task": "incidents.tasks.remind_incidents_due_soon",
+        "schedule": env.int("SSI_REMINDER_EVERY_SECONDS", default=900),
+    },
+    "purge-install-codes-of-closed-incidents": {
+        "task": "incidents.tasks.purge_install_codes",
+        "schedule": env.int("SSI_CODE_PURGE_EVERY_SECONDS", default=6 * 60 * 60),
+    },
+    "sync-open-incidents-with-smi": {
+        "task": "incidents.tasks.sync_open_incidents_with_smi",
+        "schedule": env.int("SSI_SMI_SYNC_EVERY_SECONDS", default=3600),
+    },
+    "requeue-stale-notifications": {
+        "task": "notifications.tasks.requeue_stale_notifications",
+        "schedule": env.int("SSI_NOTIFICATION_SWEEP_EVERY_SECONDS", default=120),
+    },
+}
 
 # --- Domain ------------------------------------------------------------------
 # Working-day calendar: bank holidays of this country and subdivision (holidays package).
 SSI_HOLIDAY_COUNTRY = env.str("SSI_HOLIDAY_COUNTRY", default="GB")
 SSI_HOLIDAY_SUBDIVISION = env.str("SSI_HOLIDAY_SUBDIVISION", default="ENG")
 SSI_ANSWER_WORKING_DAYS = env.int("SSI_ANSWER_WORKING_DAYS", default=5)
+# Install codes are deleted this many days after their request closes (the audit trail stays).
+SSI_INSTALL_CODE_RETENTION_DAYS = env.int("SSI_INSTALL_CODE_RETENTION_DAYS", default=30)
+# The assigned Supplier is reminded once when this many Working Days are left (today counts).
+SSI_REMINDER_WORKING_DAYS = env.int("SSI_REMINDER_WORKING_DAYS", default=1)
 
 # Install codes are encrypted with AES-256-GCM under these keys (base64, newest first).
 # Either a list in the environment or a file holding one key a line.
@@ -167,3 +218,114 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Notification delivery ---------------------------------------------------
+# Reliability of the email outbox (notifications app); the Celery settings above stay.
+# Publishing a task happens after the commit of a web request: with the broker gone it must
+# fail fast, not hang the request. The row is already committed and stays pending, and the
+# sweep (notifications.tasks.requeue_stale_notifications) publishes it once the broker is back.
+# Worst case per publish: 3 tries with a 1 s connect timeout and 0.2 s + 0.5 s pauses.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("SSI_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis gives an unacknowledged message (late ack) to another worker after this long. It
+    # must exceed the longest a message is held unacknowledged: the task's hard time limit
+    # (CELERY_TASK_TIME_LIMIT, 300 s) and the longest retry countdown (8 x the base below,
+    # 240 s), or a message still being worked on is handed out twice. A redelivered delivery
+    # task is harmless (the row is claimed once), and a worker that died mid-send is covered
+    # by the sweep long before this, so a long timeout costs nothing.
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": env.float("SSI_BROKER_CONNECTION_TIMEOUT", default=1.0),
+    # Without it a publish on a connection the broker dropped silently waits forever.
+    "socket_timeout": 10,
+}
+# On losing the broker, let a running delivery finish rather than cancel it mid-send: it then
+# records the row sent, and its redelivered message finds nothing to do.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Backoff between delivery attempts: base, 2·base, 4·base, 8·base seconds, then failed.
+SSI_NOTIFICATION_RETRY_BASE_SECONDS = env.int("SSI_NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+
+# --- Bulk uploads ------------------------------------------------------------
+# CSV files of Device IDs to raise, answers to give, install codes to lodge in advance.
+SSI_BULK_MAX_ROWS = env.int("SSI_BULK_MAX_ROWS", default=100_000)
+SSI_BULK_MAX_BYTES = env.int("SSI_BULK_MAX_BYTES", default=16 * 1024 * 1024)
+# A processing run stops after this long and queues its continuation (well inside
+# CELERY_TASK_SOFT_TIME_LIMIT); a file whose runs died this many times is stopped.
+SSI_BULK_TASK_SECONDS = env.int("SSI_BULK_TASK_SECONDS", default=120)
+SSI_BULK_MAX_ATTEMPTS = env.int("SSI_BULK_MAX_ATTEMPTS", default=5)
+# Lodged install codes are purged this long after lodging if no request used them.
+SSI_LODGED_CODE_RETENTION_DAYS = env.int("SSI_LODGED_CODE_RETENTION_DAYS", default=365)
+CELERY_BEAT_SCHEDULE["requeue-stale-bulk-uploads"] = {
+    "task": "incidents.tasks.requeue_stale_bulk_uploads",
+    "schedule": env.int("SSI_BULK_SWEEP_EVERY_SECONDS", default=120),
+}
+CELERY_BEAT_SCHEDULE["purge-lodged-codes"] = {
+    "task": "incidents.tasks.purge_lodged_codes",
+    "schedule": env.int("SSI_LODGED_CODE_PURGE_EVERY_SECONDS", default=24 * 60 * 60),
+}
+
+# --- Authentication ----------------------------------------------------------
+# Login throttling, two-factor authentication (TOTP), sessions, invitations. The password
+# validators and LOGIN_URL are further up.
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes requires: refuses a locked-out username and address before any
+    # password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Two-factor authentication: an authenticator app (TOTP) with one-use backup codes; an email is
+# not a second factor. When required, a signed-in user without an authenticator sees only the
+# page that sets one up, and the admin needs a session verified with a code. Production always
+# requires it (production.py); the demo (dev.py) offers it on the account page.
+SSI_MFA_REQUIRED = True
+SSI_MFA_BACKUP_CODES = 10
+# How long the code step of a login waits after the password was accepted.
+SSI_MFA_PENDING_SECONDS = 300
+OTP_TOTP_ISSUER = "SSI Portal"
+# The TOTP secret and backup codes stay out of the helpdesk's view of the device tables.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Login throttling (django-axes): five failed logins of one username from one address lock that
+# username at that address for 15 minutes from the fifth; the next attempt is refused even with
+# the right password. Locking by username *and* address means a rival elsewhere cannot lock a
+# user out, and a success resets the count. A refused attempt does not extend the lock, so the
+# time the lockout page names holds.
+AXES_FAILURE_LIMIT = env.int("SSI_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("SSI_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "inventory.views_accounts.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "inventory.audit.client_ip"
+# Logins are in the portal's own security log (inventory.SecurityEvent); axes keeps only the
+# failure counts. Codes typed at the second step never reach its stored request data.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_VERBOSE = False
+# django-axes reports every login at INFO; lockouts, which matter, come at WARNING.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+# Proxies in front of the portal that append the client's address to X-Forwarded-For. 0: the
+# client's address is REMOTE_ADDR. Wrong either way weakens the lockout: too many lets a client
+# choose its own address, too few lumps every client together behind the proxy.
+SSI_TRUSTED_PROXY_COUNT = env.int("SSI_TRUSTED_PROXY_COUNT", default=0)
+
+# Sessions end after this much inactivity (each request moves the expiry on) or when the
+# browser closes, whichever comes first.
+SESSION_COOKIE_AGE = env.int("SSI_SESSION_SECONDS", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# An invitation's set-password link works once, and for this long.
+PASSWORD_RESET_TIMEOUT = env.int("SSI_INVITATION_SECONDS", default=3 * 24 * 60 * 60)
+
+# --- Benchmarks --------------------------------------------------------------
+# Routes /bench/floor/, the cheapest page (one indexed lookup), for bench/http_load.py, which
+# switches it on for its own server only. Off everywhere else.
+SSI_BENCH_FLOOR = env.bool("SSI_BENCH_FLOOR", default=False)

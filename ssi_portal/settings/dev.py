@@ -53,3 +53,8 @@ LOGGING["loggers"].update(  # noqa: F405
         "kombu.connection": {"level": "ERROR"},
     }
 )
+
+# --- Authentication ----------------------------------------------------------
+# The demo signs in with a password alone and offers two-factor authentication on the account
+# page; production requires it. SSI_MFA_REQUIRED=true tries the production behaviour here.
+SSI_MFA_REQUIRED = env.bool("SSI_MFA_REQUIRED", default=False)

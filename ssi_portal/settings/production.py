@@ -24,3 +24,14 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+
+# --- Authentication ----------------------------------------------------------
+# Two-factor authentication for every user, whatever the environment says.
+SSI_MFA_REQUIRED = True
+# The portal runs behind the TLS-terminating proxy that SECURE_PROXY_SSL_HEADER trusts; the
+# lockout counts by the client address that proxy appends to X-Forwarded-For.
+SSI_TRUSTED_PROXY_COUNT = env.int("SSI_TRUSTED_PROXY_COUNT", default=1)
+# The session cookie: HTTPS only (SESSION_COOKIE_SECURE above), out of reach of scripts, and not
+# sent on cross-site requests other than top-level navigation.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"

@@ -35,3 +35,11 @@ HELPDESK_EMAILS = ["helpdesk@dcc.example"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+
+# --- Authentication ----------------------------------------------------------
+# Most tests sign in with client.force_login, which sets no second factor; the two-factor tests
+# (tests/accounts) switch the requirement on. Login throttling stays on.
+SSI_MFA_REQUIRED = False
+# Pinned query counts measure a page, not the session's sliding expiry; the inactivity tests
+# (tests/accounts/test_sessions.py) switch it on as production has it.
+SESSION_SAVE_EVERY_REQUEST = False

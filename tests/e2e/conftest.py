@@ -44,18 +44,33 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """Open a page in a context of its own: one per person in a journey, closed at the end."""
+    """Open a page in a context of its own: one per person in a journey, closed at the end.
+
+    Every journey also proves the Content Security Policy holds: a message from the browser
+    saying it refused something fails the test.
+    """
     contexts = []
+    refused: list[str] = []
 
     def open_page():
         context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not refused, "The Content Security Policy refused:\n" + "\n".join(refused)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ class SupplierFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Supplier {n:03d} Energy")
     user_id = factory.Sequence(lambda n: _eui64("90B3D5", n))
-    mpid = factory.Sequence(lambda n: f"S{n:03d}")
+    # An MPID has 4 characters: wrap the counter, which passes 999 over a full test run.
+    mpid = factory.Sequence(lambda n: f"S{n % 1000:03d}")
     is_import_supplier = True
     is_gas_supplier = True
 

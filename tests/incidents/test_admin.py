@@ -116,3 +116,37 @@ def test_the_changelist_stays_at_a_fixed_number_of_queries(
         assert (
             helpdesk_client.get(reverse("admin:incidents_incident_changelist")).status_code == 200
         )
+
+
+def test_the_helpdesk_adds_a_non_working_day_that_moves_new_deadlines(
+    client, helpdesk_user, gaining_user, device
+):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from incidents.services import incident_raise
+
+    helpdesk_user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_nonworkingday", "view_nonworkingday"])
+    )
+    client.force_login(helpdesk_user)
+    response = client.post(
+        reverse("admin:incidents_nonworkingday_add"),
+        {"date": "08/04/2026", "description": "Industry-wide shutdown"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    london = ZoneInfo("Europe/London")
+    incident = incident_raise(
+        actor=gaining_user,
+        device_id=device.device_id,
+        now=dt.datetime(2026, 4, 1, 10, 0, tzinfo=london),
+    )
+    assert incident.due_at == dt.datetime(2026, 4, 13, 23, 59, 59, tzinfo=london)
+
+
+@pytest.mark.parametrize("flag,shown", [("yes", True), ("no", False)])
+def test_the_breached_filter(helpdesk_client, incident, flag, shown):
+    from incidents.services import incident_escalate_overdue
+
+    incident_escalate_overdue(now=incident.due_at + dt.timedelta(seconds=1))
+    assert (incident.reference in changelist(helpdesk_client, f"?breached={flag}")) is shown

@@ -197,7 +197,8 @@ def test_an_answer_after_the_deadline_is_recorded_as_late(incident, installing_u
 
     incident_answer(actor=installing_user, incident=incident, install_code=INSTALL_CODE, now=late)
 
-    assert "after the deadline" in _last_event(incident).message
+    assert "late, after the deadline" in _last_event(incident).message
+    assert incident.assignments.get().answered_late is True
 
 
 def test_an_answer_on_the_deadline_is_not_recorded_as_late(incident, installing_user):
@@ -205,7 +206,8 @@ def test_an_answer_on_the_deadline_is_not_recorded_as_late(incident, installing_
         actor=installing_user, incident=incident, install_code=INSTALL_CODE, now=incident.due_at
     )
 
-    assert "deadline" not in _last_event(incident).message
+    assert "within the deadline" in _last_event(incident).message
+    assert incident.assignments.get().answered_late is False
 
 
 # --- "Not installed by us" ----------------------------------------------------------------------

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import F
+from django.http import HttpRequest
 
 from incidents.management.commands.load_demo_data import DEMO_PASSWORD, DEVICE_COUNT
 from incidents.models import Incident, IncidentEvent, IncidentStatus
@@ -137,7 +138,8 @@ def test_the_helpdesk_user_belongs_to_no_supplier_and_may_not_delete(demo_output
 def test_the_helpdesk_user_can_log_in_to_the_admin_and_see_the_device_changelist(
     demo_output, client
 ):
-    assert client.login(username="helpdesk", password=DEMO_PASSWORD)
+    # django-axes' backend needs the request it throttles by.
+    assert client.login(request=HttpRequest(), username="helpdesk", password=DEMO_PASSWORD)
 
     response = client.get("/admin/inventory/device/")
 
@@ -147,7 +149,7 @@ def test_the_helpdesk_user_can_log_in_to_the_admin_and_see_the_device_changelist
 
 
 def test_a_supplier_user_cannot_enter_the_admin(demo_output, client):
-    client.login(username="aurora", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="aurora", password=DEMO_PASSWORD)
 
     response = client.get("/admin/inventory/device/")
 

@@ -3,10 +3,13 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from inventory import services
+from inventory.identifiers import device_id_or_none, is_valid_mpan, is_valid_mprn
 from inventory.models import Device, DeviceType, SMIStatus
-from inventory.services import SMI_COLUMNS, SmiLoadError, smi_load_csv
+from inventory.services import SMI_COLUMNS, SmiLoadError, SmiStatusChange, smi_load, smi_load_csv
+from inventory.services.smi_rows import device_from, mpan_check_ok, mprn_check_ok
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +227,7 @@ def test_a_repeated_device_id_is_rejected_naming_the_line_it_first_appeared_on(s
 
 
 def test_a_repeat_is_found_across_chunks(smi_file, monkeypatch):
-    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(smi_load, "CHUNK_SIZE", 2)
     ids = [f"00-DB-12-34-56-78-90-B{n}" for n in range(5)]
     report = smi_load_csv(source=smi_file(*(row(device_id=i) for i in ids), row(device_id=ids[0])))
 
@@ -325,7 +328,7 @@ def test_an_empty_file_is_refused(smi_file):
 
 
 def test_bytes_that_are_not_utf8_refuse_the_whole_file_and_write_nothing(smi_file, monkeypatch):
-    monkeypatch.setattr(services, "CHUNK_SIZE", 2)  # the good rows before it fill whole chunks
+    monkeypatch.setattr(smi_load, "CHUNK_SIZE", 2)  # the good rows before it fill whole chunks
     good = [row(device_id=f"00-DB-12-34-56-78-90-B{n}") for n in range(5)]
     latin1 = row(device_id=OTHER_ID, manufacturer="Compteurs Électriques").encode("latin-1")
     data = "\r\n".join([HEADER, *good, ""]).encode() + latin1 + b"\r\n"
@@ -443,3 +446,137 @@ def test_the_command_fails_naming_a_missing_file(tmp_path):
 def test_the_command_fails_naming_a_wrong_header(smi_file):
     with pytest.raises(CommandError, match="The header is wrong: unexpected column 'colour'"):
         call_command("load_smi", str(smi_file(header=HEADER + ",colour")))
+
+
+# --- Status changes -----------------------------------------------------------------------------
+
+
+def test_a_load_reports_the_devices_whose_smi_status_it_changed(smi_file):
+    smi_load_csv(source=smi_file(row(), row(device_id=OTHER_ID)))
+
+    report = smi_load_csv(
+        source=smi_file(
+            row(smi_status="Commissioned", status_effective_date="2026-04-10"),
+            row(device_id=OTHER_ID, model="AM-3"),
+        )
+    )
+
+    device = Device.objects.get(device_id=DEVICE_ID)
+    assert report.status_changes == 1
+    assert list(report.status_changed_device_pks) == [device.pk]
+    assert report.status_change_notes == [
+        SmiStatusChange(device.pk, DEVICE_ID, "InstalledNotCommissioned", "Commissioned")
+    ]
+    assert report.status_changes_to == {"Commissioned": 1}
+
+
+def test_a_new_device_is_not_a_status_change(smi_file):
+    report = smi_load_csv(source=smi_file(row(smi_status="Commissioned")))
+
+    assert (report.created, report.status_changes) == (1, 0)
+
+
+# --- The fast path and the full check agree -----------------------------------------------------
+
+
+def test_repeats_are_found_while_the_table_of_first_lines_grows(monkeypatch):
+    monkeypatch.setattr(smi_load._FirstLines, "MIN_BITS", 2)  # room for 2 before it grows
+    ids = [f"00-DB-12-34-56-78-91-{n:02X}" for n in range(40)]
+    lines = [row(device_id=i) for i in ids] + [row(device_id=ids[3]), row(device_id=ids[39])]
+
+    report = smi_load_csv(source=io.StringIO("\n".join([HEADER, *lines])))
+
+    assert report.created == 40
+    assert [(r.line, r.reason.split(";")[0]) for r in report.rejects] == [
+        (42, f"device_id: {ids[3]} already appears on line 5"),
+        (43, f"device_id: {ids[39]} already appears on line 41"),
+    ]
+
+
+_CELLS = {
+    "device_id": [
+        DEVICE_ID,
+        OTHER_ID,
+        "00db1234567890a2",
+        " 00-DB-12-34-56-78-90-A3",
+        "00-00-00-00-00-00-00-00",
+        "00-DB-12",
+        "",
+    ],
+    "device_type": ["ESME", "GSME", "esme", "CHF", "PPMID", "IHD", "TOASTER", " GSME"],
+    "smi_status": ["InstalledNotCommissioned", "commissioned", "Pending ", "", "Installed"],
+    "status_effective_date": ["2026-03-02", "", "2026-02-30", "02/03/2026", "２０２６-03-02"],
+    "manufacturer": ["Acme Meters", "", " Acme", "x" * 81, "Meters, Inc.", 'A "B"', "a\x00b"],
+    "model": ["AM-2", "", "Line one\nline two"],
+    "mpxn": [GOOD_MPAN, "1312345678901", GOOD_MPRN, "3938424499", "", "123", "١٣١٢٣٤٥٦٧٨٩٠٧"],
+    "comms_hub_id": ["", "00-DB-12-00-00-00-00-01", "00db120000000001", "FF-FF-FF-FF-FF-FF-FF-FF"],
+    "installing_supplier_user_id": ["", "SUPPLIER", "supplier", "90-B3-D5-FF-00-00-00-99", " "],
+}
+
+
+@given(digits=st.text(alphabet="0123456789", min_size=13, max_size=13))
+def test_the_fast_mpan_check_agrees_with_the_identifier_rule(digits):
+    assert mpan_check_ok(digits) == is_valid_mpan(digits)
+
+
+@given(digits=st.text(alphabet="0123456789", min_size=6, max_size=10))
+def test_the_fast_mprn_check_agrees_with_the_identifier_rule(digits):
+    assert mprn_check_ok(digits) == is_valid_mprn(digits)
+
+
+# A row: a valid ESME in canonical form, with up to three cells replaced from _CELLS.
+_CHANGES = st.lists(
+    st.sampled_from([(name, value) for name, cells in _CELLS.items() for value in cells]),
+    max_size=3,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=st.lists(_CHANGES, min_size=1, max_size=8))
+def test_every_row_gets_what_the_full_check_says(installing_supplier, changes):
+    """Rows in canonical form take the load's fast path; the others, its full check. Either
+    way the outcome is what ``device_from`` says of the row."""
+    Device.objects.all().delete()
+    user_id = installing_supplier.user_id
+    spelled = {"SUPPLIER": user_id, "supplier": user_id.replace("-", "").lower()}
+    rows = []
+    for n, replaced in enumerate(changes):
+        base = row(device_id=f"00-DB-12-34-56-78-9A-{n:02X}", installing_supplier_user_id=user_id)
+        cells = dict(zip(SMI_COLUMNS, next(csv.reader([base])), strict=True)) | dict(replaced)
+        user = cells["installing_supplier_user_id"]
+        cells["installing_supplier_user_id"] = spelled.get(user, user)
+        rows.append(cells)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SMI_COLUMNS)
+    writer.writerows([cells[name] for name in SMI_COLUMNS] for cells in rows)
+
+    report = smi_load_csv(source=io.StringIO(out.getvalue()))
+
+    rejects, warnings, devices, first, line = [], [], {}, {}, 2
+    for cells in rows:  # what the full check says, line by line (cells may span lines)
+        values = {name: value.strip() for name, value in cells.items()}
+        device, reasons, notes = device_from(values, {user_id: installing_supplier.pk})
+        canonical = device_id_or_none(values["device_id"])
+        if canonical and first.setdefault(canonical, line) != line:
+            reasons.insert(
+                0,
+                f"device_id: {canonical} already appears on line {first[canonical]}; "
+                "a Device may appear only once in a file",
+            )
+        if reasons:
+            rejects.append((line, values["device_id"], "; ".join(reasons)))
+        else:
+            warnings += [(line, device.device_id, note) for note in notes]
+            devices[device.device_id] = tuple(
+                getattr(device, name) for name in smi_load._DATA_FIELDS
+            )
+        line += 1 + sum(value.count("\n") for value in cells.values())
+    assert [(r.line, r.device_id, r.reason) for r in report.rejects] == rejects
+    assert [(w.line, w.device_id, w.reason) for w in report.warning_notes] == warnings
+    stored = Device.objects.values_list("device_id", *smi_load._DATA_FIELDS)
+    assert {device_id: rest for device_id, *rest in stored} == {
+        device_id: list(rest) for device_id, rest in devices.items()
+    }

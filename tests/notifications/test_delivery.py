@@ -1,13 +1,16 @@
 """The outbox: rows written with the event, delivered after commit, at most once per claim,
 retried on transient failure up to a cap, then left failed for the helpdesk to retry."""
 
+import datetime as dt
 import smtplib
 
 import pytest
+import time_machine
 from celery.exceptions import Retry
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.services import (
@@ -15,6 +18,7 @@ from notifications.services import (
     TransientDeliveryError,
     notification_deliver,
     notification_queue,
+    notification_queue_many,
     notification_retry,
 )
 from notifications.tasks import deliver_notification
@@ -35,26 +39,48 @@ CONTEXT = {
 }
 
 
-class DisconnectingBackend(EmailBackend):
-    """A mail server that drops the connection on every send."""
+class FailingBackend(EmailBackend):
+    """A mail server that fails every send with ``error``."""
+
+    error: Exception = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
     def send_messages(self, messages):
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        raise self.error
 
 
 @pytest.fixture
-def smtp_down(settings):
-    settings.MAILERS = {
-        "default": {"BACKEND": f"{DisconnectingBackend.__module__}.DisconnectingBackend"}
-    }
+def smtp_fails(settings, monkeypatch):
+    """Call with an error: the mail server fails every send with it from now on."""
+
+    def fail_with(error: Exception) -> None:
+        monkeypatch.setattr(FailingBackend, "error", error)
+        settings.MAILERS = {"default": {"BACKEND": f"{__name__}.FailingBackend"}}
+
+    return fail_with
 
 
-def _queue(recipients=("installs@installing.example",)) -> list[Notification]:
+@pytest.fixture
+def smtp_down(smtp_fails):
+    smtp_fails(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
+
+
+@pytest.fixture
+def smtp_back(settings):
+    """Call to bring the mail server back."""
+
+    def bring_back() -> None:
+        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+    return bring_back
+
+
+def _queue(recipients=("installs@installing.example",), **kwargs) -> list[Notification]:
     return notification_queue(
         source="incident-event:42",
         template="incident_assigned",
         recipients=recipients,
         context=CONTEXT,
+        **kwargs,
     )
 
 
@@ -72,6 +98,7 @@ def _status(row: Notification) -> tuple[str, int]:
 
 
 def _fail(row: Notification, times: int) -> None:
+    """``times`` failed attempts that each leave the row pending for a retry."""
     for _ in range(times):
         with pytest.raises(TransientDeliveryError):
             notification_deliver(notification_id=row.pk)
@@ -121,7 +148,7 @@ def test_nothing_is_sent_before_the_transaction_commits(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _queue(["a@one.example", "b@two.example"])
 
-    assert len(callbacks) == 2
+    assert len(callbacks) == 1  # one callback publishes every row of the call
     assert mailoutbox == []
 
 
@@ -146,6 +173,98 @@ def test_every_email_has_a_text_and_an_html_body(django_capture_on_commit_callba
     (message,) = mailoutbox
     assert CONTEXT["url"] in message.body
     assert [mimetype for _, mimetype in message.alternatives] == ["text/html"]
+
+
+def test_queueing_records_the_organisation_of_the_recipients(
+    django_capture_on_commit_callbacks, installing_supplier
+):
+    supplier = installing_supplier
+    with django_capture_on_commit_callbacks(execute=False):
+        by_instance = _queue(["a@one.example"], supplier=supplier)
+        by_id = notification_queue(
+            source="incident-event:43",
+            template="incident_assigned",
+            recipients=["b@one.example"],
+            context=CONTEXT,
+            supplier=supplier.pk,
+        )
+        helpdesk = _queue(["helpdesk@dcc.example"])
+
+    assert [r.supplier_id for r in by_instance + by_id + helpdesk] == [
+        supplier.pk,
+        supplier.pk,
+        None,
+    ]
+
+
+def _items(count: int, supplier_id=None) -> list:
+    return [
+        (
+            f"incident-event:{n}",
+            "incident_assigned",
+            ["a@one.example", "b@one.example"],
+            CONTEXT,
+            supplier_id,
+        )
+        for n in range(count)
+    ]
+
+
+def test_queueing_many_events_writes_every_row_in_one_insert_and_one_callback(
+    django_capture_on_commit_callbacks,
+):
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        rows = notification_queue_many(_items(300))
+
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert (len(rows), len(inserts), len(callbacks)) == (600, 1, 1)
+    assert Notification.objects.filter(status="pending").count() == 600
+
+
+def test_queueing_many_publishes_each_row_after_commit(
+    django_capture_on_commit_callbacks, published
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = notification_queue_many(_items(3))
+        assert published == []
+
+    assert published == [row.pk for row in rows]
+
+
+def test_queueing_many_writes_an_event_s_email_to_an_address_once(
+    django_capture_on_commit_callbacks,
+):
+    items = [
+        (
+            "incident-event:1",
+            "incident_assigned",
+            ["A@one.example", "a@one.example"],
+            CONTEXT,
+            None,
+        ),
+        ("incident-event:1", "incident_assigned", ["a@one.example"], CONTEXT, None),
+        ("incident-event:1", "incident_updated", ["a@one.example"], CONTEXT, None),
+    ]
+    with django_capture_on_commit_callbacks(execute=False):
+        rows = notification_queue_many(items)
+
+    assert sorted((r.template, r.recipient) for r in rows) == [
+        ("incident_assigned", "a@one.example"),
+        ("incident_updated", "a@one.example"),
+    ]
+
+
+def test_queueing_nothing_writes_and_queues_nothing(django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        assert notification_queue_many([("incident-event:1", "x", ["", None], {}, None)]) == []
+
+    assert (callbacks, queries.captured_queries) == ([], [])
 
 
 # --- Claiming -----------------------------------------------------------------------------------
@@ -189,20 +308,104 @@ def test_an_smtp_failure_puts_the_row_back_to_pending_with_the_error(pending, sm
     assert pending.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
 
 
-def test_a_row_is_failed_after_the_last_allowed_attempt(pending, smtp_down):
+def test_a_failure_schedules_the_next_attempt_after_the_backoff(pending, smtp_down):
+    start = pending.created_at + dt.timedelta(seconds=1)
+    with time_machine.travel(start, tick=False):
+        _fail(pending, 1)
+
+    pending.refresh_from_db()
+    assert pending.next_attempt_at == start + dt.timedelta(seconds=30)
+
+
+def test_the_backoff_doubles_with_each_failure(pending, smtp_down):
+    start = pending.created_at + dt.timedelta(seconds=1)
+    waits = []
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(MAX_ATTEMPTS - 1):
+            _fail(pending, 1)
+            pending.refresh_from_db()
+            waits.append((pending.next_attempt_at - timezone.now()).total_seconds())
+            clock.move_to(pending.next_attempt_at)
+
+    assert waits == [30, 60, 120, 240]
+
+
+def test_a_row_waiting_out_its_backoff_is_not_sent_early(pending, smtp_down, smtp_back, mailoutbox):
+    start = pending.created_at + dt.timedelta(seconds=1)
+    with time_machine.travel(start, tick=False):
+        _fail(pending, 1)
+    smtp_back()
+
+    early = notification_deliver(notification_id=pending.pk, now=start + dt.timedelta(seconds=28))
+
+    assert early is False
+    assert _status(pending) == ("pending", 1)
+    assert mailoutbox == []
+
+
+def test_a_row_is_sent_once_its_backoff_is_over(pending, smtp_down, smtp_back, mailoutbox):
+    start = pending.created_at + dt.timedelta(seconds=1)
+    with time_machine.travel(start, tick=False):
+        _fail(pending, 1)
+    smtp_back()
+
+    assert notification_deliver(notification_id=pending.pk, now=start + dt.timedelta(seconds=30))
+    assert _status(pending) == ("sent", 2)
+    assert len(mailoutbox) == 1
+
+
+def test_a_row_is_failed_after_the_last_allowed_attempt(pending, smtp_down, no_backoff):
     _fail(pending, MAX_ATTEMPTS - 1)
     assert _status(pending) == ("pending", MAX_ATTEMPTS - 1)
 
-    _fail(pending, 1)
+    assert notification_deliver(notification_id=pending.pk) is False  # gives up, no retry
 
     assert _status(pending) == ("failed", MAX_ATTEMPTS)
+    assert pending.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
 
 
-def test_a_failed_row_is_not_delivered_again_by_itself(pending, smtp_down):
-    _fail(pending, MAX_ATTEMPTS)
+def test_a_failed_row_is_not_delivered_again_by_itself(pending, smtp_down, no_backoff):
+    _fail(pending, MAX_ATTEMPTS - 1)
+    notification_deliver(notification_id=pending.pk)
 
     assert notification_deliver(notification_id=pending.pk) is False
     assert _status(pending) == ("failed", MAX_ATTEMPTS)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPDataError(554, b"5.6.0 Message content rejected"),
+        smtplib.SMTPRecipientsRefused({"a@one.example": (550, b"5.1.1 No such user")}),
+    ],
+    ids=["554 on data", "550 recipient"],
+)
+def test_a_permanent_refusal_fails_the_row_at_once_without_retry(pending, smtp_fails, error):
+    smtp_fails(error)
+
+    assert notification_deliver(notification_id=pending.pk) is False
+
+    assert _status(pending) == ("failed", 1)
+    assert pending.last_error.startswith(type(error).__name__)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPDataError(451, b"4.3.0 Try again later"),
+        smtplib.SMTPConnectError(554, b"No SMTP service here"),
+        smtplib.SMTPRecipientsRefused({"a@one.example": (450, b"4.2.1 Mailbox busy")}),
+        ConnectionRefusedError(111, "Connection refused"),
+    ],
+    ids=["451 on data", "554 greeting", "450 recipient", "connection refused"],
+)
+def test_a_transient_error_leaves_the_row_pending_for_a_retry(pending, smtp_fails, error):
+    smtp_fails(error)
+
+    with pytest.raises(TransientDeliveryError):
+        notification_deliver(notification_id=pending.pk)
+
+    assert _status(pending) == ("pending", 1)
 
 
 def test_the_task_asks_celery_to_retry_a_transient_failure_with_backoff(pending, smtp_down):
@@ -213,19 +416,39 @@ def test_the_task_asks_celery_to_retry_a_transient_failure_with_backoff(pending,
     assert _status(pending) == ("pending", 1)
 
 
+def test_the_task_retry_countdown_follows_the_attempts_on_the_row(pending, smtp_down):
+    Notification.objects.filter(pk=pending.pk).update(attempts=2)
+
+    with pytest.raises(Retry) as caught:
+        deliver_notification.delay(pending.pk)
+
+    assert caught.value.when == 120  # third failure: 30 s x 2^2
+
+
+def test_the_retry_base_is_a_setting(pending, smtp_down, settings):
+    settings.SSI_NOTIFICATION_RETRY_BASE_SECONDS = 2
+
+    with pytest.raises(Retry) as caught:
+        deliver_notification.delay(pending.pk)
+
+    assert caught.value.when == 2
+
+
 def test_the_task_gives_up_on_its_last_attempt_leaving_the_row_failed(pending, smtp_down):
     # The row has failed as many times as the task has already retried.
     Notification.objects.filter(pk=pending.pk).update(attempts=MAX_ATTEMPTS - 1)
 
-    with pytest.raises(TransientDeliveryError):
-        deliver_notification.apply(args=[pending.pk], retries=MAX_ATTEMPTS - 1)
+    result = deliver_notification.apply(args=[pending.pk], retries=MAX_ATTEMPTS - 1)
 
+    assert result.get() is False
     assert _status(pending) == ("failed", MAX_ATTEMPTS)
 
 
-def test_a_transient_failure_then_success_sends_once(pending, smtp_down, settings, mailoutbox):
+def test_a_transient_failure_then_success_sends_once(
+    pending, smtp_down, smtp_back, no_backoff, mailoutbox
+):
     _fail(pending, 2)
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    smtp_back()
 
     assert notification_deliver(notification_id=pending.pk) is True
     assert _status(pending) == ("sent", 3)
@@ -233,10 +456,11 @@ def test_a_transient_failure_then_success_sends_once(pending, smtp_down, setting
 
 
 def test_retrying_a_failed_row_puts_it_back_and_delivers_it(
-    pending, smtp_down, settings, django_capture_on_commit_callbacks, mailoutbox
+    pending, smtp_down, smtp_back, no_backoff, django_capture_on_commit_callbacks, mailoutbox
 ):
-    _fail(pending, MAX_ATTEMPTS)
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    _fail(pending, MAX_ATTEMPTS - 1)
+    notification_deliver(notification_id=pending.pk)
+    smtp_back()
 
     with django_capture_on_commit_callbacks(execute=True):
         assert notification_retry(notification_id=pending.pk) is True

@@ -1,5 +1,7 @@
-"""A real SMTP server on 127.0.0.1 that keeps every message it receives."""
+"""A real SMTP server on 127.0.0.1 that keeps every message it accepts, and can misbehave on
+request: refuse messages with a reply of your choice, or hold one message unanswered."""
 
+import asyncio
 import email
 import email.policy
 import re
@@ -48,8 +50,33 @@ class _Collector:
     def __init__(self):
         self.lock = threading.Lock()
         self.received: list[ReceivedEmail] = []
+        self.refused: list[tuple[str, ...]] = []  # the recipients of every refused message
+        self.replies: list[str] = []  # replies for the next messages, instead of accepting
+        self.always: str | None = None  # a reply for every message, instead of accepting
+        self.stall_next = False
+        self.stalled = threading.Event()
+        self.released = threading.Event()
+
+    def _next_reply(self) -> tuple[bool, str | None]:
+        with self.lock:
+            stall, self.stall_next = self.stall_next, False
+            reply = self.always or (self.replies.pop(0) if self.replies else None)
+        return stall, reply
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        stall, reply = self._next_reply()
+        if stall:
+            # The whole message has arrived; the client now waits for the final reply, which
+            # is when a sender that crashes cannot know whether it was accepted. If the client
+            # goes away meanwhile, aiosmtpd cancels this coroutine: nothing is accepted.
+            self.stalled.set()
+            while not self.released.is_set():
+                await asyncio.sleep(0.02)
+            reply = "421 4.4.2 Held too long; closing"
+        if reply:
+            with self.lock:
+                self.refused.append(tuple(envelope.rcpt_tos))
+            return reply
         parsed = email.message_from_bytes(
             envelope.original_content or envelope.content, policy=email.policy.default
         )
@@ -83,6 +110,7 @@ class LocalSMTPServer:
         self._controller.start()
 
     def stop(self) -> None:
+        self.release()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
@@ -90,6 +118,40 @@ class LocalSMTPServer:
     @property
     def running(self) -> bool:
         return self._controller is not None
+
+    # --- Misbehaving on request ---------------------------------------------------------
+
+    def refuse_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
+        """Answer the next ``count`` messages with ``reply`` (a 4xx is transient) instead of
+        accepting them; then accept again."""
+        with self._collector.lock:
+            self._collector.replies.extend([reply] * count)
+
+    def refuse_all(self, reply: str = "421 4.3.2 Service not available, try later") -> None:
+        with self._collector.lock:
+            self._collector.always = reply
+
+    def accept_all(self) -> None:
+        with self._collector.lock:
+            self._collector.always = None
+            self._collector.replies.clear()
+
+    def stall_next(self) -> threading.Event:
+        """Hold the next message without a final reply until ``release()`` (or until the
+        client goes away); the returned event is set once a message is held."""
+        self._collector.stalled.clear()
+        self._collector.released.clear()
+        with self._collector.lock:
+            self._collector.stall_next = True
+        return self._collector.stalled
+
+    def release(self) -> None:
+        self._collector.released.set()
+
+    @property
+    def refused(self) -> list[tuple[str, ...]]:
+        with self._collector.lock:
+            return list(self._collector.refused)
 
     @property
     def messages(self) -> list[ReceivedEmail]:

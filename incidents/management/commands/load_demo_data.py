@@ -149,8 +149,13 @@ class Command(BaseCommand):
                 "last_name": "Demo",
                 "is_helpdesk": supplier is None,
                 "is_staff": supplier is None,
+                # Each demo Supplier's one user administers it (users, contact addresses).
+                "is_supplier_admin": supplier is not None,
             },
         )
+        if supplier is not None and not user.is_supplier_admin:
+            user.is_supplier_admin = True
+            user.save(update_fields=["is_supplier_admin"])
         # The printed password must work, even if someone changed it since the last run.
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)

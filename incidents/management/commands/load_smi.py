@@ -1,17 +1,26 @@
-"""``manage.py load_smi PATH [--rejects PATH]``: load an SMI extract and print what happened."""
+"""``manage.py load_smi PATH [--rejects PATH]``: load an SMI extract, close the requests it
+overtakes, and print what happened.
+
+It lives in ``incidents`` rather than ``inventory`` because it does both: ``inventory`` knows
+nothing of requests, and this command is where the two meet (as ``load_demo_data`` does).
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from incidents.services.smi_sync import OUTCOME_BY_STATUS, incidents_sync_with_smi
 from inventory.services import SMI_COLUMNS, SmiLoadError, smi_load_csv
 
 SHOWN_ISSUES = 20
+_STATUSES = ", ".join(list(OUTCOME_BY_STATUS)[:-1]) + f" or {list(OUTCOME_BY_STATUS)[-1]}"
 
 
 class Command(BaseCommand):
     help = (
         "Load Devices from an SMI extract in CSV (UTF-8) with the header "
         f"{','.join(SMI_COLUMNS)}. Valid rows are inserted or updated; invalid rows are "
-        "rejected with a reason and the rest still load. Safe to run again on the same file."
+        "rejected with a reason and the rest still load. Safe to run again on the same file. "
+        f"Open requests whose Device the load moves to {_STATUSES} are then closed, and both "
+        "Suppliers told why."
     )
 
     def add_arguments(self, parser):
@@ -36,6 +45,11 @@ class Command(BaseCommand):
         )
         out.write(f"Rejected:   {report.rejected}")
         out.write(f"Warnings:   {report.warnings}")
+        moves = ", ".join(
+            f"{count} to {status or 'no status'}"
+            for status, count in sorted(report.status_changes_to.items(), key=str)
+        )
+        out.write(f"SMI status: {report.status_changes} changed" + (f" ({moves})" if moves else ""))
         self._issues(
             "Rejected rows",
             report.rejects,
@@ -53,6 +67,18 @@ class Command(BaseCommand):
             )
         else:
             out.write(self.style.SUCCESS(f"\nAll {report.loaded} rows loaded."))
+
+        # After the load has committed, in batches of their own: a failure here leaves the
+        # load in place, and ``incidents_sync_with_smi(device_ids=None)`` closes what is left.
+        closed = (
+            incidents_sync_with_smi(device_ids=report.status_changed_device_pks)
+            if report.status_changes
+            else 0
+        )
+        out.write(
+            f"Requests closed: {closed}"
+            + (f" (their Device is now {_STATUSES}; both Suppliers emailed)" if closed else "")
+        )
 
     def _issues(self, title, issues, total, *, more=""):
         if not total:

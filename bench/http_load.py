@@ -1,0 +1,894 @@
+"""Benchmark: the portal over HTTP under gunicorn, with a floor to compare every page against.
+
+Builds (or reuses) a dedicated PostgreSQL database with N Devices (a national mix of Device
+Types and SMI statuses), 20 Suppliers with one user each (and a helpdesk user), and M incidents
+in realistic statuses (70% closed, 20% awaiting the installer of which an eighth overdue, 8%
+answered, 2% with the helpdesk), set-based. Starts gunicorn on 127.0.0.1 with the production
+settings, signs the users in (sessions made by the real ``login()`` and verified by a second
+factor, as after the portal's code step), warms up, and then drives each scenario with ``wrk``
+(closed loop: C connections for D seconds), each figure the median of R runs:
+
+- ``floor``: ``/bench/floor/?id=...``, the same stack (middleware, session, user, second
+  factor) doing one indexed lookup of a Device; routed only because this run sets
+  ``SSI_BENCH_FLOOR``;
+- ``worklist``, ``worklist-deep``, ``worklist-overdue``, ``worklist-search``: the assigned
+  list, first page, a page 10,000 rows down (a cursor), the overdue filter and a full Device
+  ID search; each user its own worklist, the users taking turns;
+- ``raised``: the "raised by us" list, open requests;
+- ``home``: the home page and its figures;
+- ``raise``: ``POST /incidents/new/`` with a CSRF token, a distinct eligible Device each time;
+- ``admin``: the helpdesk's incident change list, unfiltered.
+
+Prints p50, p95 and requests/s with each figure's ratio to the floor, checks the issue's
+targets, and writes ``bench/results/http.json``. What the raise scenario created is deleted
+afterwards. (Not ``http.py``: a file of that name in bench/ would hide the standard library's
+``http`` package from every script run from bench/.)
+
+    .venv/bin/python bench/http_load.py                     # 2,000,000 Devices, 500,000 incidents
+    .venv/bin/python bench/http_load.py --devices 10000000  # rebuilds the data set
+    .venv/bin/python bench/http_load.py --quick             # 100,000 Devices, 3 s runs
+
+Needs ``wrk`` (Debian: ``apt-get install -y wrk``). Loopback only: PostgreSQL at
+$BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432; database ``ssi_bench_http``,
+``ssi_bench_http_quick`` for --quick), Redis at $BENCH_REDIS_URL (default
+redis://127.0.0.1:6379/14, purged afterwards; no Celery worker runs, no email is sent),
+gunicorn on 127.0.0.1.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+DB_NAME = "ssi_bench_http"
+VAR_DIR = Path(tempfile.gettempdir()) / "ssi_bench_http"
+SUPPLIERS = 20
+DEEP_ROWS = 10_000  # how far down the worklist the deep page starts
+TARGET_P95_MS = 100
+TARGET_RATIO = 3
+SCENARIOS = (
+    "floor",
+    "worklist",
+    "worklist-deep",
+    "worklist-overdue",
+    "worklist-search",
+    "raised",
+    "home",
+    "raise",
+    "admin",
+)
+
+# (share in %, ...) of the Devices that no incident names: a national SMI mix.
+DEVICE_TYPES = [
+    ("ESME", 34),
+    ("GSME", 24),
+    ("CHF", 16),
+    ("GPF", 9),
+    ("IHD", 10),
+    ("PPMID", 3),
+    ("CAD", 2),
+    ("HCALCS", 1),
+    ("SAPC", 1),
+]
+SMI_STATUSES = [
+    ("Commissioned", 84),
+    ("InstalledNotCommissioned", 4),
+    ("Pending", 2),
+    ("Whitelisted", 2),
+    ("Decommissioned", 4),
+    ("Withdrawn", 2),
+    ("Suspended", 1),
+    ("Recovery", 1),
+]
+OUIS = ["00DB12", "0016A2", "001BC5", "00124B", "70B3D5", "BC33AC", "8C3C4A", "000D6F"]
+
+
+# --- Environment and database ------------------------------------------------------------------
+
+
+def server_env(port: int) -> dict[str, str]:
+    """The environment of gunicorn and of this process: production settings on loopback."""
+    from ssi_portal.lib.crypto import generate_key
+
+    VAR_DIR.mkdir(exist_ok=True)
+    key_file = VAR_DIR / "bench-keys.json"
+    if not key_file.exists():
+        key_file.write_text(
+            json.dumps({"secret": secrets.token_urlsafe(50), "install": generate_key()})
+        )
+    keys = json.loads(key_file.read_text())
+    return {
+        "DJANGO_SETTINGS_MODULE": "ssi_portal.settings.production",
+        "DJANGO_SECRET_KEY": keys["secret"],
+        "INSTALL_CODE_KEYS": keys["install"],
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "CELERY_BROKER_URL": REDIS,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",
+        "SSI_VAR_DIR": str(VAR_DIR),
+        "SSI_BENCH_FLOOR": "True",
+        "LOG_LEVEL": "WARNING",
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
+def prepare_database(recreate: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if exists and recreate:
+            conn.execute(f'DROP DATABASE "{DB_NAME}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    manifest = VAR_DIR / "staticfiles" / "staticfiles.json"
+    if not manifest.exists():
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _buckets(pairs, expression: str) -> str:
+    """A CASE that picks a value by ``expression`` (0..99) with the given shares in %."""
+    parts, upper = [], 0
+    for value, share in pairs:
+        upper += share
+        parts.append(f"WHEN {expression} < {upper} THEN '{value}'")
+    return "CASE " + " ".join(parts) + f" ELSE '{pairs[-1][0]}' END"
+
+
+def generate(devices: int, incidents: int) -> None:
+    """Suppliers, users, Devices and incidents, set-based; reused when the sizes match."""
+    from django.db import connection
+
+    from incidents.models import Incident
+    from inventory.models import Device, Supplier
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS bench_meta (devices bigint, incidents bigint, "
+            "max_incident_id bigint)"
+        )
+        cur.execute("SELECT devices, incidents, max_incident_id FROM bench_meta")
+        meta = cur.fetchone()
+    if meta and meta[:2] == (devices, incidents):
+        print(f"Reusing {devices:,} Devices and {incidents:,} incidents in {DB_NAME}")
+        return
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE bench_meta, notifications_notification, incidents_incidentevent, "
+            "incidents_assignment, incidents_incident, inventory_device, "
+            "inventory_suppliercontact, django_session, inventory_user, inventory_supplier "
+            "RESTART IDENTITY CASCADE"
+        )
+    _make_organisations()
+    supplier_ids = list(Supplier.objects.order_by("pk").values_list("pk", flat=True))
+    user_ids = [
+        user_id
+        for _, user_id in sorted(
+            Supplier.objects.filter(users__username__startswith="bench-").values_list(
+                "pk", "users__pk"
+            )
+        )
+    ]
+    # SQL with parameters: a literal % is written %%.
+    oui = "(ARRAY[" + ",".join(f"'{o}'" for o in OUIS) + "])[1 + g %% 8]"
+    # A bijection of g onto 40 bits: random-looking serials, never a repeat.
+    device_id = (
+        f"regexp_replace({oui} || lpad(upper(to_hex((g::bigint * 679891637631) "
+        "& 1099511627775)), 10, '0'), '(..)(?!$)', '\\1-', 'g')"
+    )
+    mix = "((g::bigint * 7919) %% 100)"
+    with connection.cursor() as cur:
+        # Devices 1..M carry the incidents (meters: awaiting commissioning while the request is
+        # open, commissioned once closed); the rest are the SMI at large. The f-string pastes
+        # constant SQL of this file only.
+        cur.execute(
+            f"""
+            INSERT INTO inventory_device (device_id, device_type, smi_status,
+                status_effective_date, manufacturer, model, mpxn, comms_hub_id,
+                installing_supplier_id, updated_at)
+            SELECT {device_id}, kind,
+                   CASE WHEN g <= %(incidents)s AND (g * 37) %% 100 < 70 THEN 'Commissioned'
+                        WHEN g <= %(incidents)s THEN 'InstalledNotCommissioned'
+                        WHEN kind IN ('IHD', 'CAD') THEN NULL
+                        ELSE {_buckets(SMI_STATUSES, mix)} END,
+                   DATE '2025-06-01' + (g %% 300), 'Bench', 'B' || (g %% 4), '', '',
+                   (%(suppliers)s::bigint[])[1 + g %% %(n)s], now()
+            FROM (SELECT g, CASE WHEN g <= %(incidents)s
+                                 THEN (ARRAY['ESME', 'GSME'])[1 + g %% 2]
+                                 ELSE {_buckets(DEVICE_TYPES, "(g %% 100)")} END AS kind
+                  FROM generate_series(1, %(devices)s) AS g) AS s
+            ORDER BY g
+            """,  # noqa: S608
+            {"incidents": incidents, "suppliers": supplier_ids, "n": SUPPLIERS, "devices": devices},
+        )
+        # Incidents in time order (ids grow with created_at, as in life): 70% closed, 20%
+        # awaiting the installer (raised in the last 8 days, deadline 7 days on, so an eighth
+        # are overdue and escalated), 8% answered, 2% with the helpdesk.
+        cur.execute(
+            """
+            WITH made AS (
+                SELECT g, b,
+                       CASE WHEN b < 70 THEN 'closed' WHEN b < 90 THEN 'awaiting_installer'
+                            WHEN b < 98 THEN 'code_provided' ELSE 'with_helpdesk' END AS status,
+                       now() - make_interval(secs => CASE
+                            WHEN b < 70 THEN 864000 + (g::bigint * 48271) %% 62208000
+                            WHEN b < 90 THEN (g::bigint * 48271) %% 691200
+                            ELSE (g::bigint * 48271) %% 2592000 END) AS created,
+                       1 + g %% %(n)s AS installer,
+                       1 + (g + 1 + (g / %(n)s) %% (%(n)s - 1)) %% %(n)s AS raiser
+                FROM (SELECT g, (g * 37) %% 100 AS b
+                      FROM generate_series(1, %(incidents)s) AS g) AS s
+            )
+            INSERT INTO incidents_incident (public_id, device_id, raised_by_id,
+                raising_supplier_id, assigned_supplier_id, status, due_at, notified_at,
+                install_code_sealed, code_provided_by_id, code_provided_at, close_outcome,
+                created_at, updated_at, closed_at, breached_at)
+            SELECT gen_random_uuid(), g, (%(users)s::bigint[])[raiser],
+                   (%(suppliers)s::bigint[])[raiser],
+                   CASE WHEN status <> 'with_helpdesk'
+                        THEN (%(suppliers)s::bigint[])[installer] END,
+                   status,
+                   CASE WHEN status = 'awaiting_installer' THEN created + interval '7 days' END,
+                   created,
+                   CASE WHEN status = 'code_provided' THEN '\\x00'::bytea END,
+                   CASE WHEN status IN ('code_provided', 'closed')
+                        THEN (%(suppliers)s::bigint[])[installer] END,
+                   CASE WHEN status IN ('code_provided', 'closed')
+                        THEN least(now(), created + interval '2 days') END,
+                   CASE WHEN status = 'closed' THEN 'code_worked' ELSE '' END,
+                   created, created,
+                   CASE WHEN status = 'closed' THEN created + interval '3 days' END,
+                   CASE WHEN status = 'awaiting_installer' AND created < now() - interval '7 days'
+                        THEN created + interval '7 days 5 minutes' END
+            FROM made ORDER BY created
+            """,
+            {
+                "n": SUPPLIERS,
+                "incidents": incidents,
+                "users": user_ids,
+                "suppliers": supplier_ids,
+            },
+        )
+        cur.execute("SELECT max(id) FROM incidents_incident")
+        max_id = cur.fetchone()[0]
+        cur.execute("INSERT INTO bench_meta VALUES (%s, %s, %s)", [devices, incidents, max_id])
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+    assert Device.objects.count() == devices and Incident.objects.count() == incidents
+    print(
+        f"Generated {devices:,} Devices and {incidents:,} incidents in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+
+
+def _make_organisations() -> None:
+    from inventory.models import Supplier, SupplierContact, User
+
+    suppliers = Supplier.objects.bulk_create(
+        Supplier(
+            name=f"Bench Supplier {n:02d}",
+            user_id="90-B3-D5-1F-30-00-00-" + f"{n:02X}",
+            mpid=f"B{n:03d}",
+            is_import_supplier=True,
+            is_gas_supplier=True,
+        )
+        for n in range(1, SUPPLIERS + 1)
+    )
+    SupplierContact.objects.bulk_create(
+        SupplierContact(supplier=s, email=f"desk{n}@bench.invalid")
+        for n, s in enumerate(suppliers, 1)
+    )
+    password = secrets.token_urlsafe(16)
+    for n, supplier in enumerate(suppliers, 1):
+        user = User(username=f"bench-{n:02d}", email=f"u{n}@bench.invalid", supplier=supplier)
+        user.set_password(password)
+        user.save()
+    helpdesk = User(
+        username="bench-helpdesk", email="helpdesk@bench.invalid", is_helpdesk=True, is_staff=True
+    )
+    helpdesk.set_password(password)
+    helpdesk.save()
+    from django.contrib.auth.models import Permission
+
+    helpdesk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_incident", "change_incident"])
+    )
+
+
+def clean_up_raises() -> None:
+    """Delete what the raise scenario created (also what an interrupted run left behind)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT max_incident_id FROM bench_meta")
+        row = cur.fetchone()
+        if row is None:
+            return
+        cur.execute(
+            "DELETE FROM notifications_notification;"
+            "DELETE FROM incidents_incidentevent;"
+            "DELETE FROM incidents_assignment WHERE incident_id > %(max)s;"
+            "DELETE FROM incidents_incident WHERE id > %(max)s;",
+            {"max": row[0]},
+        )
+
+
+def purge_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+# --- Server and sessions -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env: dict[str, str], port: int, workers: int, threads: int):
+    """gunicorn on 127.0.0.1: ``workers`` processes of ``threads`` threads each (gthread, which
+    keeps the load's connections alive as a proxy in front of it would), or sync workers
+    (one request at a time, a connection each) with ``threads`` 0."""
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "ssi_portal.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        *(
+            ["--worker-class=gthread", f"--threads={threads}", "--keep-alive=30"]
+            if threads
+            else ["--worker-class=sync"]
+        ),
+        "--log-level=warning",
+    ]
+    with open(VAR_DIR / "gunicorn.log", "w") as log:
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited; see {VAR_DIR / 'gunicorn.log'}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2):
+                return server
+        except OSError:
+            time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def stop_server(server) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def mint_sessions(per_user: int) -> dict[str, list[str]]:
+    """Session cookies for each bench user: the real ``login()``, then the session marked
+    verified by the user's authenticator device, as django-otp marks it after the portal's
+    code step (``django_otp.login``).
+
+    No password round trip (its hashing would cost more than the pages measured) and no code
+    typed. Several sessions a user, so that concurrent requests do not queue on one session row
+    (production saves the session on every request).
+    """
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from inventory.models import User
+
+    Session.objects.all().delete()
+    sessions: dict[str, list[str]] = {}
+    for user in User.objects.filter(username__startswith="bench-").order_by("username"):
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, name="bench", defaults={"confirmed": True}
+        )
+        sessions[user.username] = []
+        for _ in range(per_user):
+            client = Client()
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+            sessions[user.username].append(f"sessionid={session.session_key}")
+    return sessions
+
+
+class Http:
+    """Single requests to the server (checks and set-up; the load is wrk's)."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def get(self, path: str, cookie: str) -> tuple[int, str, dict]:
+        request = urllib.request.Request(self.base + path, headers={"Cookie": cookie})  # noqa: S310
+        return self._send(request)
+
+    def post(self, path: str, cookie: str, body: str) -> tuple[int, str, dict]:
+        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+            self.base + path,
+            data=body.encode(),
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        return self._send(request)
+
+    @staticmethod
+    def _send(request) -> tuple[int, str, dict]:
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            with opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode(), dict(response.headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(errors="replace"), dict(exc.headers)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def csrf_pair(http: Http, cookie: str) -> tuple[str, str]:
+    """The CSRF cookie and the raise form's masked token, as a browser would hold them."""
+    status, html, headers = http.get("/incidents/new/", cookie)
+    if status != 200:
+        raise SystemExit(f"GET /incidents/new/ answered {status}")
+    jar = SimpleCookie(headers.get("Set-Cookie", ""))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    if "csrftoken" not in jar or not token:
+        raise SystemExit("no CSRF token on the raise form")
+    return jar["csrftoken"].value, token.group(1)
+
+
+# --- Scenarios ---------------------------------------------------------------------------------
+
+
+def cursor_for(supplier_id: int, rows_down: int) -> str:
+    """The worklist cursor of the page that starts ``rows_down`` rows below the top, written
+    as the app writes it (following 400 "Next page" links would take longer than the run)."""
+    from incidents.models import Incident
+    from ssi_portal.lib.keyset import encode_cursor
+
+    row = (
+        Incident.objects.filter(assigned_supplier_id=supplier_id)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "pk")[rows_down - 1 : rows_down]
+        .first()
+    )
+    if row is None:
+        raise SystemExit(f"the worklist of Supplier {supplier_id} is not {rows_down} rows deep")
+    return encode_cursor(row[0], row[1], page=rows_down // 25 + 1)
+
+
+def build_requests(sessions: dict[str, list[str]], deep: int) -> dict[str, list[tuple]]:
+    """Per page scenario, the (method, path, cookie) lines the load cycles through: each user
+    its own pages, the users taking turns."""
+    from incidents.models import Incident, IncidentStatus
+    from inventory.models import Device, User
+
+    users = list(User.objects.filter(supplier__isnull=False, username__in=sessions))
+    lines: dict[str, list[tuple]] = {name: [] for name in SCENARIOS if name != "raise"}
+    devices = Device.objects.order_by("?").values_list("device_id", flat=True)[:20_000]
+    for n, device_id in enumerate(devices):
+        cookie = _cookie(sessions, users[n % len(users)], n)
+        lines["floor"].append(("GET", f"/bench/floor/?id={device_id}", cookie))
+    for round_ in range(50):
+        for user in users:
+            cookie = _cookie(sessions, user, round_)
+            lines["worklist"].append(("GET", "/incidents/assigned/", cookie))
+            lines["raised"].append(("GET", "/incidents/raised/?status=open", cookie))
+            lines["home"].append(("GET", "/", cookie))
+            lines["worklist-overdue"].append(("GET", "/incidents/assigned/?overdue=on", cookie))
+    for user in users:
+        deep_url = f"/incidents/assigned/?cursor={cursor_for(user.supplier_id, deep)}"
+        searched = (
+            Incident.objects.filter(
+                assigned_supplier_id=user.supplier_id, status=IncidentStatus.AWAITING_INSTALLER
+            )
+            .order_by("?")
+            .values_list("device__device_id", flat=True)[:50]
+        )
+        for n, device_id in enumerate(searched):
+            cookie = _cookie(sessions, user, n)
+            lines["worklist-deep"].append(("GET", deep_url, cookie))
+            lines["worklist-search"].append(("GET", f"/incidents/assigned/?q={device_id}", cookie))
+    for lines_of in (lines["worklist-deep"], lines["worklist-search"]):
+        random.Random(len(lines_of)).shuffle(lines_of)  # the users take turns
+    helpdesk = sessions["bench-helpdesk"]
+    lines["admin"] = [("GET", "/admin/incidents/incident/", cookie) for cookie in helpdesk]
+    return lines
+
+
+def _cookie(sessions: dict[str, list[str]], user, n: int) -> str:
+    mine = sessions[user.username]
+    return mine[n % len(mine)]
+
+
+def raise_pool(size: int) -> list[tuple[str, int]]:
+    """(Device ID, installing Supplier) of eligible Devices no request names, shuffled."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT d.device_id, d.installing_supplier_id FROM inventory_device d
+            WHERE d.device_type IN ('ESME', 'GSME', 'PPMID', 'HCALCS', 'SAPC')
+              AND d.smi_status IN ('Pending', 'Whitelisted', 'InstalledNotCommissioned')
+              AND NOT EXISTS (SELECT 1 FROM incidents_incident i WHERE i.device_id = d.id)
+            ORDER BY md5(d.device_id) LIMIT %s
+            """,
+            [size],
+        )
+        return cur.fetchall()
+
+
+def raise_lines(pool, sessions, csrf: tuple[str, str]) -> list[tuple]:
+    """One POST per Device, each by a user of a Supplier other than the installing one."""
+    from inventory.models import User
+
+    users = list(User.objects.filter(supplier__isnull=False, username__in=sessions))
+    lines = []
+    for n, (device_id, installer) in enumerate(pool):
+        user = users[n % len(users)]
+        if user.supplier_id == installer:
+            user = users[(n + 1) % len(users)]
+        cookie = f"{_cookie(sessions, user, n)}; csrftoken={csrf[0]}"
+        body = f"csrfmiddlewaretoken={csrf[1]}&device_id={device_id}"
+        lines.append(("POST", "/incidents/new/", cookie, body))
+    return lines
+
+
+# wrk drives the load (closed loop: each connection sends its next request when the last one
+# is answered). Each thread walks its share of the request lines, cycling through them, or
+# once only ("once", for the raises: a Device is raised for once); the summary comes back as
+# one JSON line. Latencies are wrk's own histogram.
+WRK_SCRIPT = r"""
+local lines, position, once, step = {}, 0, false, 1
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+function init(args)
+  once = args[2] == "once"
+  step = tonumber(args[3])
+  for line in io.lines(args[1]) do
+    local method, path, cookie, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?(.*)$")
+    local headers = { Cookie = cookie }
+    if method == "POST" then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+    lines[#lines + 1] = wrk.format(method, path, headers, body ~= "" and body or nil)
+  end
+  position = id
+end
+function request()
+  if position >= #lines then
+    if once then wrk.thread:stop() end
+    position = position % #lines
+  end
+  local r = lines[position + 1]
+  position = position + step
+  return r
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "seconds": %.4f, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
+    '"max_us": %d, "errors": %d, "bad_status": %d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max, e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def run_wrk(base: str, lines, *, once: bool, connections: int, seconds: float) -> dict:
+    threads = min(2, connections)
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", dir=VAR_DIR, delete=False) as out:
+        for line in lines:
+            out.write("\t".join(line) + "\n")
+    script = VAR_DIR / "load.lua"
+    script.write_text(WRK_SCRIPT)
+    command = [
+        "wrk",
+        f"--threads={threads}",
+        f"--connections={connections}",
+        f"--duration={seconds:g}s",
+        "--timeout=10s",
+        f"--script={script}",
+        base,
+        "--",
+        out.name,
+        "once" if once else "cycle",
+        str(threads),
+    ]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=seconds + 60, check=True
+        )
+    finally:
+        os.unlink(out.name)
+    summary = next(
+        json.loads(line[4:]) for line in done.stdout.splitlines() if line.startswith("WRK ")
+    )
+    good = summary["requests"] - summary["bad_status"]
+    return {
+        "requests": summary["requests"],
+        "bad_status": summary["bad_status"],
+        "socket_errors": summary["errors"],
+        "rps": round(good / summary["seconds"], 1),
+        "p50_ms": round(summary["p50_us"] / 1000, 2),
+        "p95_ms": round(summary["p95_us"] / 1000, 2),
+        "p99_ms": round(summary["p99_us"] / 1000, 2),
+        "max_ms": round(summary["max_us"] / 1000, 2),
+    }
+
+
+def check_pages(http: Http, lines: dict[str, list[tuple]]) -> None:
+    """Each page scenario's first request answers 200 before any load (a redirect to the
+    login or the second factor would measure the wrong page)."""
+    for name, scenario in lines.items():
+        _, path, cookie = scenario[0]
+        status, body, headers = http.get(path, cookie)
+        if status != 200:
+            where = headers.get("Location", "")
+            raise SystemExit(f"{name}: GET {path} answered {status} {where}: {body[:300]}")
+
+
+def measure_raises(base: str, pool, sessions, csrf, args, results: dict) -> None:
+    """The raise scenario: each run raises fresh Devices (its own share of the pool); every
+    accepted POST must have made one incident."""
+    from incidents.models import Incident
+
+    share = len(pool) // args.runs
+    runs = []
+    for n in range(args.runs):
+        before = Incident.objects.count()
+        run = run_wrk(
+            base,
+            raise_lines(pool[n * share : (n + 1) * share], sessions, csrf),
+            once=True,
+            connections=args.connections,
+            seconds=args.seconds,
+        )
+        run["incidents_created"] = Incident.objects.count() - before
+        answered = run["requests"] - run["bad_status"]
+        # Requests still in flight when wrk stops are served, but not counted by wrk.
+        if run["incidents_created"] < answered:
+            raise SystemExit(
+                f"raise: {run['incidents_created']} incidents for {run['requests']} requests "
+                f"({run['bad_status']} refused)"
+            )
+        if run["requests"] >= share:
+            raise SystemExit("raise: the pool of Devices ran out; shorten --seconds")
+        runs.append(_print_run("raise", run))
+    results["raise"] = {"runs": runs, **_median(runs)}
+
+
+def _print_run(name: str, run: dict) -> dict:
+    refused = f", {run['bad_status']} not 2xx/3xx" if run["bad_status"] else ""
+    print(
+        f"  {name}: p50 {run['p50_ms']:.1f} ms, p95 {run['p95_ms']:.1f} ms, "
+        f"{run['rps']:,.0f} req/s{refused}"
+    )
+    if run["bad_status"] or run["socket_errors"]:
+        raise SystemExit(f"{name}: {run['bad_status']} bad answers, {run['socket_errors']} errors")
+    return run
+
+
+def _median(runs: list[dict]) -> dict:
+    return {
+        key: statistics.median(run[key] for run in runs)
+        for key in ("p50_ms", "p95_ms", "p99_ms", "rps")
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=2_000_000)
+    parser.add_argument("--incidents", type=int, default=500_000)
+    parser.add_argument(
+        "--quick", action="store_true", help="100,000 Devices, 25,000 incidents, 3 s runs"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per scenario")
+    parser.add_argument("--seconds", type=float, default=10, help="length of each run")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    parser.add_argument("--recreate", action="store_true", help="drop and rebuild the database")
+    parser.add_argument("--prepare-only", action="store_true", help="build the data and stop")
+    args = parser.parse_args()
+    global DB_NAME
+    if args.quick:
+        args.devices, args.incidents, args.seconds = 100_000, 25_000, 3
+        DB_NAME += "_quick"  # keeps the full-size data set for the next full run
+    if not 10_000 <= args.devices <= 10_000_000:
+        parser.error("--devices must be between 10,000 and 10,000,000")
+    if not 1_000 <= args.incidents <= min(args.devices // 2, 1_000_000):
+        parser.error("--incidents must be between 1,000 and min(devices / 2, 1,000,000)")
+    if not (1 <= args.runs <= 9 and 1 <= args.seconds <= 60 and 1 <= args.connections <= 64):
+        parser.error("--runs 1..9, --seconds 1..60 and --connections 1..64 keep a run bounded")
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    if unknown := set(scenarios) - set(SCENARIOS):
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    for url in (PG, REDIS):
+        if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+            parser.error(f"{url}: this benchmark runs on loopback only")
+    if not args.prepare_only and not shutil.which("wrk"):
+        raise SystemExit("This benchmark needs wrk: apt-get install -y wrk (Debian package).")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = server_env(port)
+    prepare_database(args.recreate)
+    setup_django(env)
+    generate(args.devices, args.incidents)
+    clean_up_raises()
+    if args.prepare_only:
+        return
+    purge_broker()
+    load_before = os.getloadavg()[0]
+    if load_before > 1.5:
+        print(
+            f"Warning: load average {load_before:.1f} before the run: other work on this machine "
+            "will slow every figure down (the ratios to the floor suffer less)."
+        )
+    sessions = mint_sessions(per_user=4)
+    deep = min(DEEP_ROWS, args.incidents // SUPPLIERS // 2)
+    lines = build_requests(sessions, deep)
+    pool = raise_pool(80_000 if not args.quick else 10_000) if "raise" in scenarios else []
+    results: dict[str, dict] = {}
+    server = start_server(env, port, args.workers, args.threads)
+    try:
+        http = Http(base)
+        check_pages(http, {name: lines[name] for name in scenarios if name in lines})
+        csrf = csrf_pair(http, sessions["bench-01"][0])
+        print(f"Warming up {args.workers} workers x {args.threads} threads")
+        for name in scenarios:
+            if name in lines:
+                run_wrk(base, lines[name], once=False, connections=args.connections, seconds=2)
+        if pool:
+            run_wrk(
+                base, raise_lines(pool[-200:], sessions, csrf), once=True, connections=2, seconds=2
+            )
+            pool = pool[:-200]
+        for name in scenarios:
+            if name == "raise":
+                measure_raises(base, pool, sessions, csrf, args, results)
+                continue
+            runs = [
+                _print_run(
+                    name,
+                    run_wrk(
+                        base,
+                        lines[name],
+                        once=False,
+                        connections=args.connections,
+                        seconds=args.seconds,
+                    ),
+                )
+                for _ in range(args.runs)
+            ]
+            results[name] = {"runs": runs, **_median(runs)}
+    finally:
+        stop_server(server)
+        clean_up_raises()
+        purge_broker()
+    report(args, results, deep, load=(load_before, os.getloadavg()[0]))
+
+
+def report(args, results: dict[str, dict], deep: int, load: tuple[float, float]) -> None:
+    floor = results.get("floor")
+    print()
+    header = (
+        f"{'scenario':<17} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7} {'p50/floor':>9} "
+        f"{'p95/floor':>9} {'floor rps/rps':>13}  target"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, figures in results.items():
+        if floor and name != "floor":
+            figures["p50_ratio"] = round(figures["p50_ms"] / floor["p50_ms"], 2)
+            figures["p95_ratio"] = round(figures["p95_ms"] / floor["p95_ms"], 2)
+            figures["rps_ratio"] = round(floor["rps"] / figures["rps"], 2)
+        figures["target"] = _target(name, figures)
+        print(
+            f"{name:<17} {figures['p50_ms']:>7.1f} {figures['p95_ms']:>7.1f} "
+            f"{figures['rps']:>7,.0f} {_ratio(figures.get('p50_ratio')):>9} "
+            f"{_ratio(figures.get('p95_ratio')):>9} {_ratio(figures.get('rps_ratio')):>13}  "
+            f"{figures['target'] or ''}"
+        )
+    print(
+        f"\n{args.connections} connections, {args.seconds:g} s a run, median of {args.runs} runs; "
+        f"gunicorn {args.workers} workers x {args.threads} threads (gthread); "
+        f"{args.devices:,} Devices, {args.incidents:,} incidents, deep page {deep:,} rows down; "
+        f"cpu count {os.cpu_count()}; load average {load[0]:.1f} before, {load[1]:.1f} after"
+    )
+    results_dir = ROOT / "bench" / "results"
+    results_dir.mkdir(exist_ok=True)
+    (results_dir / "http.json").write_text(
+        json.dumps(
+            {
+                "devices": args.devices,
+                "incidents": args.incidents,
+                "suppliers": SUPPLIERS,
+                "deep_page_rows_down": deep,
+                "connections": args.connections,
+                "seconds_per_run": args.seconds,
+                "runs": args.runs,
+                "gunicorn": {"workers": args.workers, "threads": args.threads},
+                "cpu_count": os.cpu_count(),
+                "load_average_before_after": [round(value, 2) for value in load],
+                "targets": {"worklist_p95_ms": TARGET_P95_MS, "ratio_to_floor": TARGET_RATIO},
+                "scenarios": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def _ratio(value) -> str:
+    return "" if value is None else f"{value:.2f}x"
+
+
+def _target(name: str, figures: dict) -> str | None:
+    """The issue's targets: worklist p95 <= 100 ms and <= 3x the floor's; a raise <= 3x."""
+    ratio = figures.get("p95_ratio")
+    if ratio is None:
+        return None
+    if name.startswith("worklist"):
+        met = figures["p95_ms"] <= TARGET_P95_MS and ratio <= TARGET_RATIO
+        return "met" if met else f"MISSED (p95 <= {TARGET_P95_MS} ms and <= {TARGET_RATIO}x floor)"
+    if name == "raise":
+        return "met" if ratio <= TARGET_RATIO else f"MISSED (p95 <= {TARGET_RATIO}x floor)"
+    return None
+
+
+if __name__ == "__main__":
+    main()

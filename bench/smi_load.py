@@ -1,0 +1,375 @@
+"""Benchmark: the SMI loader on PostgreSQL, with the real ``smi_load_csv``.
+
+Generates a deterministic SMI extract of N Devices (a national mix of Device Types and SMI
+statuses, random-looking Device IDs, a few hundred rows to reject and some check-digit
+warnings), then times, each as the median of three runs:
+
+1. a full load into an empty table (``copy-initial``);
+2. the same file again: every row unchanged, nothing written;
+3. a full extract in which 5% of the Devices changed (most of them their SMI status);
+4. a delta extract holding only those 5%.
+
+and prints rows/s, the peak RSS of this process, and writes ``bench/results/smi_load.json``.
+
+    .venv/bin/python bench/smi_load.py                  # 2,000,000 Devices, ~3 minutes
+    .venv/bin/python bench/smi_load.py --rows 200000
+    .venv/bin/python bench/smi_load.py --rows 10000000 --runs 1
+
+A dedicated database ``ssi_bench_smi`` at $BENCH_POSTGRES_URL (default
+postgres://postgres@127.0.0.1:5432) is created and dropped (``--keep`` keeps it). Each timed
+run starts after a CHECKPOINT, so one run's dirty pages are not written during the next.
+"""
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "ssi_bench_smi"
+SUPPLIERS = 20
+CHANGED_SHARE = 0.05
+REJECT_EVERY = 7_001  # about 285 rejects in 2,000,000 rows
+WARNING_EVERY = 997
+
+HEADER = (
+    "device_id,device_type,smi_status,status_effective_date,manufacturer,model,mpxn,"
+    "comms_hub_id,installing_supplier_user_id"
+)
+# (Device Type, share in %): per home an ESME, a CHF, often a GSME and its GPF, an IHD.
+TYPES = [
+    ("ESME", 34),
+    ("GSME", 24),
+    ("CHF", 16),
+    ("GPF", 9),
+    ("IHD", 10),
+    ("PPMID", 3),
+    ("CAD", 2),
+    ("HCALCS", 1),
+    ("SAPC", 1),
+]
+STATUSES = [
+    ("Commissioned", 84),
+    ("InstalledNotCommissioned", 4),
+    ("Pending", 2),
+    ("Whitelisted", 2),
+    ("Decommissioned", 4),
+    ("Withdrawn", 2),
+    ("Suspended", 1),
+    ("Recovery", 0.5),
+    ("Recovered", 0.5),
+]
+MANUFACTURERS = [
+    (0x00DB12, "Landis+Gyr", ["E470", "E470-5394"]),
+    (0x0016A2, "Aclara", ["SGM1412-A", "SGM1412-B"]),
+    (0x001BC5, "Secure Meters", ["Liberty 100", "Liberty 110"]),
+    (0x00124B, "EDMI", ["Atlas ES-10A", "Atlas ES-10B"]),
+    (0x70B3D5, "Honeywell Elster", ["AS302P", "BK-G4 ETE"]),
+    (0xBC33AC, "Itron", ["ACE4000", "Gallus 2000"]),
+    (0x8C3C4A, "Chameleon Technology", ["IHD6", "IHD3"]),
+    (0x000D6F, "Toshiba", ["CHF-NORTH", "CHF-SOUTH"]),
+]
+AWAITING = ("Pending", "Whitelisted", "InstalledNotCommissioned")
+MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
+BAD_ROWS = [
+    lambda r: {**r, "device_id": r["device_id"][:-3]},  # 7 pairs
+    lambda r: {**r, "device_type": "TOASTER"},
+    lambda r: {**r, "status_effective_date": "31/02/2026"},
+    lambda r: {**r, "installing_supplier_user_id": "90-B3-D5-FF-FF-00-00-99"},
+    lambda r: {**r, "smi_status": "Installed"},
+    lambda r: {**r, "mpxn": "12345"} if r["device_type"] == "ESME" else {**r, "mpxn": "1"},
+]
+
+
+def _weighted(pairs):
+    values, weights = zip(*pairs, strict=True)
+    return values, weights
+
+
+def _eui64(value: int) -> str:
+    digits = f"{value:016X}"
+    return "-".join(digits[i : i + 2] for i in range(0, 16, 2))
+
+
+def _date(rng: random.Random) -> str:
+    return f"20{rng.randrange(18, 27)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+
+
+def _mpan(rng: random.Random, *, bad: bool) -> str:
+    body = f"{rng.randrange(10**12):012d}"
+    check = sum(int(d) * w for d, w in zip(body, MPAN_WEIGHTS, strict=True)) % 11 % 10
+    return body + str((check + 1) % 10 if bad else check)
+
+
+def _mprn(rng: random.Random, *, bad: bool) -> str:
+    body = f"{rng.randrange(10**6, 10**8)}"
+    n = len(body)
+    check = sum(int(d) * (n - i) for i, d in enumerate(body)) % 11
+    return body + f"{(check + 1) % 11 if bad else check:02d}"
+
+
+def generate(rows: int, folder: Path, supplier_ids: list[str], seed: int = 20260401):
+    """Write base.csv, changed.csv (5% of Devices changed), delta.csv (just those rows) and
+    delta_back.csv (those rows as in base.csv). Deterministic for a seed."""
+    rng = random.Random(seed)
+    types, type_weights = _weighted(TYPES)
+    statuses, status_weights = _weighted(STATUSES)
+    changed_every = round(1 / CHANGED_SHARE)
+    names = ("base", "changed", "delta", "delta_back")
+    files = {name: open(folder / f"{name}.csv", "w", newline="") for name in names}  # noqa: SIM115
+    for out in files.values():
+        out.write(HEADER + "\n")
+    counts = {"changed": 0, "bad": 0}
+    block = 4096
+    for start in range(0, rows, block):
+        n_block = min(block, rows - start)
+        kinds = rng.choices(types, type_weights, k=n_block)
+        states = rng.choices(statuses, status_weights, k=n_block)
+        for offset in range(n_block):
+            i = start + offset
+            prefix, maker, models = MANUFACTURERS[i % len(MANUFACTURERS)]
+            # A bijection of the serial: random-looking order, no repeats.
+            serial = (i * 0x9E3779B97F) & 0xFFFFFFFFFF
+            kind = kinds[offset]
+            type_2 = kind in ("IHD", "CAD")
+            status = "" if type_2 else states[offset]
+            warn = i % WARNING_EVERY == 0
+            mpxn = ""
+            if kind == "ESME":
+                mpxn = _mpan(rng, bad=warn)
+            elif kind == "GSME":
+                mpxn = _mprn(rng, bad=warn)
+            row = {
+                "device_id": _eui64(prefix << 40 | serial),
+                "device_type": kind,
+                "smi_status": status,
+                "status_effective_date": "" if type_2 else _date(rng),
+                "manufacturer": maker,
+                "model": models[i & 1],
+                "mpxn": mpxn,
+                "comms_hub_id": "" if kind == "CHF" else _eui64(0x000D6F << 40 | (i // 5)),
+                "installing_supplier_user_id": supplier_ids[i % len(supplier_ids)],
+            }
+            if i % REJECT_EVERY == REJECT_EVERY - 1:
+                row = BAD_ROWS[(i // REJECT_EVERY) % len(BAD_ROWS)](row)
+                counts["bad"] += 1
+            line = ",".join(row.values())
+            files["base"].write(line + "\n")
+            if i % changed_every == 3 and i % REJECT_EVERY != REJECT_EVERY - 1:
+                if status in AWAITING:
+                    new = {
+                        **row,
+                        "smi_status": "Commissioned",
+                        "status_effective_date": "2026-04-10",
+                    }
+                elif status and i % 3:
+                    new = {
+                        **row,
+                        "smi_status": "Decommissioned",
+                        "status_effective_date": "2026-04-10",
+                    }
+                else:
+                    new = {**row, "model": row["model"] + "-R2"}
+                changed = ",".join(new.values())
+                files["changed"].write(changed + "\n")
+                files["delta"].write(changed + "\n")
+                files["delta_back"].write(line + "\n")
+                counts["changed"] += 1
+            else:
+                files["changed"].write(line + "\n")
+    for out in files.values():
+        out.close()
+    return counts
+
+
+def prepare_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def setup_django() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "ssi_portal.settings.test"
+    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_suppliers() -> list[str]:
+    from inventory.models import Supplier
+
+    Supplier.objects.bulk_create(
+        Supplier(
+            name=f"Bench Supplier {n:02d}",
+            user_id=_eui64(0x90B3D51F30000000 + n),
+            mpid=f"B{n:03d}",
+            is_import_supplier=True,
+            is_gas_supplier=True,
+        )
+        for n in range(1, SUPPLIERS + 1)
+    )
+    return list(Supplier.objects.order_by("pk").values_list("user_id", flat=True))
+
+
+def checkpoint() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+
+
+def truncate() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE inventory_device CASCADE")
+
+
+def timed_load(path: Path) -> dict:
+    from inventory.services import smi_load_csv
+
+    checkpoint()
+    started = time.perf_counter()
+    report = smi_load_csv(source=path)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 3),
+        "rows_read": report.rows_read,
+        "rows_per_second": round(report.rows_read / seconds),
+        "method": report.method,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+        "warnings": report.warnings,
+        "status_changes": report.status_changes,
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def median_run(runs: list[dict]) -> dict:
+    middle = statistics.median_low(run["seconds"] for run in runs)
+    chosen = next(run for run in runs if run["seconds"] == middle)
+    return {**chosen, "runs_seconds": [run["seconds"] for run in runs]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000, help="Devices in the extract")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per scenario")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    if not 1_000 <= args.rows <= 10_000_000:
+        parser.error("--rows must be between 1,000 and 10,000,000")
+
+    prepare_database()
+    folder = Path(tempfile.mkdtemp(prefix="smi_bench_"))
+    try:
+        setup_django()
+        supplier_ids = make_suppliers()
+        started = time.perf_counter()
+        made = generate(args.rows, folder, supplier_ids)
+        generated_in = time.perf_counter() - started
+        size_mb = (folder / "base.csv").stat().st_size / 2**20
+        print(
+            f"Generated {args.rows:,} rows ({size_mb:,.0f} MB, {made['bad']} to reject, "
+            f"{made['changed']:,} changed) in {generated_in:.1f} s; "
+            f"peak RSS so far {_peak_rss_mb():.0f} MB"
+        )
+        scenarios = {}
+
+        runs = []
+        for _ in range(args.runs):
+            truncate()
+            runs.append(timed_load(folder / "base.csv"))
+            print(f"  full load into an empty table: {runs[-1]['seconds']:.1f} s")
+        scenarios["full load, empty table"] = median_run(runs)
+
+        runs = []
+        for _ in range(args.runs):
+            runs.append(timed_load(folder / "base.csv"))
+            print(f"  same file again: {runs[-1]['seconds']:.1f} s")
+        scenarios["same file again (all unchanged)"] = median_run(runs)
+
+        # Alternate the files: every run changes the same 5% of Devices, back and forth.
+        runs = []
+        for n in range(args.runs):
+            runs.append(timed_load(folder / ("changed.csv" if n % 2 == 0 else "base.csv")))
+            print(f"  full extract, 5% changed: {runs[-1]['seconds']:.1f} s")
+        scenarios["full extract, 5% changed"] = median_run(runs)
+        if args.runs % 2:
+            timed_load(folder / "base.csv")  # back to base for the delta files
+
+        runs = []
+        for n in range(args.runs):
+            runs.append(timed_load(folder / ("delta.csv" if n % 2 == 0 else "delta_back.csv")))
+            print(f"  delta extract (the 5% only): {runs[-1]['seconds']:.2f} s")
+        scenarios["delta extract (5% only)"] = median_run(runs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            drop_database()
+
+    peak = _peak_rss_mb()
+    print()
+    width = max(map(len, scenarios))
+    print(f"{'scenario':<{width}}  {'rows':>10}  {'seconds':>8}  {'rows/s':>9}  method")
+    for name, run in scenarios.items():
+        print(
+            f"{name:<{width}}  {run['rows_read']:>10,}  {run['seconds']:>8.2f}  "
+            f"{run['rows_per_second']:>9,}  {run['method']} (created {run['created']:,}, "
+            f"updated {run['updated']:,}, unchanged {run['unchanged']:,}, rejected "
+            f"{run['rejected']:,}, status changes {run['status_changes']:,})"
+        )
+    print(f"\npeak RSS of this process: {peak:.0f} MB (cpu count {os.cpu_count()})")
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    (results / "smi_load.json").write_text(
+        json.dumps(
+            {
+                "rows": args.rows,
+                "runs_per_scenario": args.runs,
+                "file_mb": round(size_mb, 1),
+                "generated_seconds": round(generated_in, 1),
+                "scenarios": scenarios,
+                "peak_rss_mb": round(peak, 1),
+                "cpu_count": os.cpu_count(),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+"""Every file the portal hands out is a security event: who took which export, from where."""
+
+from inventory.models import SecurityEventKind
+from inventory.services import security_event_record
+
+
+def export_recorded(request, filename: str) -> str:
+    """Record that ``request.user`` downloads ``filename``; return the name for chaining."""
+    security_event_record(
+        kind=SecurityEventKind.EXPORT, actor=request.user, request=request, reference=filename
+    )
+    return filename

@@ -1,0 +1,349 @@
+"""Bulk uploads: a CSV of rows to raise, answer or lodge, checked at once and processed in the
+background by chunks.
+
+How nothing is done twice and nothing is lost:
+
+- The upload is checked whole before it is queued (:mod:`.bulk_csv`); a refused file is kept
+  in the history with its message and no rows. An accepted one is stored sealed (answer and
+  lodge files hold install codes) until it is processed, then the payload is erased.
+- ``bulk_upload_process`` works the rows in chunks. Each chunk is one transaction that locks
+  the upload row, checks that ``processed_rows`` is still where this run left it, writes the
+  chunk's incidents (or answers, or lodged codes), one result row per file row, and the
+  counters. A run that dies loses at most its current chunk, which the next run does again:
+  resuming is exact (at-least-once per chunk, exactly once in effect), and two runs on one
+  upload cannot both write a chunk.
+- The partial unique index on open incidents keeps a Device to one open request even against
+  a concurrent single raise; a chunk that hits it is redone row by row in savepoints.
+- Emails are digests written in the transaction that marks the upload done: one per
+  organisation concerned, none per request; the outbox's unique key makes them once only.
+- A run stops after ``SSI_BULK_TASK_SECONDS`` and queues its continuation, so no file meets
+  the task time limit; ``bulk_uploads_requeue_stale`` publishes again an upload whose task
+  was never published (broker down) or whose worker died.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import time
+import uuid
+from functools import partial
+from itertools import islice
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from inventory.permissions import user_may_answer, user_may_raise
+from notifications.services import notification_queue_many
+from ssi_portal.lib.bulk_sql import insert_rows
+from ssi_portal.lib.crypto import key_ring
+
+from ..models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUpload
+from .bulk_answer import AnswerRows
+from .bulk_csv import BulkFileError, check_file, read_limited, read_rows
+from .bulk_lodge import LodgeRows
+from .bulk_raise import RaiseRows
+from .bulk_rows import RESULT_FIELDS, Parsed, RowHandler, RowResult
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 2000
+HANDLERS: dict[str, type[RowHandler]] = {
+    BulkKind.RAISE: RaiseRows,
+    BulkKind.ANSWER: AnswerRows,
+    BulkKind.LODGE: LodgeRows,
+}
+Status = BulkStatus
+
+
+# Who may upload each kind: the role of the single action (``inventory.permissions``).
+ROLE_MISSING = {
+    BulkKind.RAISE: "Your organisation has not given you the role to raise Requests for "
+    "Install Code.",
+    BulkKind.ANSWER: "Your organisation has not given you the role to answer requests.",
+    BulkKind.LODGE: "Your organisation has not given you the role to answer requests, which "
+    "lodging install codes is part of.",
+}
+
+
+def may_upload(user, kind: str) -> bool:
+    return user_may_raise(user) if kind == BulkKind.RAISE else user_may_answer(user)
+
+
+# --- Upload -------------------------------------------------------------------------------------
+
+
+def bulk_upload_create(
+    *, actor, kind: str, file: BinaryIO, filename: str, now: dt.datetime | None = None
+) -> BulkUpload:
+    """Check an uploaded CSV and queue it for processing, or keep it as refused.
+
+    Preconditions: the actor belongs to a Supplier and holds the role of the kind of upload
+    (to raise; to answer, for answer and lodge files). Returns the upload: ``queued`` (the task is
+    published after commit), or ``refused`` with ``error`` saying what is wrong with the file
+    (no row is processed, nothing of the file is kept).
+    """
+    if kind not in BulkKind.values:
+        raise ValueError(f"Unknown kind of upload: {kind}")
+    if not may_upload(actor, kind):
+        raise PermissionDenied(ROLE_MISSING[kind])
+    now = now or timezone.now()
+    data = read_limited(file, settings.SSI_BULK_MAX_BYTES)
+    upload = BulkUpload(
+        public_id=uuid.uuid4(),
+        kind=kind,
+        supplier_id=actor.supplier_id,
+        uploaded_by=actor,
+        filename=os.path.basename(filename or "upload.csv")[:255],
+        content_sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        checked = check_file(data, kind)
+    except BulkFileError as exc:
+        upload.status = Status.REFUSED
+        upload.error = exc.message
+        upload.finished_at = now
+        upload.save()
+        return upload
+    upload.status = Status.QUEUED
+    upload.total_rows = checked.rows
+    upload.payload_sealed = key_ring().seal(data, aad=upload.seal_context())
+    with transaction.atomic():
+        upload.save()
+        _publish_after_commit(upload.pk)
+    return upload
+
+
+def _publish_after_commit(upload_id: int, *, continuation: bool = False) -> None:
+    # ``robust``: a broker that is down must not turn a committed upload into an error page;
+    # the upload stays queued and the stale sweep publishes it.
+    transaction.on_commit(partial(_publish, upload_id, continuation), robust=True)
+
+
+def _publish(upload_id: int, continuation: bool) -> bool:
+    from ..tasks import process_bulk_upload
+
+    try:
+        process_bulk_upload.apply_async(args=[upload_id], kwargs={"continuation": continuation})
+    except (BrokerError, OSError) as exc:
+        logger.warning(
+            "Broker unreachable (%s): bulk upload %s left for the sweep.",
+            type(exc).__name__,
+            upload_id,
+        )
+        return False
+    return True
+
+
+# --- Processing ---------------------------------------------------------------------------------
+
+
+def bulk_upload_process(
+    *,
+    upload_id: int,
+    continuation: bool = False,
+    now: dt.datetime | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    time_budget: float | None = None,
+) -> str:
+    """Process the rows of a queued upload, or resume one a run left unfinished.
+
+    Safe to run twice or concurrently (see the module docstring). ``continuation``: this run
+    was queued by the previous one when it ran out of time, and does not count as an attempt.
+    ``now`` fixes the clock of every chunk (tests); by default each chunk reads the time.
+    Returns what happened: ``done``, ``continued``, ``superseded``, ``failed`` or ``nothing``.
+    """
+    budget = settings.SSI_BULK_TASK_SECONDS if time_budget is None else time_budget
+    started = time.monotonic()
+    upload = _claim(upload_id, continuation=continuation, now=now or timezone.now())
+    if upload is None:
+        return "nothing"
+    if upload.status == Status.FAILED:
+        return "failed"
+    handler = HANDLERS[upload.kind](upload)
+    processed = upload.processed_rows
+    if processed:
+        handler.resume()
+    payload = key_ring().open(upload.payload_sealed, aad=upload.seal_context())
+    upload.payload_sealed = None
+    rows = islice(read_rows(payload), processed, None)
+    del payload
+    while chunk := list(islice(rows, chunk_size)):
+        chunk_now = now or timezone.now()
+        if not _process_chunk(upload.pk, handler, chunk, processed, chunk_now):
+            return "superseded"
+        processed += len(chunk)
+        if time.monotonic() - started > budget:
+            _publish_after_commit(upload.pk, continuation=True)
+            return "continued"
+    return "done" if _finish(upload.pk, handler, now or timezone.now()) else "superseded"
+
+
+def _claim(upload_id: int, *, continuation: bool, now: dt.datetime) -> BulkUpload | None:
+    """Lock the upload and mark it processing; None when there is nothing to do."""
+    with transaction.atomic():
+        upload = (
+            BulkUpload.objects.select_for_update(of=("self",))
+            .select_related("supplier", "uploaded_by")
+            .filter(pk=upload_id, status__in=[Status.QUEUED, Status.PROCESSING])
+            .first()
+        )
+        if upload is None:
+            return None
+        if upload.status == Status.QUEUED:
+            upload.status = Status.PROCESSING
+            upload.started_at = now
+        if not continuation:
+            upload.attempts += 1
+        upload.updated_at = now
+        if not may_upload(upload.uploaded_by, upload.kind) or (
+            upload.uploaded_by.supplier_id != upload.supplier_id
+        ):
+            # Processing is when the rows are acted on: the uploader must still hold the role.
+            upload.status = Status.FAILED
+            upload.error = (
+                f"Processing stopped: {upload.uploaded_by.get_full_name() or 'the uploader'} "
+                f"no longer holds the role for this upload at {upload.supplier.name}. The first "
+                f"{upload.processed_rows:,} rows have their results; the rest were not processed."
+            )
+            upload.payload_sealed = None
+            upload.finished_at = now
+        elif upload.attempts > settings.SSI_BULK_MAX_ATTEMPTS:
+            # Every run so far died on this file: stop, rather than loop on it forever.
+            upload.status = Status.FAILED
+            upload.error = (
+                f"Processing stopped after {upload.attempts - 1} attempts that did not finish. "
+                f"The first {upload.processed_rows:,} rows have their results; the rest were "
+                "not processed. Contact the DCC helpdesk."
+            )
+            upload.payload_sealed = None
+            upload.finished_at = now
+        upload.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "attempts",
+                "updated_at",
+                "error",
+                "payload_sealed",
+                "finished_at",
+            ]
+        )
+    return upload
+
+
+def _process_chunk(
+    upload_id: int,
+    handler: RowHandler,
+    chunk: list,
+    processed: int,
+    now: dt.datetime,
+) -> bool:
+    """Work one chunk in one transaction; False when another run has moved the upload on."""
+    results: list[RowResult] = []
+    parsed: list[Parsed] = []
+    for row in chunk:
+        outcome = handler.parse(row)
+        (results if isinstance(outcome, RowResult) else parsed).append(outcome)
+    with transaction.atomic():
+        current = (
+            BulkUpload.objects.select_for_update()
+            .filter(pk=upload_id)
+            .values_list("status", "processed_rows")
+            .first()
+        )
+        if current != (Status.PROCESSING, processed):
+            return False
+        if parsed:
+            results += _apply(handler, parsed, now)
+        insert_rows(BulkRow, RESULT_FIELDS, results)
+        accepted = sum(1 for r in results if r.result == BulkResult.ACCEPTED)
+        BulkUpload.objects.filter(pk=upload_id).update(
+            processed_rows=processed + len(chunk),
+            accepted_rows=F("accepted_rows") + accepted,
+            refused_rows=F("refused_rows") + (len(chunk) - accepted),
+            updated_at=now,
+        )
+    return True
+
+
+def _apply(handler: RowHandler, parsed: list[Parsed], now: dt.datetime) -> list[RowResult]:
+    try:
+        with transaction.atomic():
+            return handler.apply(parsed, now=now)
+    except IntegrityError as exc:
+        # A concurrent change (a single raise for one of these Devices, most likely) won the
+        # race for a row: redo the chunk a row at a time, so only that row is refused.
+        logger.info("Bulk chunk hit %s; redoing its %s rows one by one.", exc, len(parsed))
+    results: list[RowResult] = []
+    for row in parsed:
+        try:
+            with transaction.atomic():
+                results += handler.apply([row], now=now)
+        except IntegrityError:
+            results.append(handler.conflict(row))
+    return results
+
+
+def _finish(upload_id: int, handler: RowHandler, now: dt.datetime) -> bool:
+    """Mark the upload done, erase its payload and queue its digests, in one transaction."""
+    with transaction.atomic():
+        upload = (
+            BulkUpload.objects.select_for_update(of=("self",))
+            .select_related("supplier")
+            .defer("payload_sealed")
+            .filter(pk=upload_id, status=Status.PROCESSING)
+            .first()
+        )
+        if upload is None:
+            return False
+        BulkUpload.objects.filter(pk=upload_id).update(
+            status=Status.DONE,
+            payload_sealed=None,
+            total_rows=upload.processed_rows,
+            finished_at=now,
+            updated_at=now,
+        )
+        notification_queue_many(handler.digest(upload))
+    return True
+
+
+# --- Sweep --------------------------------------------------------------------------------------
+
+
+def bulk_uploads_requeue_stale(
+    *,
+    now: dt.datetime | None = None,
+    queued_after: dt.timedelta = dt.timedelta(minutes=2),
+    processing_after: dt.timedelta = dt.timedelta(minutes=10),
+) -> int:
+    """Publish again the uploads left queued (their task was never published: broker down at
+    commit) or processing without progress (their worker died; with a Redis broker the
+    message would come back only after the visibility timeout). ``processing_after`` must
+    exceed the time one chunk can take. Marks them touched so the next run leaves them
+    alone a while; a duplicate task is harmless. Returns how many were published."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = list(
+            BulkUpload.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.QUEUED, updated_at__lt=now - queued_after)
+            .values_list("pk", flat=True)
+        ) + list(
+            BulkUpload.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PROCESSING, updated_at__lt=now - processing_after)
+            .values_list("pk", flat=True)
+        )
+        BulkUpload.objects.filter(pk__in=stale).update(updated_at=now)
+        for upload_id in stale:
+            _publish_after_commit(upload_id)
+    if stale:
+        logger.warning("Bulk upload sweep: published %s stale upload(s) again.", len(stale))
+    return len(stale)

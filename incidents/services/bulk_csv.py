@@ -1,0 +1,184 @@
+"""The CSV files of bulk uploads: the checks that refuse a file whole, and reading its rows.
+
+Accepted: UTF-8 text with or without a byte-order mark (Excel's "CSV UTF-8"), comma- or
+semicolon-separated (Excel writes semicolons where the decimal separator is a comma), quoted
+the Excel way, any line ending. Everything else is refused whole, with a message that says
+what is wrong and how to fix it, before any row is processed.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+
+from ..models import BulkKind
+from .common import looks_like_install_code
+
+# The header each kind of file must start with (case and spaces around names do not matter).
+HEADERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    BulkKind.RAISE: (("device_id", "reference"), ("device_id",)),
+    BulkKind.ANSWER: (("device_id_or_reference", "install_code"),),
+    BulkKind.LODGE: (("device_id", "install_code"),),
+}
+# Longest cell read from a row; anything longer is refused as a bad row, not kept.
+MAX_CELL = 256
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAGIC = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zipped file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls)"),
+    (b"%PDF", "a PDF document"),
+)
+SAVE_AS = 'In Excel, choose File > Save As > "CSV UTF-8 (Comma delimited) (*.csv)".'
+
+
+class BulkFileError(Exception):
+    """The file cannot be processed at all; ``message`` says why, fit to show the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    line: int  # the line of the file the row starts on (the header is line 1)
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    columns: tuple[str, ...]
+    rows: int
+
+
+def header_text(kind: str) -> str:
+    """The header of a kind of file as people should write it, e.g. ``device_id,reference``."""
+    return ",".join(HEADERS[kind][0])
+
+
+def read_limited(file: BinaryIO, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes: enough to know a file is too large without reading it all."""
+    return file.read(limit + 1)
+
+
+def check_file(data: bytes, kind: str) -> CheckedFile:
+    """Refuse a file that is not a CSV of this kind within the limits; count its rows.
+
+    Raises :class:`BulkFileError`. Blank rows (Excel leaves some at the end) are not counted.
+    """
+    max_bytes = settings.SSI_BULK_MAX_BYTES
+    if not data:
+        raise BulkFileError("The file is empty.")
+    if len(data) > max_bytes:
+        raise BulkFileError(
+            f"The file is larger than {max_bytes / 1_048_576:.0f} MB, the limit for one upload. "
+            "Split it into smaller files."
+        )
+    text = _decode(data)
+    lines = _reader(text)
+    header = next(lines, None)
+    columns = _check_header(header[1] if header else [], kind)
+    max_rows = settings.SSI_BULK_MAX_ROWS
+    rows = 0
+    for _ in lines:
+        rows += 1
+    if rows == 0:
+        raise BulkFileError("The file has a header but no rows under it.")
+    if rows > max_rows:
+        raise BulkFileError(
+            f"The file has {rows:,} rows; the limit is {max_rows:,} rows a file. "
+            "Split it into smaller files and upload each."
+        )
+    return CheckedFile(columns=columns, rows=rows)
+
+
+def read_rows(data: bytes) -> Iterator[SourceRow]:
+    """The rows under the header of a file that passed :func:`check_file`, blank rows skipped."""
+    lines = _reader(_decode(data))
+    next(lines, None)
+    for line, cells in lines:
+        yield SourceRow(line, cells)
+
+
+def _decode(data: bytes) -> str:
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise BulkFileError(f"This is {what}, not a CSV file. {SAVE_AS}")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BulkFileError(
+            "The file is UTF-16 text (Excel's \u201cUnicode Text\u201d); it must be UTF-8. "
+            + SAVE_AS
+        )
+    if b"\x00" in data:
+        raise BulkFileError(f"This is a binary file, not a CSV file. {SAVE_AS}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BulkFileError(
+            f"The file is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} is not "
+            f"valid UTF-8 (the file was probably saved as \u201cCSV (Comma delimited)\u201d, "
+            f"which uses the Windows character set). {SAVE_AS}"
+        ) from exc
+    control = _CONTROL.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        raise BulkFileError(
+            f"This is not a CSV text file: line {line} holds the control character "
+            f"U+{ord(control.group()):04X}. {SAVE_AS}"
+        )
+    return text
+
+
+def _delimiter(text: str) -> str:
+    # Decided from the header line, not csv.Sniffer: the Sniffer guesses from the data and
+    # cannot tell anything from a one-column file; the header names are known, so the
+    # separator between them is certain.
+    first = text.split("\n", 1)[0]
+    return ";" if ";" in first and "," not in first else ","
+
+
+def _reader(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line the record starts on, cells) of every non-blank record, the header first."""
+    reader = csv.reader(
+        io.StringIO(text, newline=""), dialect="excel", delimiter=_delimiter(text), strict=True
+    )
+    end = 0
+    try:
+        for cells in reader:
+            start, end = end + 1, reader.line_num
+            if any(cell.strip() for cell in cells):
+                yield start, cells
+    except csv.Error as exc:
+        raise BulkFileError(
+            f"Line {reader.line_num} is not valid CSV ({exc}). Check its quotation marks."
+        ) from exc
+
+
+def _check_header(cells: list[str], kind: str) -> tuple[str, ...]:
+    names = [cell.strip().lower() for cell in cells]
+    while names and not names[-1]:
+        names.pop()  # Excel writes empty cells after the last named column
+    found = tuple(names)
+    if found in HEADERS[kind]:
+        return found
+    expected = header_text(kind)
+    if kind == BulkKind.RAISE:
+        expected += " (or device_id alone)"
+    message = f"Line 1 must be the header {expected}; "
+    shown = ",".join(cells).strip()
+    if not shown:
+        message += "it is empty."
+    elif looks_like_install_code(shown) or len(shown) > 80:
+        # An answer file without its header starts with a code: never echo it.
+        message += "it holds data, not the column names."
+    else:
+        message += f"found {shown}."
+    for other, headers in HEADERS.items():
+        if other != kind and found in headers:
+            message += f" That is the header of a {BulkKind(other).label.lower()} file."
+    raise BulkFileError(message)

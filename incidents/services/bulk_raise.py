@@ -1,0 +1,310 @@
+"""Raising requests from a CSV of Device IDs: rows ``device_id[,reference]``.
+
+Each Device is judged by the rules of a single raise (:func:`device_refusal`, one open request
+per Device); a chunk of rows costs a fixed handful of queries whatever its size. No email per
+request: the finished upload sends one digest per installing Supplier (:meth:`digest`).
+"""
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+
+from django.conf import settings
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from inventory.identifiers import IdentifierError, parse_device_id
+from inventory.models import Device, Supplier
+from notifications.services import QueueItem
+from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
+from ssi_portal.lib.working_days import LONDON
+
+from ..calendar import answer_deadline, working_day_calendar
+from ..models import (
+    OPEN_STATUSES,
+    Assignment,
+    BulkOutcome,
+    BulkResult,
+    BulkRow,
+    BulkUpload,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    reference_for,
+)
+from .bulk_csv import SourceRow
+from .bulk_rows import MAX_REFERENCE, Parsed, RowHandler, RowResult, cell
+from .clock import clock_start
+from .common import looks_like_install_code
+from .lifecycle import answer_with_code
+from .lodged import answered_from_lodged_message, lodged_codes_take
+from .raising import (
+    SENT_TO_HELPDESK_MESSAGE,
+    already_open_error,
+    assigned_message,
+    device_refusal,
+)
+
+Kind = IncidentEvent.Kind
+INCIDENTS = RowMaker(Incident)
+ASSIGNMENTS = RowMaker(Assignment)
+EVENTS = RowMaker(IncidentEvent)
+_PUBLIC_ID = INCIDENTS.fields.index("public_id")
+_DEVICE = INCIDENTS.fields.index("device_id")
+
+
+def portal_url(path: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+class RaiseRows(RowHandler):
+    echo_bad_cells = True
+
+    def __init__(self, upload: BulkUpload):
+        super().__init__(upload)
+        self._suppliers: dict[int, Supplier] = {}
+
+    def parse(self, row: SourceRow) -> Parsed | RowResult:
+        bad = self.bad_columns(row, 2)
+        if bad:
+            return bad
+        raw, reference = cell(row, 0), cell(row, 1)
+        if len(reference) > MAX_REFERENCE or looks_like_install_code(reference):
+            why = (
+                f"is longer than {MAX_REFERENCE} characters"
+                if len(reference) > MAX_REFERENCE
+                else "looks like an install code, which must never be put in a reference"
+            )
+            return self.refused(row.line, self.shown(raw), "bad_format", f"The reference {why}.")
+        try:
+            device_id = parse_device_id(raw)
+        except IdentifierError as exc:
+            return self.refused(
+                row.line, self.shown(raw), "bad_format", str(exc), reference=reference
+            )
+        duplicate = self.duplicate(row.line, device_id, what="Device", reference=reference)
+        return duplicate or Parsed(row.line, device_id, reference=reference)
+
+    def apply(self, parsed: list[Parsed], *, now: dt.datetime) -> list[RowResult]:
+        devices = {
+            d.device_id: d
+            for d in Device.objects.filter(
+                in_values("device_id", [p.key for p in parsed], "text")
+            ).only("pk", "device_id", "device_type", "smi_status", "installing_supplier_id")
+        }
+        open_requests = dict(
+            Incident.objects.filter(
+                in_values("device_id", [d.pk for d in devices.values()], "bigint"),
+                status__in=OPEN_STATUSES,
+            ).values_list("device_id", "pk")
+        )
+        results: list[RowResult] = []
+        to_raise: list[tuple[Parsed, Device]] = []
+        for p in parsed:
+            device = devices.get(p.key)
+            refusal = device_refusal(device, p.key, self.supplier)
+            if refusal:
+                results.append(self.refused_by(p.line, p.key, refusal, reference=p.reference))
+            elif device.pk in open_requests:
+                existing = open_requests[device.pk]
+                error = already_open_error(p.key, reference_for(existing))
+                results.append(
+                    self.refused_by(
+                        p.line, p.key, error, reference=p.reference, incident_id=existing
+                    )
+                )
+            else:
+                to_raise.append((p, device))
+        if to_raise:
+            results += self._raise(to_raise, now)
+        return results
+
+    def _raise(self, to_raise: list[tuple[Parsed, Device]], now: dt.datetime) -> list[RowResult]:
+        """Insert the chunk's incidents, their clocks and events; answer those with a lodged
+        code at once."""
+        self._load_suppliers({d.installing_supplier_id for _, d in to_raise})
+        codes = lodged_codes_take([d for _, d in to_raise])
+        calendar = working_day_calendar()
+        due = answer_deadline(now, calendar)  # the same deadline for the whole chunk
+        due_text = f"{timezone.localtime(due, LONDON):%A %d %B %Y}"
+        # The incident of each installer (None: the helpdesk) as the single raise builds it;
+        # the chunk's rows are copies of it with their own Device and public id.
+        templates: dict[int | None, tuple[tuple, str]] = {}
+        planned, rows = [], []
+        for p, device in to_raise:
+            installer = self._suppliers.get(device.installing_supplier_id)
+            key = installer.pk if installer else None
+            if key not in templates:
+                template, message = self._incident(device, installer, now, due)
+                templates[key] = (INCIDENTS.of(template), message)
+            values, raised_message = templates[key]
+            code = codes.get(device.pk)
+            if code is None:
+                answer = None
+                values = list(values)
+                values[_PUBLIC_ID], values[_DEVICE] = uuid.uuid4(), device.pk
+                rows.append(tuple(values))
+            else:
+                incident, _ = self._incident(device, installer, now, due)
+                answer = answer_with_code(
+                    incident, supplier_id=installer.pk, code=code, now=now, calendar=calendar
+                )
+                rows.append(INCIDENTS.of(incident))
+            planned.append((p, installer, raised_message, answer))
+        ids = insert_rows(Incident, INCIDENTS.fields, rows, with_ids=True)
+
+        assignments, events, results = [], [], []
+        actor, supplier = self.actor.pk, self.supplier.pk
+        for incident_id, (p, installer, raised_message, answer) in zip(ids, planned, strict=True):
+            events.append(
+                EVENTS(
+                    incident_id=incident_id,
+                    kind=Kind.RAISED,
+                    actor_id=actor,
+                    actor_supplier_id=supplier,
+                    to_status=(
+                        IncidentStatus.AWAITING_INSTALLER
+                        if installer
+                        else IncidentStatus.WITH_HELPDESK
+                    ),
+                    message=raised_message,
+                    created_at=now,
+                )
+            )
+            if installer is None:
+                outcome, message = (
+                    BulkOutcome.SENT_TO_HELPDESK,
+                    ("Raised and sent to the DCC helpdesk: the SMI names no installing Supplier."),
+                )
+            else:
+                assignments.append(
+                    ASSIGNMENTS(
+                        incident_id=incident_id,
+                        supplier_id=installer.pk,
+                        notified_at=now,
+                        due_at=due,
+                        **(answer.clock_fields if answer else {}),
+                    )
+                )
+                outcome, message = (
+                    BulkOutcome.RAISED,
+                    (f"Raised and assigned to {installer.name}; answer due by {due_text}."),
+                )
+            if answer:
+                answered = answered_from_lodged_message(installer.name)
+                events.append(
+                    EVENTS(
+                        incident_id=incident_id,
+                        kind=Kind.CODE_PROVIDED,
+                        from_status=answer.from_status,
+                        to_status=IncidentStatus.CODE_PROVIDED,
+                        message=answered,
+                        created_at=now,
+                    )
+                )
+                outcome, message = BulkOutcome.ANSWERED_FROM_LODGED, f"Raised. {answered}"
+            results.append(
+                self.accepted(
+                    p.line, p.key, outcome, message, incident_id=incident_id, reference=p.reference
+                )
+            )
+        insert_rows(Assignment, ASSIGNMENTS.fields, assignments)
+        insert_rows(IncidentEvent, EVENTS.fields, events)
+        return results
+
+    def _incident(
+        self, device: Device, installer: Supplier | None, now: dt.datetime, due: dt.datetime
+    ) -> tuple[Incident, str]:
+        """The incident a single raise would build for ``device`` (clock started, unsaved),
+        and the words of its ``raised`` event."""
+        incident = Incident(
+            device_id=device.pk,
+            raised_by_id=self.actor.pk,
+            raising_supplier_id=self.supplier.pk,
+            created_at=now,
+            updated_at=now,
+        )
+        if installer is None:
+            incident.status = IncidentStatus.WITH_HELPDESK
+            return incident, SENT_TO_HELPDESK_MESSAGE
+        incident.status = IncidentStatus.AWAITING_INSTALLER
+        started = clock_start(incident, installer, now=now, due_at=due)
+        return incident, assigned_message(installer, started)
+
+    def _load_suppliers(self, ids: set[int | None]) -> None:
+        missing = {pk for pk in ids if pk is not None and pk not in self._suppliers}
+        if missing:
+            self._suppliers.update(Supplier.objects.in_bulk(missing))
+
+    def conflict(self, parsed: Parsed) -> RowResult:
+        existing = (
+            Incident.objects.filter(device__device_id=parsed.key, status__in=OPEN_STATUSES)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if existing is None:
+            return super().conflict(parsed)
+        error = already_open_error(parsed.key, reference_for(existing))
+        return self.refused_by(
+            parsed.line, parsed.key, error, reference=parsed.reference, incident_id=existing
+        )
+
+    def digest(self, upload: BulkUpload) -> list[QueueItem]:
+        """One email per installing Supplier (how many requests, from whom, a link to its
+        worklist), and one to the DCC helpdesk for the requests that had no installer."""
+        counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        helpdesk = 0
+        grouped = (
+            BulkRow.objects.filter(upload=upload, result=BulkResult.ACCEPTED)
+            .values_list("outcome", "incident__assigned_supplier_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for outcome, supplier_id, n in grouped:
+            if outcome == BulkOutcome.SENT_TO_HELPDESK or supplier_id is None:
+                helpdesk += n
+            else:
+                counts[supplier_id][outcome] += n
+        source = f"bulk-upload:{upload.pk}"
+        items: list[QueueItem] = []
+        worklist = portal_url(reverse("incidents:assigned") + "?status=awaiting_installer")
+        raised_at = f"{timezone.localtime(upload.created_at, LONDON):%d %B %Y, %H:%M}"
+        for installer in Supplier.objects.filter(pk__in=counts).prefetch_related("contacts"):
+            by_outcome = counts[installer.pk]
+            context = {
+                "raising_supplier": self.supplier.name,
+                "assigned": by_outcome[BulkOutcome.RAISED],
+                "answered_from_lodged": by_outcome[BulkOutcome.ANSWERED_FROM_LODGED],
+                "raised_at": raised_at,
+                "url": worklist,
+            }
+            items.append(
+                (
+                    f"{source}:{installer.pk}",
+                    "bulk_requests_assigned",
+                    installer.contact_emails,
+                    context,
+                    installer.pk,
+                )
+            )
+        if helpdesk:
+            items.append(
+                (
+                    f"{source}:helpdesk",
+                    "bulk_helpdesk",
+                    settings.HELPDESK_EMAILS,
+                    {
+                        "supplier": self.supplier.name,
+                        "count": helpdesk,
+                        "why": "raised for Devices whose installing Supplier the SMI does not name",
+                        "raised_at": raised_at,
+                        "url": portal_url(
+                            reverse("admin:incidents_incident_changelist")
+                            + "?status__exact=with_helpdesk"
+                        ),
+                    },
+                    None,
+                )
+            )
+        return items

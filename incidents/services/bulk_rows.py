@@ -1,0 +1,183 @@
+"""What the three kinds of bulk upload share: the result of a row, the refusals they all use,
+and the contract between the processing loop (:mod:`.bulk`) and the handler of each kind.
+
+A handler works a chunk of rows in two steps. ``parse`` reads one row in Python alone (format,
+duplicates within the file) and returns a refused :class:`RowResult` or a :class:`Parsed` row.
+``apply`` then does the chunk's database work in a few set-based queries, inside the chunk's
+transaction, and returns a result for every parsed row. If ``apply`` hits an IntegrityError
+(a concurrent change, e.g. a single raise for the same Device), the loop runs it again row by
+row in savepoints and asks ``conflict`` for the result of a row that still fails.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from notifications.services import QueueItem
+
+from ..models import BulkOutcome, BulkResult, BulkRow, BulkUpload
+from .bulk_csv import MAX_CELL, SourceRow
+from .common import IncidentError, looks_like_install_code
+
+MAX_REFERENCE = 64
+
+
+class RowResult(NamedTuple):
+    """A :class:`BulkRow` to insert (a tuple, not a model instance: there are 100,000)."""
+
+    upload_id: int
+    line: int
+    device_id: str
+    reference: str
+    result: str
+    outcome: str
+    reason_code: str
+    message: str
+    incident_id: int | None
+
+
+RESULT_FIELDS = RowResult._fields
+
+
+@dataclass(slots=True)
+class Parsed:
+    line: int
+    key: str  # canonical Device ID, or INC reference (answer files)
+    reference: str = ""  # the Supplier's own reference (raise files)
+    code: bytes | None = None  # the install code (answer and lodge files); never logged
+    not_installed: bool = False
+    incident_pk: int | None = None  # the request named by reference (answer files)
+
+
+class RowHandler:
+    """Base of the handler of one kind of upload."""
+
+    # Whether a cell that is not a Device ID may be shown back in the results: not in files
+    # that hold install codes, where a mistyped or misplaced cell may be one.
+    echo_bad_cells = False
+
+    def __init__(self, upload: BulkUpload):
+        self.upload = upload
+        self.supplier = upload.supplier
+        self.actor = upload.uploaded_by
+        # Canonical key -> the line it was first seen on, for duplicate_in_file.
+        self.seen: dict[str, int] = {}
+
+    def resume(self) -> None:
+        """Rebuild what earlier runs on this upload learned from the rows they wrote."""
+        rows = BulkRow.objects.filter(upload=self.upload).exclude(device_id="")
+        for key, line in rows.order_by("line").values_list("device_id", "line").iterator(5000):
+            self.seen.setdefault(key, line)
+
+    def parse(self, row: SourceRow) -> "Parsed | RowResult":
+        raise NotImplementedError
+
+    def apply(self, parsed: list[Parsed], *, now: dt.datetime) -> list[RowResult]:
+        raise NotImplementedError
+
+    def conflict(self, parsed: Parsed) -> RowResult:
+        return self.refused(
+            parsed.line,
+            parsed.key,
+            "conflict",
+            "A change made at the same moment stopped this row; upload it again.",
+            reference=parsed.reference,
+        )
+
+    def digest(self, upload: BulkUpload) -> list[QueueItem]:
+        """The emails of the finished upload (one per organisation concerned)."""
+        return []
+
+    # --- Helpers for handlers ----------------------------------------------------------------
+
+    def accepted(
+        self,
+        line: int,
+        key: str,
+        outcome: BulkOutcome,
+        message: str,
+        *,
+        incident_id: int | None = None,
+        reference: str = "",
+    ) -> RowResult:
+        return RowResult(
+            self.upload.pk,
+            line,
+            key,
+            reference,
+            BulkResult.ACCEPTED,
+            outcome,
+            "",
+            message,
+            incident_id,
+        )
+
+    def refused(
+        self,
+        line: int,
+        key: str,
+        reason_code: str,
+        message: str,
+        *,
+        reference: str = "",
+        incident_id: int | None = None,
+    ) -> RowResult:
+        return RowResult(
+            self.upload.pk,
+            line,
+            key,
+            reference,
+            BulkResult.REFUSED,
+            "",
+            reason_code,
+            message,
+            incident_id,
+        )
+
+    def refused_by(self, line: int, key: str, error: IncidentError, **kwargs) -> RowResult:
+        return self.refused(line, key, error.code, error.message, **kwargs)
+
+    def duplicate(self, line: int, key: str, *, what: str, reference: str = "") -> RowResult | None:
+        """The refusal of a key already seen on an earlier line of the file, or None (and the
+        key is remembered). Every later line with the key is refused, whatever became of the
+        first, so the result does not depend on where a resumed run started."""
+        first = self.seen.setdefault(key, line)
+        if first == line:
+            return None
+        return self.refused(
+            line,
+            key,
+            "duplicate_in_file",
+            f"{what} {key} is also on line {first} of this file; only line {first} is used.",
+            reference=reference,
+        )
+
+    def shown(self, cell: str) -> str:
+        """A cell that did not parse, as it may be kept and shown in the results."""
+        cell = cell.strip()
+        if not self.echo_bad_cells or looks_like_install_code(cell):
+            return ""
+        return cell[:MAX_REFERENCE]
+
+    def bad_columns(self, row: SourceRow, columns: int) -> RowResult | None:
+        """Refuse a row with more filled cells than the header has columns, or a huge cell."""
+        extra = [cell for cell in row.cells[columns:] if cell.strip()]
+        if extra:
+            return self.refused(
+                row.line,
+                "",
+                "bad_format",
+                f"Line {row.line} has more filled columns than the header, which has {columns}.",
+            )
+        if any(len(cell) > MAX_CELL for cell in row.cells):
+            return self.refused(
+                row.line,
+                "",
+                "bad_format",
+                f"Line {row.line} has a cell longer than {MAX_CELL} characters.",
+            )
+        return None
+
+
+def cell(row: SourceRow, index: int) -> str:
+    return row.cells[index].strip() if len(row.cells) > index else ""

@@ -1,0 +1,125 @@
+"""Where the security log hears of logins: Django's auth signals and django-axes' lockout signal.
+
+Receivers only write an audit row (``security_event_record``); no rule of the portal lives here.
+Connected in ``InventoryConfig.ready``. Also the client's address, for the log and the lockout.
+"""
+
+import ipaddress
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .models import SecurityEventKind, User
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind ``SSI_TRUSTED_PROXY_COUNT`` proxies the
+    address the outermost of them saw.
+
+    Each proxy appends the address it received the request from to X-Forwarded-For, so the
+    client's is the N-th from the right; entries further left came from the client itself and
+    prove nothing. Also django-axes' ``AXES_CLIENT_IP_CALLABLE``.
+    """
+    meta = getattr(request, "META", {})
+    proxies = settings.SSI_TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [
+            part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part
+        ]
+        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
+            return forwarded[-proxies]
+    address = meta.get("REMOTE_ADDR") or ""
+    return address if _is_ip(address) else None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _record(**kwargs) -> None:
+    from .services import security_event_record
+
+    security_event_record(**kwargs)
+
+
+@receiver(user_logged_in, dispatch_uid="inventory.audit.logged_in")
+def _logged_in(sender, request, user, **kwargs):
+    device = getattr(user, "otp_device", None)
+    if device is None:
+        detail = "Password."
+    elif device.__class__.__name__ == "StaticDevice":
+        detail = "Password and a backup code."
+    else:
+        detail = "Password and authenticator code."
+    _record(kind=SecurityEventKind.LOGIN, actor=user, request=request, detail=detail)
+
+
+@receiver(user_logged_out, dispatch_uid="inventory.audit.logged_out")
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None and user.is_authenticated:
+        _record(kind=SecurityEventKind.LOGOUT, actor=user, request=request)
+
+
+@receiver(user_login_failed, dispatch_uid="inventory.audit.login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username") or "")[:150]
+    if _refused_while_locked_out(request):
+        detail = "Refused: locked out after too many failed attempts."
+    elif credentials.get("second_factor"):
+        detail = "Wrong two-factor code."
+    else:
+        detail = "Wrong username or password."
+    _record(
+        kind=SecurityEventKind.LOGIN_FAILED,
+        request=request,
+        username=username,
+        supplier=_supplier_of(username),
+        detail=detail,
+    )
+
+
+def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    if _refused_while_locked_out(request):
+        # django-axes says so again for each attempt it refuses; the failed login row says it.
+        return
+    username = str(username or "")[:150]
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    _record(
+        kind=SecurityEventKind.LOCKED_OUT,
+        request=request,
+        username=username,
+        supplier=_supplier_of(username),
+        detail=(
+            f"{settings.AXES_FAILURE_LIMIT} failed attempts from this address: logins of this "
+            f"username from it refused for {minutes} minutes."
+        ),
+    )
+
+
+def _refused_while_locked_out(request) -> bool:
+    """Whether django-axes refused this attempt unseen because the lock was already on (as
+    opposed to the failure that turned it on). Its backend flags the request before any
+    password is checked; only a counted failure carries a failure count."""
+    return bool(
+        request is not None
+        and getattr(request, "axes_locked_out", False)
+        and getattr(request, "axes_failures_since_start", None) is None
+    )
+
+
+def _supplier_of(username: str):
+    """The organisation of the account a failed attempt named, so the helpdesk can filter by it."""
+    if not username:
+        return None
+    return User.objects.filter(username=username).values_list("supplier_id", flat=True).first()
+
+
+def connect_axes() -> None:
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(_locked_out, dispatch_uid="inventory.audit.locked_out")

@@ -1,0 +1,95 @@
+"""Forms only collect and shape input; the rules live in ``inventory.services``."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import User
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with the browser hints a password manager needs."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app, or a backup code."""
+
+    otp_token = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code your authenticator app shows now, or one of your backup codes.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+class SetupCodeForm(CodeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["otp_token"]
+        field.label = "Code from your app"
+        field.help_text = "The 6-digit code your authenticator app shows for the SSI Portal."
+        field.widget.attrs["inputmode"] = "numeric"
+
+
+class RolesForm(forms.Form):
+    can_raise = forms.BooleanField(
+        label="May raise requests",
+        required=False,
+        help_text="Raises Requests for Install Code for your organisation.",
+    )
+    can_answer = forms.BooleanField(
+        label="May answer requests",
+        required=False,
+        help_text="Answers the requests assigned to your organisation with install codes.",
+    )
+    is_supplier_admin = forms.BooleanField(
+        label="Administrator",
+        required=False,
+        help_text="Manages your organisation's users and contact addresses.",
+    )
+
+
+class InviteForm(RolesForm):
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        help_text="What they will log in with: letters, digits and @ . + - _ only.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "off"}),
+    )
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="Their own address: the invitation's link to choose a password goes there.",
+    )
+
+    field_order = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "can_raise",
+        "can_answer",
+        "is_supplier_admin",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["can_raise"].initial = True
+        self.fields["can_answer"].initial = True
+
+
+def roles_initial(user: User) -> dict:
+    return {name: getattr(user, name) for name in RolesForm.base_fields}

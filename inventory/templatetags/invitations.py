@@ -1,0 +1,36 @@
+"""The set-password link of an invitation email, made when the email is rendered for sending.
+
+The outbox stores an email's context and renders it at delivery (notifications.services). Were
+the link in the context, a live credential would sit in the outbox table and in the helpdesk's
+view of it; here the context holds only the user's id and address, and the token exists only
+in the message sent.
+"""
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from ..models import User
+from ..tokens import invitation_token_generator
+
+register = template.Library()
+
+
+@register.simple_tag
+def invitation_link(user_id, email) -> str:
+    """The absolute set-password link for an invited user, or "" once it has no use: the user
+    chose a password, was deactivated, or has another address now (the email would go to the
+    wrong person)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.has_usable_password() or user.email.lower() != str(email).lower():
+        return ""
+    path = reverse(
+        "accounts:set_password",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": invitation_token_generator.make_token(user),
+        },
+    )
+    return settings.PORTAL_BASE_URL.rstrip("/") + path

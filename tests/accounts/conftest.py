@@ -1,0 +1,41 @@
+"""Personas and a clock for signing in, two-factor authentication and account management."""
+
+import pytest
+import time_machine
+
+from tests.factories import UserFactory
+
+from .helpers import START
+
+
+@pytest.fixture
+def clock():
+    """Time stands still at START until a test moves it (``clock.shift(seconds)``): TOTP codes,
+    django-axes' cool-off and session expiry all read it."""
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def mfa_required(settings):
+    settings.SSI_MFA_REQUIRED = True
+
+
+@pytest.fixture
+def gaining_admin(gaining_supplier):
+    return UserFactory(
+        username="gainingadmin",
+        email="admin@gaining.example",
+        supplier=gaining_supplier,
+        is_supplier_admin=True,
+    )
+
+
+@pytest.fixture
+def other_admin(other_supplier):
+    return UserFactory(
+        username="otheradmin",
+        email="admin@third.example",
+        supplier=other_supplier,
+        is_supplier_admin=True,
+    )

@@ -1,0 +1,211 @@
+"""Bulk upload files: what is refused whole, with what message, and what is accepted."""
+
+import pytest
+
+from incidents.models import BulkRow, BulkStatus, BulkUpload, Incident
+from tests.support.bulk import (
+    ANSWER_HEADER,
+    RAISE_HEADER,
+    csv_bytes,
+    process,
+    results,
+    upload,
+)
+
+pytestmark = pytest.mark.django_db
+
+DEVICE = "00-DB-12-34-56-78-90-A0"
+
+
+def _refusal(actor, data: bytes, kind: str = "raise") -> str:
+    made = upload(actor, kind, data)
+    assert made.status == BulkStatus.REFUSED
+    return made.error
+
+
+# --- Refused whole ------------------------------------------------------------------------------
+
+
+def test_an_empty_file_is_refused(gaining_user):
+    assert _refusal(gaining_user, b"") == "The file is empty."
+
+
+def test_a_file_with_a_header_and_no_rows_is_refused(gaining_user):
+    assert "no rows" in _refusal(gaining_user, csv_bytes(RAISE_HEADER, ",,"))
+
+
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00rest-of-a-workbook", "Excel workbook (.xlsx)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "Excel 97-2003 workbook (.xls)"),
+        (b"%PDF-1.7\n%binary", "PDF document"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+    ],
+)
+def test_a_file_that_is_not_csv_is_refused_naming_what_it_is(gaining_user, content, names):
+    error = _refusal(gaining_user, content)
+
+    assert names in error
+    assert "CSV UTF-8" in error
+
+
+def test_text_with_control_characters_is_refused_as_not_csv(gaining_user):
+    error = _refusal(gaining_user, b"device_id\r\n\x01\x02\x03\r\n")
+
+    assert "not a CSV text file" in error
+    assert "line 2" in error
+
+
+def test_a_windows_1252_file_is_refused_naming_the_line_and_the_fix(gaining_user):
+    data = "device_id,reference\r\n00DB1234567890A0,Café\r\n".encode("cp1252")
+
+    error = _refusal(gaining_user, data)
+
+    assert "not UTF-8" in error
+    assert "byte 0xE9 on line 2" in error
+    assert "CSV UTF-8 (Comma delimited)" in error
+
+
+def test_a_utf16_file_is_refused(gaining_user):
+    data = "device_id\r\n00DB1234567890A0\r\n".encode("utf-16")
+
+    assert "UTF-16" in _refusal(gaining_user, data)
+
+
+def test_a_misspelt_header_is_refused_naming_the_expected_and_the_found_header(gaining_user):
+    error = _refusal(gaining_user, csv_bytes("devcie_id", DEVICE))
+
+    assert error == (
+        "Line 1 must be the header device_id,reference (or device_id alone); found devcie_id."
+    )
+
+
+def test_a_file_without_its_header_is_refused(gaining_user):
+    error = _refusal(gaining_user, csv_bytes(DEVICE, "00-DB-12-34-56-78-90-A1"))
+
+    assert error.startswith("Line 1 must be the header device_id,reference")
+    assert f"found {DEVICE}." in error
+
+
+def test_an_answer_file_without_its_header_never_repeats_its_install_code(installing_user):
+    data = csv_bytes(f"{DEVICE},83FED3407A939723A5C639B26916D505", "x,y")
+
+    error = _refusal(installing_user, data, "answer")
+
+    assert "it holds data, not the column names" in error
+    assert "83FED340" not in error
+
+
+def test_the_header_of_another_kind_of_file_is_refused_with_a_hint(gaining_user):
+    error = _refusal(gaining_user, csv_bytes(ANSWER_HEADER, f"{DEVICE},NOT_INSTALLED"))
+
+    assert "That is the header of a bulk answer file." in error
+
+
+def test_a_file_with_too_many_rows_is_refused_with_the_limit(gaining_user, settings):
+    settings.SSI_BULK_MAX_ROWS = 3
+    rows = [f"00DB12345678{n:04X}" for n in range(1, 5)]
+
+    error = _refusal(gaining_user, csv_bytes("device_id", *rows))
+
+    assert error == (
+        "The file has 4 rows; the limit is 3 rows a file. Split it into smaller files and "
+        "upload each."
+    )
+
+
+def test_a_file_at_the_row_limit_is_accepted(gaining_user, settings):
+    settings.SSI_BULK_MAX_ROWS = 3
+    rows = [f"00DB12345678{n:04X}" for n in range(1, 4)]
+
+    made = upload(gaining_user, "raise", csv_bytes("device_id", *rows))
+
+    assert made.status == BulkStatus.QUEUED
+    assert made.total_rows == 3
+
+
+def test_a_file_over_the_size_limit_is_refused_without_reading_it_all(gaining_user, settings):
+    settings.SSI_BULK_MAX_BYTES = 1024
+
+    error = _refusal(gaining_user, csv_bytes("device_id", *[DEVICE] * 100))
+
+    assert "larger than" in error and "Split it" in error
+
+
+def test_a_quote_left_open_is_refused_naming_the_line(gaining_user):
+    error = _refusal(gaining_user, csv_bytes(RAISE_HEADER, f'{DEVICE},"JOB 1', "x,y"))
+
+    assert "is not valid CSV" in error
+
+
+def test_a_refused_file_is_kept_in_the_history_without_rows_or_content(gaining_user):
+    made = upload(gaining_user, "raise", csv_bytes("devcie_id", DEVICE), filename="Mine.csv")
+
+    stored = BulkUpload.objects.get()
+    assert stored.pk == made.pk
+    assert (stored.status, stored.filename, stored.size) == (BulkStatus.REFUSED, "Mine.csv", 36)
+    assert stored.payload_sealed is None
+    assert stored.finished_at is not None
+    assert not BulkRow.objects.exists()
+
+
+def test_processing_a_refused_file_does_nothing(gaining_user, device):
+    made = upload(gaining_user, "raise", csv_bytes("devcie_id", device.device_id))
+
+    assert process(made).status == BulkStatus.REFUSED
+    assert not Incident.objects.exists()
+
+
+# --- Accepted -----------------------------------------------------------------------------------
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_accepted(gaining_user, device):
+    made = process(upload(gaining_user, "raise", csv_bytes(RAISE_HEADER, DEVICE, bom=True)))
+
+    assert made.status == BulkStatus.DONE
+    assert made.accepted_rows == 1
+
+
+def test_an_excel_file_with_semicolons_and_quotes_is_accepted(gaining_user, device):
+    data = csv_bytes("Device_ID; Reference ", f'"{DEVICE}";"Job; urgent"', bom=True)
+
+    made = process(upload(gaining_user, "raise", data))
+
+    row = results(made)[2]
+    assert (row.result, row.reference) == ("accepted", "Job; urgent")
+
+
+def test_the_header_is_read_without_regard_to_case_spaces_or_trailing_empty_columns(
+    gaining_user, device
+):
+    made = upload(gaining_user, "raise", csv_bytes(" DEVICE_ID ,Reference,,", f"{DEVICE},,,"))
+
+    assert made.status == BulkStatus.QUEUED
+
+
+def test_a_raise_file_may_have_the_device_id_column_alone(gaining_user, device):
+    made = process(upload(gaining_user, "raise", csv_bytes("device_id", DEVICE, newline="\n")))
+
+    assert made.accepted_rows == 1
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_line_in_the_file(gaining_user, device):
+    data = csv_bytes("device_id", "", "zz", ",", DEVICE)
+
+    made = process(upload(gaining_user, "raise", data))
+
+    assert made.total_rows == 2
+    assert sorted(results(made)) == [3, 5]
+
+
+def test_an_accepted_file_is_stored_sealed_until_processed(gaining_user, device):
+    data = csv_bytes(RAISE_HEADER, DEVICE)
+
+    made = upload(gaining_user, "raise", data)
+
+    stored = BulkUpload.objects.get(pk=made.pk)
+    assert stored.status == BulkStatus.QUEUED
+    assert DEVICE.encode() not in bytes(stored.payload_sealed)
+    assert len(stored.content_sha256) == 64
+    assert process(made).payload_sealed is None

@@ -1,0 +1,329 @@
+"""Every URL of the portal, classified for six personas: who may read it, who may act on it.
+
+The table below must name every routed URL (the admin and static files aside): a new URL fails
+``test_every_url_of_the_portal_is_classified`` until someone says who may use it. Objects in
+URLs belong to the raising (gaining) Supplier, or to the incident it raised with the installing
+Supplier. A foreign object answers exactly like a missing one (404, same page); a visible one the
+persona may not touch is a 403; anonymous visitors are sent to the login page; a refused POST
+changes nothing in the database.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import INSTALL_CODE_WITH_CRC
+
+PERSONAS = ["raiser", "installer", "other", "admin", "helpdesk", "anonymous"]
+SUPPLIERS = ["raiser", "installer", "other", "admin"]
+MISSING_UUID = uuid.UUID("00000000-0000-4000-8000-000000000000")
+MISSING_INT = 987_654_321
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to call one URL, and what each persona gets (302 for anonymous is implied)."""
+
+    expected: dict[str, int]
+    method: str = "get"
+    obj: str = ""  # incident, answered, upload, member, contact, or "" for none
+    data: dict = field(default_factory=dict)
+    kwargs: dict = field(default_factory=dict)
+    anonymous: int = 302
+
+
+def everyone(status: int, **overrides: int) -> dict[str, int]:
+    return {**dict.fromkeys(SUPPLIERS + ["helpdesk"], status), **overrides}
+
+
+def suppliers_only(status: int = 200, **overrides: int) -> dict[str, int]:
+    return everyone(status, helpdesk=403, **overrides)
+
+
+def admin_only(status: int) -> dict[str, int]:
+    return everyone(403, admin=status)
+
+
+# What the raiser's incident answers to each persona (test_access.py has the reasons).
+INCIDENT_ACTION = {"raiser": 403, "installer": 302, "other": 404, "admin": 403, "helpdesk": 403}
+RAISER_ACTION = {"raiser": 302, "installer": 403, "other": 404, "admin": 302, "helpdesk": 403}
+# A bulk upload is its Supplier's alone; the helpdesk has no bulk pages at all.
+OWN_UPLOAD = {"raiser": 200, "installer": 404, "other": 404, "admin": 200, "helpdesk": 403}
+
+ROUTES: dict[str, Route] = {
+    # --- incidents --------------------------------------------------------------------------
+    "incidents:home": Route(everyone(200)),
+    "incidents:raise": Route(suppliers_only()),
+    "incidents:raised": Route(suppliers_only()),
+    "incidents:assigned": Route(suppliers_only()),
+    "incidents:detail": Route(everyone(200, other=404), obj="incident"),
+    "incidents:answer": Route(
+        INCIDENT_ACTION, "post", "incident", {"install_code": INSTALL_CODE_WITH_CRC}
+    ),
+    "incidents:not_installed": Route(INCIDENT_ACTION, "post", "incident", {"reason": ""}),
+    "incidents:reveal": Route(
+        {"raiser": 200, "installer": 200, "other": 404, "admin": 200, "helpdesk": 403},
+        "post",
+        "answered",
+    ),
+    "incidents:code_failed": Route(RAISER_ACTION, "post", "answered", {"reason": "Rejected."}),
+    "incidents:close": Route(RAISER_ACTION, "post", "incident", {"outcome": "no_longer_needed"}),
+    "incidents:note": Route(
+        everyone(302, other=404), "post", "incident", {"text": "Site visit booked."}
+    ),
+    "incidents:compliance": Route(everyone(200, helpdesk=302)),
+    "incidents:compliance_csv": Route(suppliers_only()),
+    "incidents:compliance_all": Route(everyone(403, helpdesk=200)),
+    "incidents:compliance_all_csv": Route(everyone(403, helpdesk=200)),
+    "incidents:worklist_csv": Route(suppliers_only()),
+    "incidents:bulk_history": Route(suppliers_only()),
+    "incidents:bulk_raise": Route(suppliers_only()),
+    "incidents:bulk_answer": Route(suppliers_only()),
+    "incidents:bulk_lodge": Route(suppliers_only()),
+    "incidents:bulk_sample": Route(everyone(200), kwargs={"kind": "raise"}),
+    "incidents:bulk_detail": Route(OWN_UPLOAD, obj="upload"),
+    "incidents:bulk_status": Route(OWN_UPLOAD, obj="upload"),
+    "incidents:bulk_results": Route(OWN_UPLOAD, obj="upload"),
+    # Routed only for the benchmark's own server (SSI_BENCH_FLOOR).
+    "incidents:bench_floor": Route(everyone(200)),
+    # --- an organisation's users, for its administrators ------------------------------------
+    "users:list": Route(admin_only(200)),
+    "users:invite": Route(admin_only(200)),
+    "users:detail": Route(admin_only(200), obj="member"),
+    "users:deactivate": Route(admin_only(302), "post", "member"),
+    "users:reactivate": Route(admin_only(302), "post", "member"),
+    "users:invite_again": Route(admin_only(302), "post", "member"),
+    "users:reset_mfa": Route(admin_only(302), "post", "member"),
+    # --- the organisation's emails and addresses --------------------------------------------
+    "notifications:sent_emails": Route(suppliers_only()),
+    "notifications:contacts": Route(suppliers_only()),
+    "notifications:contact_remove": Route(admin_only(302), "post", "contact"),
+    # --- signing in and one's own account ---------------------------------------------------
+    "login": Route(everyone(302), anonymous=200),
+    "logout": Route(everyone(302), "post"),
+    "accounts:account": Route(everyone(200)),
+    "accounts:login_code": Route(everyone(302)),
+    "accounts:password_change": Route(everyone(200)),
+    "accounts:mfa_setup": Route(everyone(200)),
+    "accounts:mfa_qr": Route(everyone(404)),
+    "accounts:mfa_remove": Route(everyone(400), "post"),
+    "accounts:mfa_backup_codes": Route(everyone(400), "post"),
+    "accounts:set_password": Route(
+        everyone(200), kwargs={"uidb64": "MQ", "token": "set-password"}, anonymous=200
+    ),
+}
+
+
+def _walk(patterns, prefix: str = "", namespace: str = ""):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if route.startswith("admin/"):
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            yield route, f"{namespace}{pattern.name}" if pattern.name else None
+
+
+def portal_url_names() -> dict[str, str]:
+    """Route name -> pattern, for every URL outside the admin and static files."""
+    found = {}
+    for route, name in _walk(get_resolver().url_patterns):
+        if route.startswith(("static/", "media/")):
+            continue
+        assert name, f"URL pattern {route!r} has no name: name it and classify it here."
+        found[name] = route
+    return found
+
+
+def without_csrf(content: bytes) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", content)
+
+
+# Rows a request may legitimately touch whatever its answer: the audit log of refusals.
+UNWATCHED = {"inventory.SecurityEvent"}
+
+
+def database_snapshot() -> dict[str, list]:
+    """Every row of the portal's own apps, to compare before and after a refused request."""
+    snapshot = {}
+    for model in apps.get_models():
+        label = model._meta.label
+        if model._meta.app_label not in ("incidents", "inventory", "notifications"):
+            continue
+        if label in UNWATCHED:
+            continue
+        rows = list(model.objects.order_by("pk").values())
+        for row in rows:
+            row.pop("last_login", None)  # set by force_login before the request
+        snapshot[label] = rows
+    return snapshot
+
+
+# --- Fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def supplier_admin(gaining_supplier):
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        username="gainadmin",
+        email="admin@gaining.example",
+        supplier=gaining_supplier,
+        is_supplier_admin=True,
+    )
+
+
+@pytest.fixture
+def personas(gaining_user, installing_user, other_supplier_user, supplier_admin, helpdesk_user):
+    return {
+        "raiser": gaining_user,
+        "installer": installing_user,
+        "other": other_supplier_user,
+        "admin": supplier_admin,
+        "helpdesk": helpdesk_user,
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def client_as(personas):
+    def make(persona: str, **kwargs) -> Client:
+        client = Client(**kwargs)
+        if personas[persona] is not None:
+            client.force_login(personas[persona])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def owned_objects(incident, installing_user, gaining_user, gaining_colleague, gaining_supplier):
+    """Objects of the raising Supplier, by the kind of identifier a URL takes."""
+    from incidents.services import incident_answer
+    from tests.factories import SupplierContactFactory
+    from tests.support.bulk import RAISE_HEADER, csv_bytes, upload
+
+    def make(kind: str):
+        if kind in ("incident", "answered"):
+            if kind == "answered":
+                incident_answer(
+                    actor=installing_user, incident=incident, install_code=INSTALL_CODE_WITH_CRC
+                )
+            return {"public_id": incident.public_id}
+        if kind == "upload":
+            made = upload(gaining_user, "raise", csv_bytes(RAISE_HEADER, "00-DB-12-34-56-78-90-A0"))
+            return {"public_id": made.public_id}
+        if kind == "member":
+            return {"user_id": gaining_colleague.pk}
+        if kind == "contact":
+            # A second address, so that removing one is allowed for the administrator.
+            contact = SupplierContactFactory(supplier=gaining_supplier, email="two@gaining.example")
+            return {"contact_id": contact.pk}
+        return {}
+
+    return make
+
+
+def missing_kwargs(kind: str) -> dict:
+    if kind in ("incident", "answered", "upload"):
+        return {"public_id": MISSING_UUID}
+    return {{"member": "user_id", "contact": "contact_id"}[kind]: MISSING_INT}
+
+
+def call(client: Client, route: Route, url: str):
+    return getattr(client, route.method)(url, route.data)
+
+
+# --- Tests ----------------------------------------------------------------------------------
+
+
+def test_every_url_of_the_portal_is_classified():
+    routed = set(portal_url_names())
+    unclassified = routed - set(ROUTES)
+    assert not unclassified, f"Classify these URLs in ROUTES: {sorted(unclassified)}"
+
+
+def test_the_table_names_no_url_that_does_not_exist():
+    stale = set(ROUTES) - set(portal_url_names()) - {"incidents:bench_floor"}
+    assert not stale, f"These routes no longer exist: {sorted(stale)}"
+
+
+ROUTED_NOW = sorted(set(ROUTES) & set(portal_url_names()))
+CASES = [(name, persona) for name in ROUTED_NOW for persona in PERSONAS]
+
+
+@pytest.mark.parametrize(("name", "persona"), CASES)
+def test_each_persona_gets_exactly_its_answer_from_each_url(
+    name, persona, client_as, owned_objects
+):
+    route = ROUTES[name]
+    kwargs = {**route.kwargs, **owned_objects(route.obj)}
+    url = reverse(name, kwargs=kwargs)
+    client = client_as(persona)
+    expected = route.anonymous if persona == "anonymous" else route.expected[persona]
+    before = database_snapshot() if route.method == "post" and expected >= 400 else None
+
+    response = call(client, route, url)
+
+    assert response.status_code == expected, (name, persona, response.status_code)
+    if persona == "anonymous" and expected == 302:
+        assert response["Location"].startswith(reverse("login"))
+    if before is not None:
+        assert database_snapshot() == before, f"refused {name} for {persona} changed data"
+
+
+OBJECT_CASES = [
+    (name, persona)
+    for name in ROUTED_NOW
+    if ROUTES[name].obj
+    for persona in PERSONAS[:-1]
+    if ROUTES[name].expected[persona] == 404
+]
+
+
+@pytest.mark.parametrize(("name", "persona"), OBJECT_CASES)
+def test_a_foreign_object_answers_exactly_like_a_missing_one(
+    name, persona, client_as, owned_objects
+):
+    route = ROUTES[name]
+    foreign_url = reverse(name, kwargs=owned_objects(route.obj))
+    missing_url = reverse(name, kwargs=missing_kwargs(route.obj))
+    client = client_as(persona)
+
+    foreign = call(client, route, foreign_url)
+    missing = call(client, route, missing_url)
+
+    assert foreign.status_code == missing.status_code == 404
+    assert without_csrf(foreign.content) == without_csrf(missing.content)
+
+
+ADMIN_OBJECT_ROUTES = [n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact")]
+
+
+@pytest.mark.parametrize("name", ADMIN_OBJECT_ROUTES)
+def test_another_organisations_administrator_finds_nothing_of_ours(
+    name, installing_supplier, client, owned_objects
+):
+    from tests.factories import UserFactory
+
+    client.force_login(
+        UserFactory(username="instadmin", supplier=installing_supplier, is_supplier_admin=True)
+    )
+    route = ROUTES[name]
+    foreign_url = reverse(name, kwargs=owned_objects(route.obj))
+    before = database_snapshot()
+
+    foreign = call(client, route, foreign_url)
+    missing = call(client, route, reverse(name, kwargs=missing_kwargs(route.obj)))
+
+    assert foreign.status_code == missing.status_code == 404
+    assert without_csrf(foreign.content) == without_csrf(missing.content)
+    assert database_snapshot() == before
