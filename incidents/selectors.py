@@ -31,9 +31,9 @@ class IncidentListRow(NamedTuple):
     created_at: dt.datetime
     due_at: dt.datetime | None
     breached_at: dt.datetime | None
-    device_id: str
+    device_id: str  # the Device ID (EUI-64), not the Device's key
     device_type: str
-    raising_supplier: str
+    raising_supplier: str  # Suppliers by name
     assigned_supplier: str | None
 
     @property

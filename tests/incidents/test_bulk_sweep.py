@@ -1,5 +1,5 @@
-"""Uploads that nothing is processing: published again by the sweep, stopped after repeated
-deaths, and never processed twice."""
+"""Uploads that nothing is processing: published again by the sweep; stopped after repeated
+deaths or once the uploader lost the role, and never processed twice."""
 
 import datetime as dt
 
