@@ -44,6 +44,15 @@ def test_a_gaining_supplier_uploads_a_file_and_watches_it_processed(
     expect(page.get_by_role("link", name="Download the results (CSV)")).to_be_visible()
     assert_accessible(page)
 
+    # The results file: one row per line of the upload, the refusal explained.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the results (CSV)").click()
+    results = download.value.path().read_text(encoding="utf-8-sig").splitlines()
+    assert len(results) == 1 + 4
+    assert sum(",accepted," in row for row in results) == 3
+    refused = next(row for row in results if "not-a-device" in row)
+    assert ",refused,bad_format," in refused
+
 
 @pytest.mark.browser
 def test_a_refused_file_is_explained_on_the_form(live_server, page, gaining_user, tmp_path):
