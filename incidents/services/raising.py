@@ -115,7 +115,14 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
         canonical = parse_device_id(device_id)
     except IdentifierError as exc:
         raise IncidentError("bad_format", str(exc), field="device_id") from exc
-    device = Device.objects.filter(device_id=canonical).first()
+    # The installing Supplier and its contact addresses are needed for the assignment and its
+    # email: fetch them with the Device rather than one query each.
+    device = (
+        Device.objects.select_related("installing_supplier")
+        .prefetch_related("installing_supplier__contacts")
+        .filter(device_id=canonical)
+        .first()
+    )
     refusal = device_refusal(device, canonical, actor.supplier)
     if refusal:
         raise refusal
@@ -125,7 +132,7 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     incident = Incident(
         device=device,
         raised_by=actor,
-        raising_supplier_id=actor.supplier_id,
+        raising_supplier=actor.supplier,
         created_at=now,
         updated_at=now,
     )
