@@ -59,9 +59,15 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def gaining_supplier(db):
-    from tests.factories import SupplierFactory
+    """The Supplier the registration data names for the factory's meter point: it gained the
+    consumer, and may ask for the install codes of the Devices there."""
+    from tests.factories import RegistrationFactory, SupplierFactory
 
-    return SupplierFactory(name="Gaining Energy", mpid="GAIN", contacts=["desk@gaining.example"])
+    supplier = SupplierFactory(
+        name="Gaining Energy", mpid="GAIN", contacts=["desk@gaining.example"]
+    )
+    RegistrationFactory(supplier=supplier)
+    return supplier
 
 
 @pytest.fixture

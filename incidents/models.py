@@ -48,15 +48,25 @@ class CloseOutcome(models.TextChoices):
 
 
 class PortalCloseOutcome(models.TextChoices):
-    """Why the portal closed a request itself, after an SMI load showed its Device past
-    the need for an install code. Kept apart from :class:`CloseOutcome` so the close form
-    and ``incident_close`` never offer them to a raiser."""
+    """Why the portal closed a request itself: an SMI load showed its Device past the need for
+    an install code, or the registration data no longer names its raiser. Kept apart from
+    :class:`CloseOutcome` so the close form and ``incident_close`` never offer them to a
+    raiser."""
 
     DEVICE_COMMISSIONED = "device_commissioned", "Closed: the Device was commissioned"
     DEVICE_LEFT_SMI = (
         "device_left_smi",
         "Cancelled: the Device was decommissioned, withdrawn or suspended",
     )
+    REGISTRATION_MOVED = (
+        "registration_moved",
+        "Cancelled: the meter point's registration moved to another Supplier",
+    )
+
+
+class RaiseChannel(models.TextChoices):
+    FORM = "form", "One at a time"
+    BULK = "bulk", "Bulk upload"
 
 
 class Incident(models.Model):
@@ -83,6 +93,17 @@ class Incident(models.Model):
         help_text="Empty while the incident waits on the DCC helpdesk.",
     )
     status = models.CharField(max_length=24, choices=IncidentStatus.choices)
+    channel = models.CharField(
+        "Raised", max_length=8, choices=RaiseChannel.choices, default=RaiseChannel.FORM
+    )
+    registration_mpxn = models.CharField(
+        "Registered meter point",
+        max_length=13,
+        blank=True,
+        help_text="The meter point the raiser was registered for when it raised the request; "
+        "the request is cancelled if that registration moves to another Supplier. Empty when "
+        "the raise was not checked against registration data.",
+    )
     due_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -189,6 +210,18 @@ class Incident(models.Model):
                 fields=["raising_supplier", "due_at", "created_at", "id"],
                 condition=Q(status="awaiting_installer"),
                 name="inc_raiser_awaiting_idx",
+            ),
+            # The per-user rate limit counts a user's recent raises through the form.
+            models.Index(
+                fields=["raised_by", "created_at"],
+                condition=Q(channel="form"),
+                name="inc_user_form_raises_idx",
+            ),
+            # The registration sweep reads the open requests that a registration entitled.
+            models.Index(
+                fields=["registration_mpxn"],
+                condition=Q(status__in=OPEN_STATUSES) & ~Q(registration_mpxn=""),
+                name="inc_open_registered_idx",
             ),
         ]
 

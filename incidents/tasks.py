@@ -6,6 +6,7 @@ from celery import shared_task
 from .services.bulk import bulk_upload_process, bulk_uploads_requeue_stale
 from .services.deadlines import incident_escalate_overdue, incidents_remind_due
 from .services.lodged import lodged_codes_purge
+from .services.registration_sync import incidents_cancel_registration_moved
 from .services.retention import incidents_purge_install_codes
 from .services.smi_sync import incidents_sync_with_smi
 
@@ -25,6 +26,13 @@ def sync_open_incidents_with_smi() -> int:
     """Catch requests an SMI load could not close at once (row locked, or the load's own sync
     failed after its commit)."""
     return incidents_sync_with_smi()
+
+
+@shared_task(acks_late=True)
+def cancel_requests_registration_moved() -> int:
+    """Cancel the requests whose raiser the registration data no longer names: catches
+    future-dated changes of Supplier on their day, and what a load's own run left."""
+    return incidents_cancel_registration_moved()
 
 
 # --- Bulk uploads and lodged codes ----------------------------------------------------------

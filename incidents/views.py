@@ -56,16 +56,24 @@ def raise_request(request):
             "Your organisation has not given you the role to raise Requests for Install Code."
         )
     form = RaiseForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_raise(
                 actor=request.user, device_id=form.cleaned_data["device_id"]
             )
+        except services.RateLimited as exc:
+            form.add_error(None, exc.message)
+            status = 429
         except services.IncidentError as exc:
-            form.add_error("device_id", exc.message)
+            form.add_error(exc.field or "device_id", exc.message)
         else:
             messages.success(request, _raised_message(incident))
+            if incident.entitlement_warning:
+                messages.warning(request, incident.entitlement_warning)
             return redirect(incident_url(incident))
+    if form.errors and status == 200:
+        status = 400
     return render(
         request,
         "incidents/raise.html",
@@ -73,7 +81,7 @@ def raise_request(request):
             "form": form,
             "error_forms": [form] if form.errors else [],
         },
-        status=400 if form.errors else 200,
+        status=status,
     )
 
 

@@ -183,7 +183,14 @@ class Device(models.Model):
 
     class Meta:
         ordering = ["device_id"]
-        indexes = [models.Index(fields=["mpxn"], name="device_mpxn_idx")]
+        indexes = [
+            models.Index(fields=["mpxn"], name="device_mpxn_idx"),
+            # A PPMID, HCALCS or SAPC has no MPxN of its own: its meter points are those of
+            # the meters on its Communications Hub (the entitlement to raise reads them).
+            models.Index(
+                fields=["comms_hub_id"], condition=~Q(mpxn=""), name="device_hub_meters_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(device_id__regex=r"^([0-9A-F]{2}-){7}[0-9A-F]{2}$"),
@@ -209,6 +216,48 @@ class Device(models.Model):
             self.device_id = parse_device_id(self.device_id)
         except IdentifierError as exc:
             raise ValidationError({"device_id": str(exc)}) from exc
+
+
+class Registration(models.Model):
+    """Which Supplier the registration services record for a meter point from a date.
+
+    One row per registration period; the current registration of an MPxN on a day is the row
+    with the latest ``effective_from`` on or before it whose ``effective_to`` (inclusive) has
+    not passed. Loaded from the registration services' extracts (``load_registrations``);
+    the raising rule and the cancellation of requests read it
+    (:mod:`inventory.registration`).
+    """
+
+    mpxn = models.CharField(
+        "MPxN", max_length=13, help_text="MPAN core (13 digits) or MPRN (6 to 10 digits)."
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="registrations")
+    effective_from = models.DateField()
+    effective_to = models.DateField(
+        null=True, blank=True, help_text="Last day of the registration; empty while it lasts."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["mpxn", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mpxn", "effective_from"], name="registration_mpxn_from_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(mpxn__regex=r"^([0-9]{13}|[0-9]{6,10})$"),
+                name="registration_mpxn_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="registration_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        until = f" to {self.effective_to}" if self.effective_to else ""
+        return f"{self.mpxn}: {self.supplier} from {self.effective_from}{until}"
 
 
 class SecurityEventKind(models.TextChoices):

@@ -7,6 +7,7 @@ Each transition follows one recipe: ``transaction.atomic()`` → re-read the row
 
 from .common import NOTE_MAX_LENGTH, IncidentError, looks_like_install_code
 from .deadlines import incident_escalate_overdue, incidents_remind_due
+from .entitlement import RateLimited
 from .lifecycle import (
     incident_add_note,
     incident_answer,
@@ -17,15 +18,18 @@ from .lifecycle import (
     incident_reveal_code,
 )
 from .raising import device_refusal, incident_raise
+from .registration_sync import incidents_cancel_registration_moved
 from .smi_sync import incidents_sync_with_smi
 
 __all__ = [
     "NOTE_MAX_LENGTH",
     "IncidentError",
+    "RateLimited",
     "device_refusal",
     "incident_add_note",
     "incident_answer",
     "incident_answer_not_installed",
+    "incidents_cancel_registration_moved",
     "incident_escalate_overdue",
     "incidents_remind_due",
     "incidents_sync_with_smi",

@@ -49,6 +49,7 @@ from .bulk_csv import BulkFileError, check_file, read_limited, read_rows
 from .bulk_lodge import LodgeRows
 from .bulk_raise import RaiseRows
 from .bulk_rows import RESULT_FIELDS, Parsed, RowHandler, RowResult
+from .entitlement import supplier_allowance, supplier_limit_message
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,14 @@ def bulk_upload_create(
         upload.finished_at = now
         upload.save()
         return upload
+    if kind == BulkKind.RAISE:
+        allowance = supplier_allowance(actor.supplier_id, now=now)
+        if allowance is not None and checked.rows > allowance:
+            upload.status = Status.REFUSED
+            upload.error = supplier_limit_message(actor.supplier, allowance, wanted=checked.rows)
+            upload.finished_at = now
+            upload.save()
+            return upload
     upload.status = Status.QUEUED
     upload.total_rows = checked.rows
     upload.payload_sealed = key_ring().seal(data, aad=upload.seal_context())

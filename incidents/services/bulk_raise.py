@@ -31,12 +31,22 @@ from ..models import (
     Incident,
     IncidentEvent,
     IncidentStatus,
+    RaiseChannel,
     reference_for,
 )
 from .bulk_csv import SourceRow
 from .bulk_rows import MAX_REFERENCE, Parsed, RowHandler, RowResult, cell
 from .clock import clock_start
 from .common import looks_like_install_code
+from .entitlement import (
+    ENFORCE,
+    entitlement_problem,
+    raise_entitlements,
+    registration_mode,
+    supplier_allowance,
+    supplier_rate,
+    warning_text,
+)
 from .lifecycle import answer_with_code
 from .lodged import answered_from_lodged_message, lodged_codes_take
 from .raising import (
@@ -52,6 +62,7 @@ ASSIGNMENTS = RowMaker(Assignment)
 EVENTS = RowMaker(IncidentEvent)
 _PUBLIC_ID = INCIDENTS.fields.index("public_id")
 _DEVICE = INCIDENTS.fields.index("device_id")
+_REGISTRATION = INCIDENTS.fields.index("registration_mpxn")
 
 
 def portal_url(path: str) -> str:
@@ -91,8 +102,24 @@ class RaiseRows(RowHandler):
             d.device_id: d
             for d in Device.objects.filter(
                 in_values("device_id", [p.key for p in parsed], "text")
-            ).only("pk", "device_id", "device_type", "smi_status", "installing_supplier_id")
+            ).only(
+                "pk",
+                "device_id",
+                "device_type",
+                "smi_status",
+                "installing_supplier_id",
+                "mpxn",
+                "comms_hub_id",
+            )
         }
+        checked = raise_entitlements(
+            [d for d in devices.values() if not device_refusal(d, d.device_id, self.supplier)],
+            self.supplier,
+            now=now,
+        )
+        enforce = registration_mode() == ENFORCE
+        # Read once per chunk: rows past what is left of the Supplier's rate limit are refused.
+        allowance = supplier_allowance(self.supplier.pk, now=now)
         open_requests = dict(
             Incident.objects.filter(
                 in_values("device_id", [d.pk for d in devices.values()], "bigint"),
@@ -100,10 +127,20 @@ class RaiseRows(RowHandler):
             ).values_list("device_id", "pk")
         )
         results: list[RowResult] = []
-        to_raise: list[tuple[Parsed, Device]] = []
+        to_raise: list[tuple[Parsed, Device, str, str]] = []
         for p in parsed:
             device = devices.get(p.key)
             refusal = device_refusal(device, p.key, self.supplier)
+            registered, warning = "", ""
+            if refusal is None and checked is not None:
+                entitlement = checked[device.pk]
+                problem = entitlement_problem(entitlement, p.key, self.supplier)
+                if problem and enforce:
+                    refusal = problem
+                elif problem:
+                    warning = warning_text(problem)
+                else:
+                    registered = entitlement.mpxn
             if refusal:
                 results.append(self.refused_by(p.line, p.key, refusal, reference=p.reference))
             elif device.pk in open_requests:
@@ -114,17 +151,32 @@ class RaiseRows(RowHandler):
                         p.line, p.key, error, reference=p.reference, incident_id=existing
                     )
                 )
+            elif allowance is not None and len(to_raise) >= allowance:
+                results.append(
+                    self.refused(
+                        p.line,
+                        p.key,
+                        "rate_limited",
+                        f"{self.supplier.name} has reached its limit of "
+                        f"{supplier_rate()} raised requests; this row was not raised. "
+                        "Upload the rows refused for this reason again later.",
+                        reference=p.reference,
+                    )
+                )
             else:
-                to_raise.append((p, device))
+                to_raise.append((p, device, registered, warning))
         if to_raise:
             results += self._raise(to_raise, now)
         return results
 
-    def _raise(self, to_raise: list[tuple[Parsed, Device]], now: dt.datetime) -> list[RowResult]:
+    def _raise(
+        self, to_raise: list[tuple[Parsed, Device, str, str]], now: dt.datetime
+    ) -> list[RowResult]:
         """Insert the chunk's incidents, their clocks and events; answer those with a lodged
-        code at once."""
-        self._load_suppliers({d.installing_supplier_id for _, d in to_raise})
-        codes = lodged_codes_take([d for _, d in to_raise])
+        code at once. Each row carries the meter point its raiser is registered for and the
+        warning of a ``warn`` registration check."""
+        self._load_suppliers({d.installing_supplier_id for _, d, _, _ in to_raise})
+        codes = lodged_codes_take([d for _, d, _, _ in to_raise])
         calendar = working_day_calendar()
         due = answer_deadline(now, calendar)  # the same deadline for the whole chunk
         due_text = f"{timezone.localtime(due, LONDON):%A %d %B %Y}"
@@ -132,7 +184,7 @@ class RaiseRows(RowHandler):
         # the chunk's rows are copies of it with their own Device and public id.
         templates: dict[int | None, tuple[tuple, str]] = {}
         planned, rows = [], []
-        for p, device in to_raise:
+        for p, device, registered, warning in to_raise:
             installer = self._suppliers.get(device.installing_supplier_id)
             key = installer.pk if installer else None
             if key not in templates:
@@ -144,19 +196,25 @@ class RaiseRows(RowHandler):
                 answer = None
                 values = list(values)
                 values[_PUBLIC_ID], values[_DEVICE] = uuid.uuid4(), device.pk
+                values[_REGISTRATION] = registered
                 rows.append(tuple(values))
             else:
                 incident, _ = self._incident(device, installer, now, due)
+                incident.registration_mpxn = registered
                 answer = answer_with_code(
                     incident, supplier_id=installer.pk, code=code, now=now, calendar=calendar
                 )
                 rows.append(INCIDENTS.of(incident))
-            planned.append((p, installer, raised_message, answer))
+            if warning:
+                raised_message = f"{raised_message} {warning}"
+            planned.append((p, installer, raised_message, answer, warning))
         ids = insert_rows(Incident, INCIDENTS.fields, rows, with_ids=True)
 
         assignments, events, results = [], [], []
         actor, supplier = self.actor.pk, self.supplier.pk
-        for incident_id, (p, installer, raised_message, answer) in zip(ids, planned, strict=True):
+        for incident_id, (p, installer, raised_message, answer, warning) in zip(
+            ids, planned, strict=True
+        ):
             events.append(
                 EVENTS(
                     incident_id=incident_id,
@@ -204,6 +262,8 @@ class RaiseRows(RowHandler):
                     )
                 )
                 outcome, message = BulkOutcome.ANSWERED_FROM_LODGED, f"Raised. {answered}"
+            if warning:
+                message = f"{message} {warning}"
             results.append(
                 self.accepted(
                     p.line, p.key, outcome, message, incident_id=incident_id, reference=p.reference
@@ -222,6 +282,7 @@ class RaiseRows(RowHandler):
             device_id=device.pk,
             raised_by_id=self.actor.pk,
             raising_supplier_id=self.supplier.pk,
+            channel=RaiseChannel.BULK,
             created_at=now,
             updated_at=now,
         )

@@ -20,6 +20,14 @@ from inventory.permissions import user_may_raise
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
 from .clock import clock_record_start, clock_start
 from .common import IncidentError
+from .entitlement import (
+    ENFORCE,
+    entitlement_problem,
+    raise_entitlements,
+    raise_rate_check,
+    registration_mode,
+    warning_text,
+)
 from .events import record_event
 from .lodged import incident_answer_from_lodged_code, lodged_codes_take
 
@@ -97,9 +105,14 @@ def assigned_message(installer: Supplier, started: str) -> str:
 def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> Incident:
     """Raise a Request for Install Code for ``device_id`` on behalf of the actor's Supplier.
 
-    Preconditions: the actor belongs to a Supplier; the Device is in the SMI, of a type with an
-    install code, awaiting commissioning, not pre-notified by the actor's Supplier and without
-    an open request (the last one is also held by a database constraint).
+    Preconditions: the actor belongs to a Supplier and may raise; neither the actor nor its
+    Supplier has reached its rate limit (``entitlement``); the Device is in the SMI, of a type
+    with an install code, awaiting commissioning, not pre-notified by the actor's Supplier; the
+    registration data names the actor's Supplier for the Device's meter point (refused under
+    ``enforce``, a warning under ``warn``: the returned incident's ``entitlement_warning``
+    holds it, as does the ``raised`` event); no open request for the Device (also held by a
+    database constraint). The checks run in this order, so a Supplier that may not have the
+    code learns nothing of another's request.
     Writes a ``raised`` event; emails the installing Supplier, or the helpdesk when the SMI
     names no installing Supplier. When the installing Supplier lodged the Device's install code
     in advance, the request is answered at once from it (see ``lodged``).
@@ -111,6 +124,7 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
         raise PermissionDenied(
             "Your organisation has not given you the role to raise Requests for Install Code."
         )
+    raise_rate_check(actor=actor, now=now)
     try:
         canonical = parse_device_id(device_id)
     except IdentifierError as exc:
@@ -126,6 +140,18 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     refusal = device_refusal(device, canonical, actor.supplier)
     if refusal:
         raise refusal
+    warning = ""
+    registration_mpxn = ""
+    checked = raise_entitlements([device], actor.supplier, now=now)
+    if checked is not None:
+        entitlement = checked[device.pk]
+        problem = entitlement_problem(entitlement, canonical, actor.supplier)
+        if problem and registration_mode() == ENFORCE:
+            raise problem
+        if problem:
+            warning = warning_text(problem)
+        else:
+            registration_mpxn = entitlement.mpxn
     if Incident.objects.filter(device=device, status__in=OPEN_STATUSES).exists():
         raise _already_open_error(device)
 
@@ -133,6 +159,7 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
         device=device,
         raised_by=actor,
         raising_supplier=actor.supplier,
+        registration_mpxn=registration_mpxn,
         created_at=now,
         updated_at=now,
     )
@@ -143,6 +170,8 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     else:
         incident.status = IncidentStatus.WITH_HELPDESK
         message = SENT_TO_HELPDESK_MESSAGE
+    if warning:
+        message = f"{message} {warning}"
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -162,4 +191,5 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
             incident_answer_from_lodged_code(
                 incident, code=code, actor=actor, raised_message=message, now=now
             )
+    incident.entitlement_warning = warning
     return incident

@@ -14,13 +14,13 @@ the next run, or one with ``device_ids=None``, closes it.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import batched
 
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.models import SMIStatus
+from inventory.models import SecurityEvent, SecurityEventKind, SMIStatus
 from notifications.services import notification_queue_many
 
 from ..models import (
@@ -76,6 +76,31 @@ def incidents_sync_with_smi(
 
 
 def _close_all(candidates, now: dt.datetime, batch_size: int) -> int:
+    return portal_close_all(
+        candidates,
+        now=now,
+        batch_size=batch_size,
+        outcome_for=lambda incident: OUTCOME_BY_STATUS[incident.device.smi_status],
+        message_for=closing_message,
+    )
+
+
+def portal_close_all(
+    candidates,
+    *,
+    now: dt.datetime,
+    batch_size: int,
+    outcome_for: Callable[[Incident], str],
+    message_for: Callable[[Incident], str],
+    context: dict | None = None,
+    purge_code: bool = False,
+) -> int:
+    """Close every incident of ``candidates`` (a queryset of open incidents that still
+    selects them once closed by another run: it must filter on an open status), batch by
+    batch under ``SKIP LOCKED``. ``outcome_for`` and ``message_for`` give each one's
+    ``PortalCloseOutcome`` and the words of its ``closed`` event (no actor: the portal);
+    ``context`` goes into its emails; ``purge_code`` deletes a provided install code at once
+    (security log entry each). Returns how many were closed."""
     closed = 0
     while True:
         with transaction.atomic():
@@ -87,21 +112,41 @@ def _close_all(candidates, now: dt.datetime, batch_size: int) -> int:
             )
             if not batch:
                 return closed
-            _close_batch(batch, now)
+            _close_batch(batch, now, outcome_for, message_for, context or {}, purge_code)
         closed += len(batch)
 
 
-def _close_batch(batch: list[Incident], now: dt.datetime) -> None:
+def _close_batch(
+    batch: list[Incident],
+    now: dt.datetime,
+    outcome_for: Callable[[Incident], str],
+    message_for: Callable[[Incident], str],
+    context: dict,
+    purge_code: bool,
+) -> None:
     """Close the locked incidents; the events and emails in the caller's transaction."""
     from_statuses = {incident.pk: _move(incident, IncidentStatus.CLOSED) for incident in batch}
     by_outcome: dict[str, list[int]] = {}
     for incident in batch:
-        incident.close_outcome = OUTCOME_BY_STATUS[incident.device.smi_status]
+        incident.close_outcome = outcome_for(incident)
         incident.closed_at = incident.updated_at = now
         by_outcome.setdefault(incident.close_outcome, []).append(incident.pk)
+    purged = [incident for incident in batch if purge_code and incident.has_install_code]
     for outcome, ids in by_outcome.items():
         Incident.objects.filter(pk__in=ids).update(
             status=IncidentStatus.CLOSED, close_outcome=outcome, closed_at=now, updated_at=now
+        )
+    if purged:
+        Incident.objects.filter(pk__in=[i.pk for i in purged]).update(install_code_sealed=None)
+        SecurityEvent.objects.bulk_create(
+            SecurityEvent(
+                kind=SecurityEventKind.CODE_PURGED,
+                reference=incident.reference,
+                detail="Install code deleted when the portal cancelled the request: "
+                "its raiser is no longer entitled to it.",
+                created_at=now,
+            )
+            for incident in purged
         )
     Assignment.objects.filter(incident__in=batch, ended_at__isnull=True).update(
         ended_at=now, outcome=AssignmentOutcome.WITHDRAWN
@@ -114,7 +159,7 @@ def _close_batch(batch: list[Incident], now: dt.datetime) -> None:
                 actor=None,
                 from_status=from_statuses[incident.pk],
                 to_status=IncidentStatus.CLOSED,
-                message=closing_message(incident),
+                message=message_for(incident),
                 created_at=now,
             )
             for incident in batch
@@ -123,7 +168,7 @@ def _close_batch(batch: list[Incident], now: dt.datetime) -> None:
     notification_queue_many(
         item
         for incident, event in zip(batch, events, strict=True)
-        for item in _emails(incident, event)
+        for item in _emails(incident, event, context)
     )
 
 
@@ -144,7 +189,8 @@ def closing_message(incident: Incident) -> str:
     )
 
 
-def _emails(incident: Incident, event: IncidentEvent):
+def _emails(incident: Incident, event: IncidentEvent, extra: dict):
     """The event's outbox items, their context carrying the reason (the event's message)."""
     for source, template, recipients, context, supplier_id in event_notifications(incident, event):
-        yield source, template, recipients, {**context, "reason": event.message}, supplier_id
+        context = {**context, **extra, "reason": event.message}
+        yield source, template, recipients, context, supplier_id

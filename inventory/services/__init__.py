@@ -1,6 +1,7 @@
 """Writes of the inventory app. Import from here; the split is by sub-domain only:
 ``smi_load`` (the load of an SMI extract), ``smi_rows`` (its columns and row checks),
-``smi_copy`` (its PostgreSQL writer), ``accounts`` (a Supplier's users, managed by its
+``smi_copy`` (its PostgreSQL writer), ``registrations`` (the registration services' extract),
+``accounts`` (a Supplier's users, managed by its
 administrators), ``mfa`` (two-factor authentication), ``security_events`` (the security log)."""
 
 from .accounts import (
@@ -19,6 +20,12 @@ from .mfa import (
     mfa_reset,
     mfa_verify,
 )
+from .registrations import (
+    REGISTRATION_COLUMNS,
+    RegistrationLoadError,
+    RegistrationLoadReport,
+    registrations_load_csv,
+)
 from .security_events import security_event_record
 from .smi_load import (
     REPORTED_ISSUES,
@@ -31,10 +38,13 @@ from .smi_load import (
 from .smi_rows import REJECT_FILE_HEADER, SMI_COLUMNS
 
 __all__ = [
+    "REGISTRATION_COLUMNS",
     "REJECT_FILE_HEADER",
     "REPORTED_ISSUES",
     "SMI_COLUMNS",
     "AccountError",
+    "RegistrationLoadError",
+    "RegistrationLoadReport",
     "SmiLoadError",
     "SmiLoadReport",
     "SmiRowIssue",
@@ -45,6 +55,7 @@ __all__ = [
     "mfa_remove",
     "mfa_reset",
     "mfa_verify",
+    "registrations_load_csv",
     "security_event_record",
     "smi_load_csv",
     "user_deactivate",

@@ -7,7 +7,10 @@ import datetime as dt
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from ssi_portal.lib.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("SSI_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -268,6 +271,33 @@ CELERY_BEAT_SCHEDULE["purge-lodged-codes"] = {
     "task": "incidents.tasks.purge_lodged_codes",
     "schedule": env.int("SSI_LODGED_CODE_PURGE_EVERY_SECONDS", default=24 * 60 * 60),
 }
+
+# --- Entitlement to raise ----------------------------------------------------
+# Registration data (manage.py load_registrations) names the Supplier registered for each meter
+# point. enforce: only the registered Supplier may raise a request for a Device of that meter
+# point, and an open request is cancelled when the registration moves away from its raiser;
+# warn: the raise goes ahead with a warning on the page and on the timeline (cancellation as
+# for enforce); off: registration data is not read.
+SSI_REGISTRATION_CHECK = env.str("SSI_REGISTRATION_CHECK", default="enforce").strip().lower()
+if SSI_REGISTRATION_CHECK not in ("enforce", "warn", "off"):
+    raise ImproperlyConfigured(
+        f"SSI_REGISTRATION_CHECK is {SSI_REGISTRATION_CHECK!r}: use enforce, warn or off."
+    )
+CELERY_BEAT_SCHEDULE["cancel-requests-registration-moved"] = {
+    "task": "incidents.tasks.cancel_requests_registration_moved",
+    "schedule": env.int("SSI_REGISTRATION_SYNC_EVERY_SECONDS", default=3600),
+}
+# Rate limits on raising, "N/period" (second, minute, hour, day) over a sliding window, or off.
+# Per user: the requests one user raises one at a time through the form. Per Supplier: every
+# request the organisation raises, one at a time or in bulk (a bulk file larger than what is
+# left is refused at upload).
+SSI_RAISE_LIMIT_PER_USER = env.str("SSI_RAISE_LIMIT_PER_USER", default="60/hour")
+SSI_RAISE_LIMIT_PER_SUPPLIER = env.str("SSI_RAISE_LIMIT_PER_SUPPLIER", default="200000/day")
+for _name in ("SSI_RAISE_LIMIT_PER_USER", "SSI_RAISE_LIMIT_PER_SUPPLIER"):
+    try:
+        parse_rate(globals()[_name])
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"{_name}: {_exc}") from _exc
 
 # --- Authentication ----------------------------------------------------------
 # Login throttling, two-factor authentication (TOTP), sessions, invitations. The password

@@ -43,3 +43,10 @@ SSI_MFA_REQUIRED = False
 # Pinned query counts measure a page, not the session's sliding expiry; the inactivity tests
 # (tests/accounts/test_sessions.py) switch it on as production has it.
 SESSION_SAVE_EVERY_REQUEST = False
+
+# --- Entitlement to raise ------------------------------------------------------
+# Test set-ups raise hundreds of requests within a minute of frozen time; the rate-limit tests
+# (tests/incidents/test_rate_limits.py) set the limits they exercise. The registration check
+# stays at its default (enforce): the personas' Devices are registered to the gaining Supplier.
+SSI_RAISE_LIMIT_PER_USER = "off"
+SSI_RAISE_LIMIT_PER_SUPPLIER = "off"

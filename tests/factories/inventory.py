@@ -1,9 +1,21 @@
+import datetime as dt
+
 import factory
 
-from inventory.identifiers import format_device_id
-from inventory.models import Device, DeviceType, SMIStatus, Supplier, SupplierContact, User
+from inventory.identifiers import format_device_id, mpan_check_digit
+from inventory.models import (
+    Device,
+    DeviceType,
+    Registration,
+    SMIStatus,
+    Supplier,
+    SupplierContact,
+    User,
+)
 
 PASSWORD = "correct-horse-battery-staple"
+# The meter point of every Device the factory makes unless told otherwise (a valid MPAN core).
+DEFAULT_MPXN = "1312345678907"
 
 
 def _eui64(prefix: str, n: int) -> str:
@@ -62,11 +74,37 @@ class HelpdeskUserFactory(UserFactory):
 class DeviceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Device
+        skip_postgeneration_save = True
 
     device_id = factory.Sequence(lambda n: _eui64("00DB12", n + 1))
     device_type = DeviceType.ESME
     smi_status = SMIStatus.INSTALLED_NOT_COMMISSIONED
     manufacturer = "Acme Meters"
     model = "AM-2"
-    mpxn = "1312345678907"
+    mpxn = DEFAULT_MPXN
     installing_supplier = factory.SubFactory(SupplierFactory)
+
+    @factory.post_generation
+    def registered(self, create, extracted, **kwargs):
+        """``registered=supplier``: the Device gets a meter point of its own, registered to
+        that Supplier (the default meter point is the gaining Supplier's)."""
+        if not create or extracted is None:
+            return
+        body = f"99{self.pk:010d}"
+        self.mpxn = f"{body}{mpan_check_digit(body)}"
+        Device.objects.filter(pk=self.pk).update(mpxn=self.mpxn)
+        Registration.objects.create(
+            mpxn=self.mpxn, supplier=extracted, effective_from=dt.date(2020, 1, 1)
+        )
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    """A registration of the factory's default meter point, current since 2020."""
+
+    class Meta:
+        model = Registration
+
+    mpxn = DEFAULT_MPXN
+    supplier = factory.SubFactory(SupplierFactory)
+    effective_from = dt.date(2020, 1, 1)
+    effective_to = None

@@ -49,7 +49,9 @@ def _answer(actor, *rows, now=LATER):
 
 def _raise_for(actor, installer, now=NOW) -> Incident:
     return incident_raise(
-        actor=actor, device_id=DeviceFactory(installing_supplier=installer).device_id, now=now
+        actor=actor,
+        device_id=DeviceFactory(installing_supplier=installer, registered=actor.supplier).device_id,
+        now=now,
     )
 
 

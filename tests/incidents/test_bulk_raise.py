@@ -204,9 +204,9 @@ def test_a_device_the_raiser_pre_notified_itself_is_refused_as_own_device(
 
 
 def test_a_device_with_an_open_request_is_refused_as_already_open_naming_it(
-    gaining_user, other_supplier_user, device
+    gaining_user, gaining_colleague, device
 ):
-    existing = incident_raise(actor=other_supplier_user, device_id=device.device_id)
+    existing = incident_raise(actor=gaining_colleague, device_id=device.device_id)
 
     row = only_result(_raise(gaining_user, device.device_id))
 
@@ -334,7 +334,7 @@ def test_a_run_out_of_time_queues_its_continuation_after_commit(
 @pytest.mark.postgres("a single raise committing between a chunk's checks and its insert")
 @pytest.mark.django_db(transaction=True)
 def test_a_single_raise_that_wins_the_race_for_a_device_leaves_the_row_already_open(
-    gaining_user, other_supplier_user, installing_supplier, monkeypatch
+    gaining_user, gaining_colleague, installing_supplier, monkeypatch
 ):
     import threading
 
@@ -349,7 +349,7 @@ def test_a_single_raise_that_wins_the_race_for_a_device_leaves_the_row_already_o
             # Another user's single raise commits after the chunk looked for open requests.
             def single_raise():
                 try:
-                    raced.append(incident_raise(actor=other_supplier_user, device_id=device_id))
+                    raced.append(incident_raise(actor=gaining_colleague, device_id=device_id))
                 finally:
                     connection.close()  # the thread's own connection
 

@@ -2,6 +2,7 @@
 to open in a spreadsheet."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -16,7 +17,7 @@ from conftest import INSTALL_CODE
 from incidents.models import BulkStatus, BulkUpload
 from incidents.services import incident_answer, incident_raise
 from incidents.views_bulk import PAGE_SIZE
-from tests.factories import DeviceFactory, SupplierFactory, UserFactory
+from tests.factories import DeviceFactory, RegistrationFactory, SupplierFactory, UserFactory
 from tests.support.bulk import RAISE_HEADER, csv_bytes, process, upload
 from tests.support.mail import leaks_install_code
 from tests.test_html import assert_valid_page
@@ -389,6 +390,7 @@ def test_the_worklist_lists_the_requests_awaiting_our_answer(
 
 def test_the_worklist_cannot_run_formulas_in_a_spreadsheet(client, installing_user, device):
     evil = SupplierFactory(name="=cmd|' /C calc'!A0", mpid="EVIL")
+    RegistrationFactory(supplier=evil, effective_from=dt.date(2021, 1, 1))
     incident_raise(actor=UserFactory(supplier=evil), device_id=device.device_id)
     client.force_login(installing_user)
 

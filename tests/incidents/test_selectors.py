@@ -34,7 +34,7 @@ AFTER_DUE = dt.datetime(2027, 2, 11, 9, 0, tzinfo=dt.UTC)
 def foreign_incident(db):
     """A request between two Suppliers none of the personas belongs to."""
     raiser = UserFactory()
-    stranger_device = DeviceFactory(device_id="00-DB-99-00-00-00-00-01")
+    stranger_device = DeviceFactory(device_id="00-DB-99-00-00-00-00-01", registered=raiser.supplier)
     return incident_raise(actor=raiser, device_id=stranger_device.device_id, now=RAISED)
 
 
@@ -44,8 +44,10 @@ def world(
 ):
     """The gaining Supplier's requests in every status, plus one the installer raised itself."""
 
-    def device(device_id, supplier=installing_supplier):
-        return DeviceFactory(device_id=device_id, installing_supplier=supplier).device_id
+    def device(device_id, supplier=installing_supplier, registered=None):
+        return DeviceFactory(
+            device_id=device_id, installing_supplier=supplier, registered=registered
+        ).device_id
 
     awaiting = incident_raise(
         actor=gaining_user, device_id=device("00-DB-12-34-56-78-90-A1"), now=RAISED
@@ -65,7 +67,11 @@ def world(
     # The installing Supplier raising for a Device the third Supplier pre-notified.
     theirs = incident_raise(
         actor=installing_user,
-        device_id=device("00-DB-77-00-00-00-00-01", supplier=other_supplier_user.supplier),
+        device_id=device(
+            "00-DB-77-00-00-00-00-01",
+            supplier=other_supplier_user.supplier,
+            registered=installing_supplier,
+        ),
         now=RAISED,
     )
     return {

@@ -25,11 +25,13 @@ from inventory.models import (
     TYPES_WITH_INSTALL_CODE,
     Device,
     DeviceType,
+    Registration,
     SMIStatus,
     Supplier,
     SupplierContact,
     User,
 )
+from inventory.selectors_registration import entitlements, registration_day
 
 DEMO_PASSWORD = "ssi-demo-2026"  # noqa: S105 (published demo logins; this command is for dev only)
 DEVICE_COUNT = 3000
@@ -37,6 +39,7 @@ SEED = 2026
 HELPDESK_GROUP = "DCC helpdesk"
 # The SMI's dates are fixed, so that every run on every day builds the same inventory.
 SMI_EXTRACT_DATE = dt.date(2026, 1, 5)
+REGISTRATIONS_FROM = dt.date(2025, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,8 @@ class Command(BaseCommand):
             # Devices already there are left as they are (a demo request may have moved on).
             Device.objects.bulk_create(devices, batch_size=1000, ignore_conflicts=True)
             created = Device.objects.count() - before
-        raised = self._incidents(rng, devices, users)
+            registered = _demo_registrations(devices, suppliers)
+        raised = self._incidents(rng, devices, users, registered)
         self.stdout.write(
             f"SMI: {Device.objects.count()} Devices ({created} new). "
             f"Demo requests raised by this run: {raised}."
@@ -174,18 +178,27 @@ class Command(BaseCommand):
 
     # --- Requests -----------------------------------------------------------------------
 
-    def _incidents(self, rng: random.Random, devices: list[Device], users: dict[str, User]) -> int:
+    def _incidents(
+        self,
+        rng: random.Random,
+        devices: list[Device],
+        users: dict[str, User],
+        registered: dict[str, int],
+    ) -> int:
         """Raise the demo requests, skipping any Device that already has one (a re-run).
 
         The Devices are picked from the generated SMI alone, never from what the database
         holds, so a re-run picks the same ones and then skips them.
         """
         by_supplier = {user.supplier_id: user for user in users.values()}
+        # Each request is raised by the Supplier registered for the Device's home, as the
+        # registration check requires; the Devices picked have changed Supplier since.
         eligible = [
             d
             for d in devices
             if d.device_type in TYPES_WITH_INSTALL_CODE
             and d.smi_status in STATUSES_AWAITING_COMMISSIONING
+            and registered[d.comms_hub_id] != d.installing_supplier_id
         ]
         picks = rng.sample([d for d in eligible if d.installing_supplier_id], 11)
         picks += [d for d in eligible if not d.installing_supplier_id][:1]
@@ -215,13 +228,12 @@ class Command(BaseCommand):
             if pick.device_id in has_request:
                 continue
             installer = pick.installing_supplier_id
-            others = [pk for pk in by_supplier if pk != installer]
             started = now - dt.timedelta(days=9 if story == "overdue" else number % 4, hours=number)
             try:
                 self._play(
                     story,
                     device=stored[pick.device_id],
-                    raiser=by_supplier[others[number % len(others)]],
+                    raiser=by_supplier[registered[pick.comms_hub_id]],
                     answerer=by_supplier.get(installer),
                     rng=rng,
                     start=started,
@@ -282,9 +294,10 @@ class Command(BaseCommand):
 
 
 def requestable_by(supplier: Supplier) -> list[str]:
-    """Device IDs the Supplier could raise a request for now, first few in ID order."""
+    """Device IDs the Supplier could raise a request for now (the registered Supplier of their
+    meter point), first few in ID order."""
     open_request = Incident.objects.filter(device=OuterRef("pk"), status__in=OPEN_STATUSES)
-    return list(
+    candidates = list(
         Device.objects.filter(
             device_type__in=TYPES_WITH_INSTALL_CODE,
             smi_status__in=STATUSES_AWAITING_COMMISSIONING,
@@ -293,8 +306,34 @@ def requestable_by(supplier: Supplier) -> list[str]:
         .exclude(installing_supplier=supplier)
         .exclude(Exists(open_request))
         .order_by("device_id")
-        .values_list("device_id", flat=True)[:10]
+        .only("pk", "device_id", "mpxn", "comms_hub_id")
     )
+    checked = entitlements(candidates, supplier.pk, on=registration_day(timezone.now()))
+    return [d.device_id for d in candidates if checked[d.pk].registered][:10]
+
+
+def _demo_registrations(devices: list[Device], suppliers: list[Supplier]) -> dict[str, int]:
+    """Register each home's meter points to one Supplier (dual fuel); most homes have changed
+    Supplier since their meters were installed. Returns the Supplier pk by Comms Hub ID."""
+    # A generator of its own, so that the SMI and the demo requests stay as they were.
+    rng = random.Random(SEED + 1)  # noqa: S311 (demo data, seeded on purpose)
+    by_hub: dict[str, int] = {}
+    since: dict[str, dt.date] = {}
+    rows = []
+    for device in devices:
+        hub = device.comms_hub_id
+        if hub not in by_hub:
+            installer = device.installing_supplier_id
+            others = [s.pk for s in suppliers if s.pk != installer]
+            stayed = installer is not None and rng.random() < 0.25
+            by_hub[hub] = installer if stayed else rng.choice(others)
+            since[hub] = REGISTRATIONS_FROM + dt.timedelta(days=rng.randrange(365))
+        if device.mpxn:
+            rows.append(
+                Registration(mpxn=device.mpxn, supplier_id=by_hub[hub], effective_from=since[hub])
+            )
+    Registration.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return by_hub
 
 
 def _helpdesk_permissions() -> list[Permission]:

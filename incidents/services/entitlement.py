@@ -1,0 +1,190 @@
+"""Who may raise: the registered Supplier of the Device's meter point, within its rate limits.
+
+Registration (``SSI_REGISTRATION_CHECK``): the raiser must be the Supplier the registration
+data names today for the Device's meter point (DOMAIN.md, "Registration data"). ``enforce``
+refuses anyone else; ``warn`` lets the raise go ahead with a warning; ``off`` reads no
+registration data. The refusal never names the Supplier that is registered: that is another
+Supplier's business.
+
+Rate limits (``SSI_RAISE_LIMIT_PER_USER``, ``SSI_RAISE_LIMIT_PER_SUPPLIER``) count requests
+raised in a sliding window, from the incidents themselves: exact, shared by every web worker
+without a cache, and nothing to clean up. Two raises at the same instant may both pass the
+last free place (the count is not locked), so a limit can be passed by the number of raises
+in flight at once; it bounds volume, it is not a quota to the unit.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.utils import timezone
+
+from inventory.models import Device, Supplier
+from inventory.selectors_registration import (
+    Entitlement,
+    EntitlementStatus,
+    entitlements,
+    registration_day,
+)
+from ssi_portal.lib.rates import Rate, parse_rate
+from ssi_portal.lib.working_days import LONDON
+
+from ..models import Incident, RaiseChannel
+from .common import IncidentError
+
+ENFORCE, WARN, OFF = "enforce", "warn", "off"
+
+
+def registration_mode() -> str:
+    return settings.SSI_REGISTRATION_CHECK
+
+
+def raise_entitlements(
+    devices: Sequence[Device], supplier: Supplier, *, now: dt.datetime
+) -> dict[int, Entitlement] | None:
+    """The registration check of each Device (by pk) for ``supplier``; None when the check
+    is off. Reads the Devices' ``mpxn`` and ``comms_hub_id``."""
+    if registration_mode() == OFF or not devices:
+        return None
+    return entitlements(devices, supplier.pk, on=registration_day(now))
+
+
+def entitlement_problem(
+    entitlement: Entitlement, device_id: str, supplier: Supplier
+) -> IncidentError | None:
+    """Why the registration data does not entitle ``supplier`` to the Device's install code
+    (the error's ``code`` is the entitlement status), or None when it does."""
+    status = entitlement.status
+    if status == EntitlementStatus.REGISTERED:
+        return None
+    points = _meter_points(entitlement)
+    if status == EntitlementStatus.NOT_REGISTERED:
+        message = (
+            f"{supplier.name} is not the registered Supplier for meter point "
+            f"{entitlement.mpxn} of Device {device_id}: the registration data names another "
+            "Supplier today. Only the registered Supplier may request the install code; if "
+            "your registration starts soon, raise the request once it has started."
+        )
+    elif status == EntitlementStatus.UNKNOWN:
+        message = (
+            f"The registration data names no Supplier registered today for {points} of "
+            f"Device {device_id}, so the portal cannot confirm that {supplier.name} may "
+            "request its install code. Ask the DCC helpdesk if the registration is missing."
+        )
+    else:
+        message = (
+            f"The SMI ties Device {device_id} to no meter point (MPAN or MPRN), so the portal "
+            f"cannot confirm that {supplier.name} is the registered Supplier. Ask the DCC "
+            "helpdesk."
+        )
+    return IncidentError(status, message, field="device_id")
+
+
+def _meter_points(entitlement: Entitlement) -> str:
+    points = entitlement.meter_points
+    if len(points) == 1:
+        return f"meter point {points[0]}"
+    return "meter points " + ", ".join(points[:-1]) + f" and {points[-1]}"
+
+
+def warning_text(problem: IncidentError) -> str:
+    """The words a ``warn`` raise carries on the page, the timeline and a bulk result."""
+    return f"Raised in spite of the registration check: {problem.message}"
+
+
+# --- Rate limits ---------------------------------------------------------------------------
+
+
+class RateLimited(IncidentError):
+    """A raise refused by a rate limit; ``retry_at`` is when a place frees up."""
+
+    def __init__(self, message: str, *, retry_at: dt.datetime):
+        super().__init__("rate_limited", message)
+        self.retry_at = retry_at
+
+
+def user_rate() -> Rate | None:
+    return parse_rate(settings.SSI_RAISE_LIMIT_PER_USER)
+
+
+def supplier_rate() -> Rate | None:
+    return parse_rate(settings.SSI_RAISE_LIMIT_PER_SUPPLIER)
+
+
+def _window_full_until(queryset, rate: Rate, now: dt.datetime) -> dt.datetime | None:
+    """When the window stops being full, or None if it has room: the ``limit``-th newest
+    raise leaves the window then. One indexed query."""
+    since = now - dt.timedelta(seconds=rate.seconds)
+    newest = (
+        queryset.filter(created_at__gt=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[rate.limit - 1 : rate.limit]
+    )
+    at = next(iter(newest), None)
+    return None if at is None else at + dt.timedelta(seconds=rate.seconds)
+
+
+def raise_rate_check(*, actor, now: dt.datetime) -> None:
+    """Raise :class:`RateLimited` if the actor or its Supplier may raise no more requests now
+    (one at a time through the form). Two queries at most."""
+    rate = user_rate()
+    if rate:
+        mine = Incident.objects.filter(raised_by_id=actor.pk, channel=RaiseChannel.FORM)
+        until = _window_full_until(mine, rate, now)
+        if until:
+            raise RateLimited(
+                f"You have raised {rate.limit:,} requests in the last {_window(rate)}, the most "
+                f"one person may raise one at a time ({rate}). You can raise the next one "
+                f"after {_when(until, now)}; to raise many at once, upload a CSV file.",
+                retry_at=until,
+            )
+    rate = supplier_rate()
+    if rate:
+        ours = Incident.objects.filter(raising_supplier_id=actor.supplier_id)
+        until = _window_full_until(ours, rate, now)
+        if until:
+            raise RateLimited(
+                f"{actor.supplier.name} has raised {rate.limit:,} requests in the last "
+                f"{_window(rate)}, the most one Supplier may raise ({rate}). The next one can "
+                f"be raised after {_when(until, now)}.",
+                retry_at=until,
+            )
+
+
+def supplier_allowance(supplier_id: int, *, now: dt.datetime) -> int | None:
+    """How many more requests the Supplier may raise now (None: no limit). One query."""
+    rate = supplier_rate()
+    if rate is None:
+        return None
+    since = now - dt.timedelta(seconds=rate.seconds)
+    used = (
+        Incident.objects.filter(raising_supplier_id=supplier_id, created_at__gt=since)
+        .order_by()
+        .values("pk")[: rate.limit]
+        .count()
+    )
+    return rate.limit - used
+
+
+def supplier_limit_message(supplier: Supplier, allowance: int, *, wanted: int) -> str:
+    rate = supplier_rate()
+    return (
+        f"{supplier.name} may raise {rate} and can raise {allowance:,} more now; this file "
+        f"asks for {wanted:,}. Split the file, or upload it once earlier requests have left "
+        f"the {_window(rate)} window."
+    )
+
+
+def _window(rate: Rate) -> str:
+    return {"second": "second", "minute": "minute", "hour": "hour", "day": "24 hours"}[rate.period]
+
+
+def _when(at: dt.datetime, now: dt.datetime) -> str:
+    # Rounded up to the minute shown: "after 14:33" must not be a moment too early.
+    local = timezone.localtime(at + dt.timedelta(seconds=59), LONDON).replace(
+        second=0, microsecond=0
+    )
+    today = timezone.localtime(now, LONDON).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
