@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 
 from .identifiers import IdentifierError, device_id_or_none, parse_device_id
-from .models import Device, SecurityEvent, Supplier, SupplierContact, User
+from .models import Device, Registration, SecurityEvent, Supplier, SupplierContact, User
 
 _SEPARATORS = re.compile(r"[\s:\-]+")
 _HEX_DIGITS = re.compile(r"[0-9A-F]+")
@@ -241,6 +241,37 @@ class DeviceAdmin(admin.ModelAdmin):
             prefix = "-".join(compact[i : i + 2] for i in range(0, len(compact), 2))
             query |= Q(device_id__startswith=prefix)
         return queryset.filter(query), False
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    """The registration data, for the helpdesk to read when a raise is refused or a request
+    cancelled. It comes from the registration services (``manage.py load_registrations``) and
+    is not edited by hand."""
+
+    list_display = ("mpxn", "supplier", "effective_from", "effective_to", "updated_at")
+    list_filter = ("supplier",)
+    list_select_related = ("supplier",)
+    search_fields = ("mpxn",)
+    search_help_text = "Search by exact MPAN core or MPRN."
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    fields = list_display
+    readonly_fields = list_display
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact lookups only, which the unique index serves: there are tens of millions of rows.
+        term = search_term.strip()
+        return (queryset.filter(mpxn=term) if term else queryset), False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SecurityEvent)

@@ -57,7 +57,6 @@ def entitlement_problem(
     status = entitlement.status
     if status == EntitlementStatus.REGISTERED:
         return None
-    points = _meter_points(entitlement)
     if status == EntitlementStatus.NOT_REGISTERED:
         message = (
             f"{supplier.name} is not the registered Supplier for meter point "
@@ -67,7 +66,8 @@ def entitlement_problem(
         )
     elif status == EntitlementStatus.UNKNOWN:
         message = (
-            f"The registration data names no Supplier registered today for {points} of "
+            "The registration data names no Supplier registered today for "
+            f"{_meter_points(entitlement)} of "
             f"Device {device_id}, so the portal cannot confirm that {supplier.name} may "
             "request its install code. Ask the DCC helpdesk if the registration is missing."
         )

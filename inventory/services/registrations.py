@@ -138,7 +138,9 @@ class _Load:
             lines = _decoded_lines(source)
         except _ReadError as exc:
             raise RegistrationLoadError(str(exc)) from exc
-        reader = csv.reader(lines)
+        # strict: a stray quote or an unterminated quoted cell refuses the file, rather than
+        # swallowing the lines after it into one cell.
+        reader = csv.reader(lines, strict=True)
         order = self._header(reader)
         with connection.cursor() as cursor:
             _create_staging(cursor)
