@@ -44,7 +44,7 @@ from .entitlement import (
     raise_entitlements,
     registration_mode,
     supplier_allowance,
-    supplier_rate,
+    supplier_limit_row_message,
     warning_text,
 )
 from .lifecycle import answer_with_code
@@ -157,9 +157,7 @@ class RaiseRows(RowHandler):
                         p.line,
                         p.key,
                         "rate_limited",
-                        f"{self.supplier.name} has reached its limit of "
-                        f"{supplier_rate()} raised requests; this row was not raised. "
-                        "Upload the rows refused for this reason again later.",
+                        supplier_limit_row_message(self.supplier),
                         reference=p.reference,
                     )
                 )

@@ -133,7 +133,7 @@ def raise_rate_check(*, actor, now: dt.datetime) -> None:
         until = _window_full_until(mine, rate, now)
         if until:
             raise RateLimited(
-                f"You have raised {rate.limit:,} requests in the last {_window(rate)}, the most "
+                f"You have raised {_requests(rate.limit)} in the last {_window(rate)}, the most "
                 f"one person may raise one at a time ({rate}). You can raise the next one "
                 f"after {_when(until, now)}; to raise many at once, upload a CSV file.",
                 retry_at=until,
@@ -144,7 +144,7 @@ def raise_rate_check(*, actor, now: dt.datetime) -> None:
         until = _window_full_until(ours, rate, now)
         if until:
             raise RateLimited(
-                f"{actor.supplier.name} has raised {rate.limit:,} requests in the last "
+                f"{actor.supplier.name} has raised {_requests(rate.limit)} in the last "
                 f"{_window(rate)}, the most one Supplier may raise ({rate}). The next one can "
                 f"be raised after {_when(until, now)}.",
                 retry_at=until,
@@ -173,6 +173,17 @@ def supplier_limit_message(supplier: Supplier, allowance: int, *, wanted: int) -
         f"asks for {wanted:,}. Split the file, or upload it once earlier requests have left "
         f"the {_window(rate)} window."
     )
+
+
+def supplier_limit_row_message(supplier: Supplier) -> str:
+    return (
+        f"{supplier.name} has reached its limit on raising requests ({supplier_rate()}); this "
+        "row was not raised. Upload the rows refused for this reason again later."
+    )
+
+
+def _requests(n: int) -> str:
+    return f"{n:,} request" if n == 1 else f"{n:,} requests"
 
 
 def _window(rate: Rate) -> str:
