@@ -129,6 +129,10 @@ def server_env(port: int) -> dict[str, str]:
         "SSI_BENCH_FLOOR": "True",
         "LOG_LEVEL": "WARNING",
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        # The rate limits are checked on every raise, as in production, but set out of reach:
+        # the raise scenario sends hundreds a second from a few users.
+        "SSI_RAISE_LIMIT_PER_USER": "100000000/hour",
+        "SSI_RAISE_LIMIT_PER_SUPPLIER": "100000000/day",
     }
 
 
@@ -180,14 +184,16 @@ def generate(devices: int, incidents: int) -> None:
         )
         cur.execute("SELECT devices, incidents, max_incident_id FROM bench_meta")
         meta = cur.fetchone()
-    if meta and meta[:2] == (devices, incidents):
+    from inventory.models import Registration
+
+    if meta and meta[:2] == (devices, incidents) and Registration.objects.exists():
         print(f"Reusing {devices:,} Devices and {incidents:,} incidents in {DB_NAME}")
         return
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(
             "TRUNCATE bench_meta, notifications_notification, incidents_incidentevent, "
-            "incidents_assignment, incidents_incident, inventory_device, "
+            "incidents_assignment, incidents_incident, inventory_registration, inventory_device, "
             "inventory_suppliercontact, django_session, inventory_user, inventory_supplier "
             "RESTART IDENTITY CASCADE"
         )
@@ -223,7 +229,8 @@ def generate(devices: int, incidents: int) -> None:
                         WHEN g <= %(incidents)s THEN 'InstalledNotCommissioned'
                         WHEN kind IN ('IHD', 'CAD') THEN NULL
                         ELSE {_buckets(SMI_STATUSES, mix)} END,
-                   DATE '2025-06-01' + (g %% 300), 'Bench', 'B' || (g %% 4), '', '',
+                   DATE '2025-06-01' + (g %% 300), 'Bench', 'B' || (g %% 4),
+                   lpad(g::text, 13, '0'), '',
                    (%(suppliers)s::bigint[])[1 + g %% %(n)s], now()
             FROM (SELECT g, CASE WHEN g <= %(incidents)s
                                  THEN (ARRAY['ESME', 'GSME'])[1 + g %% 2]
@@ -280,6 +287,17 @@ def generate(devices: int, incidents: int) -> None:
                 "users": user_ids,
                 "suppliers": supplier_ids,
             },
+        )
+        # Each Device's meter point is registered to the Supplier after its installer (the
+        # consumer switched): that Supplier's user raises it in the raise scenario.
+        cur.execute(
+            """
+            INSERT INTO inventory_registration (mpxn, supplier_id, effective_from, updated_at)
+            SELECT d.mpxn, (%(suppliers)s::bigint[])[1 + (d.id + 1) %% %(n)s],
+                   DATE '2025-01-01', now()
+            FROM inventory_device d ORDER BY d.mpxn
+            """,
+            {"suppliers": supplier_ids, "n": SUPPLIERS},
         )
         cur.execute("SELECT max(id) FROM incidents_incident")
         max_id = cur.fetchone()[0]
@@ -580,13 +598,14 @@ def _cookie(sessions: dict[str, list[str]], user, n: int) -> str:
 
 
 def raise_pool(size: int) -> list[tuple[str, int]]:
-    """(Device ID, installing Supplier) of eligible Devices no request names, shuffled."""
+    """(Device ID, registered Supplier) of eligible Devices no request names, shuffled."""
     from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute(
             """
-            SELECT d.device_id, d.installing_supplier_id FROM inventory_device d
+            SELECT d.device_id, r.supplier_id FROM inventory_device d
+            JOIN inventory_registration r ON r.mpxn = d.mpxn
             WHERE d.device_type IN ('ESME', 'GSME', 'PPMID', 'HCALCS', 'SAPC')
               AND d.smi_status IN ('Pending', 'Whitelisted', 'InstalledNotCommissioned')
               AND NOT EXISTS (SELECT 1 FROM incidents_incident i WHERE i.device_id = d.id)
@@ -598,15 +617,16 @@ def raise_pool(size: int) -> list[tuple[str, int]]:
 
 
 def raise_lines(pool, sessions, csrf: tuple[str, str]) -> list[tuple]:
-    """One POST per Device, each by a user of a Supplier other than the installing one."""
+    """One POST per Device, each by a user of the Supplier registered for its meter point."""
     from inventory.models import User
 
-    users = list(User.objects.filter(supplier__isnull=False, username__in=sessions))
+    by_supplier = {
+        user.supplier_id: user
+        for user in User.objects.filter(supplier__isnull=False, username__in=sessions)
+    }
     lines = []
-    for n, (device_id, installer) in enumerate(pool):
-        user = users[n % len(users)]
-        if user.supplier_id == installer:
-            user = users[(n + 1) % len(users)]
+    for n, (device_id, registered) in enumerate(pool):
+        user = by_supplier[registered]
         cookie = f"{_cookie(sessions, user, n)}; csrftoken={csrf[0]}"
         body = f"csrfmiddlewaretoken={csrf[1]}&device_id={device_id}"
         lines.append(("POST", "/incidents/new/", cookie, body))

@@ -140,6 +140,8 @@ class IncidentAdmin(admin.ModelAdmin):
         "status",
         "raising_supplier",
         "raised_by",
+        "channel",
+        "registration_mpxn",
         "assigned_supplier",
         "notified_at",
         "due_at",

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Callable
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -80,6 +81,7 @@ def raise_request(request):
         {
             "form": form,
             "error_forms": [form] if form.errors else [],
+            "registration_check": settings.SSI_REGISTRATION_CHECK,
         },
         status=status,
     )

@@ -166,3 +166,52 @@ def test_an_unfiltered_device_list_of_a_big_table_is_paged_by_the_planners_estim
     response = helpdesk_client.get(DEVICES)
 
     assert response.context["cl"].paginator.count == 30
+
+
+# --- Registration data ---------------------------------------------------------------------------
+
+REGISTRATIONS = "/admin/inventory/registration/"
+
+
+@pytest.fixture
+def registration_reader(client, helpdesk_user):
+    helpdesk_user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="inventory",
+            codename__in=["view_registration", "change_registration", "add_registration"],
+        )
+    )
+    client.force_login(helpdesk_user)
+    return client
+
+
+def test_the_helpdesk_finds_a_meter_points_registrations_by_exact_mpxn(
+    registration_reader, gaining_supplier
+):
+    from tests.factories import RegistrationFactory
+
+    RegistrationFactory(mpxn="3938424403", supplier=gaining_supplier)
+
+    response = registration_reader.get(REGISTRATIONS, {"q": " 3938424403 "})
+
+    assert response.status_code == 200
+    assert [r.mpxn for r in response.context["cl"].result_list] == ["3938424403"]
+
+
+def test_registration_data_is_read_only_in_the_admin_even_with_change_permission(
+    registration_reader, gaining_supplier
+):
+    from inventory.models import Registration
+
+    registration = Registration.objects.get(supplier=gaining_supplier)
+
+    page = registration_reader.get(f"{REGISTRATIONS}{registration.pk}/change/")
+    posted = registration_reader.post(
+        f"{REGISTRATIONS}{registration.pk}/change/", {"mpxn": "1000000000009"}
+    )
+
+    assert page.status_code == 200
+    assert b'name="mpxn"' not in page.content
+    assert posted.status_code == 403
+    assert registration_reader.get(f"{REGISTRATIONS}add/").status_code == 403
+    assert Registration.objects.get(pk=registration.pk).mpxn == registration.mpxn
