@@ -94,12 +94,18 @@ class Incident(models.Model):
     )
     status = models.CharField(max_length=24, choices=IncidentStatus.choices)
     channel = models.CharField(
-        "Raised", max_length=8, choices=RaiseChannel.choices, default=RaiseChannel.FORM
+        "Raised",
+        max_length=8,
+        choices=RaiseChannel.choices,
+        default=RaiseChannel.FORM,
+        db_default=RaiseChannel.FORM,
     )
     registration_mpxn = models.CharField(
         "Registered meter point",
         max_length=13,
         blank=True,
+        default="",
+        db_default="",
         help_text="The meter point the raiser was registered for when it raised the request; "
         "the request is cancelled if that registration moves to another Supplier. Empty when "
         "the raise was not checked against registration data.",
@@ -404,6 +410,24 @@ class BulkStatus(models.TextChoices):
     # A run kept dying on this file (SSI_BULK_MAX_ATTEMPTS): its rows so far stand, the rest
     # were not processed.
     FAILED = "failed", "Stopped"
+
+
+class RaiseTally(models.Model):
+    """How many requests a Supplier raised in one short interval: the per-Supplier rate limit
+    sums the intervals of its window (a few dozen rows) instead of counting up to hundreds of
+    thousands of incidents on every raise. Written in the raise's own transaction."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
+    bucket = models.DateTimeField(help_text="Start of the interval (UTC).")
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "bucket"], name="raise_tally_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id} @ {self.bucket:%Y-%m-%d %H:%M:%S}: {self.count}"
 
 
 class BulkUpload(models.Model):

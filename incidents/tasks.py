@@ -5,6 +5,7 @@ from celery import shared_task
 
 from .services.bulk import bulk_upload_process, bulk_uploads_requeue_stale
 from .services.deadlines import incident_escalate_overdue, incidents_remind_due
+from .services.entitlement import raise_tallies_purge
 from .services.lodged import lodged_codes_purge
 from .services.registration_sync import incidents_cancel_registration_moved
 from .services.retention import incidents_purge_install_codes
@@ -63,3 +64,9 @@ def purge_lodged_codes() -> int:
 def purge_install_codes() -> int:
     """Periodic: delete the install codes of requests closed longer ago than the retention."""
     return incidents_purge_install_codes()
+
+
+@shared_task(acks_late=True)
+def purge_raise_tallies() -> int:
+    """Periodic (daily): delete the per-Supplier raise counts no rate-limit window reaches."""
+    return raise_tallies_purge()

@@ -42,6 +42,7 @@ from .entitlement import (
     ENFORCE,
     entitlement_problem,
     raise_entitlements,
+    raise_tally_add,
     registration_mode,
     supplier_allowance,
     supplier_limit_row_message,
@@ -269,6 +270,7 @@ class RaiseRows(RowHandler):
             )
         insert_rows(Assignment, ASSIGNMENTS.fields, assignments)
         insert_rows(IncidentEvent, EVENTS.fields, events)
+        raise_tally_add(self.supplier.pk, len(ids), now=now)
         return results
 
     def _incident(

@@ -7,16 +7,21 @@ registration data. The refusal never names the Supplier that is registered: that
 Supplier's business.
 
 Rate limits (``SSI_RAISE_LIMIT_PER_USER``, ``SSI_RAISE_LIMIT_PER_SUPPLIER``) count requests
-raised in a sliding window, from the incidents themselves: exact, shared by every web worker
-without a cache, and nothing to clean up. Two raises at the same instant may both pass the
-last free place (the count is not locked), so a limit can be passed by the number of raises
-in flight at once; it bounds volume, it is not a quota to the unit.
+raised in a sliding window, in the database (shared by every web worker, no cache needed):
+a user's from its incidents (at most the limit's few dozen index entries), a Supplier's from
+:class:`RaiseTally` rows, one per sixtieth of the window, which the raise writes in its own
+transaction. An interval is counted whole while any part of it is in the window, so the
+Supplier limit errs by at most a sixtieth of the window, on the strict side. Two raises at the
+same instant may both pass the last free place (the check does not lock), so a limit can be
+passed by the number of raises in flight at once; it bounds volume, it is not a quota to the
+unit.
 """
 
 import datetime as dt
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from inventory.models import Device, Supplier
@@ -29,7 +34,7 @@ from inventory.selectors_registration import (
 from ssi_portal.lib.rates import Rate, parse_rate
 from ssi_portal.lib.working_days import LONDON
 
-from ..models import Incident, RaiseChannel
+from ..models import Incident, RaiseChannel, RaiseTally
 from .common import IncidentError
 
 ENFORCE, WARN, OFF = "enforce", "warn", "off"
@@ -111,6 +116,77 @@ def supplier_rate() -> Rate | None:
     return parse_rate(settings.SSI_RAISE_LIMIT_PER_SUPPLIER)
 
 
+# --- The per-Supplier tally ------------------------------------------------------------------
+
+# Interval of the tally when no Supplier limit is set (a day's sixtieth): raises are counted
+# anyway, so that a limit switched on later sees the recent past.
+_DEFAULT_TALLY_SECONDS = 1440
+
+
+def _tally_seconds(rate: Rate | None) -> int:
+    return max(1, rate.seconds // 60) if rate else _DEFAULT_TALLY_SECONDS
+
+
+def _bucket(now: dt.datetime, seconds: int) -> dt.datetime:
+    epoch = int(now.timestamp())
+    return dt.datetime.fromtimestamp(epoch - epoch % seconds, dt.UTC)
+
+
+def raise_tally_add(supplier_id: int, count: int, *, now: dt.datetime) -> None:
+    """Count ``count`` requests raised by the Supplier now. Call in the transaction that
+    raises them, as late as possible: the tally row stays locked until commit."""
+    if count <= 0:
+        return
+    table = RaiseTally._meta.db_table
+    bucket = _bucket(now, _tally_seconds(supplier_rate()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (supplier_id, bucket, count) VALUES (%s, %s, %s)
+            ON CONFLICT (supplier_id, bucket) DO UPDATE SET count = {table}.count + excluded.count
+            """,  # noqa: S608 (the table name is the model's, not input)
+            [supplier_id, connection.ops.adapt_datetimefield_value(bucket), count],
+        )
+
+
+def _supplier_window(supplier_id: int, rate: Rate, now: dt.datetime) -> list[tuple]:
+    """(interval start, count) of the Supplier's raises in the window, oldest first."""
+    seconds = _tally_seconds(rate)
+    since = now - dt.timedelta(seconds=rate.seconds + seconds)
+    return list(
+        RaiseTally.objects.filter(supplier_id=supplier_id, bucket__gt=since)
+        .order_by("bucket")
+        .values_list("bucket", "count")
+    )
+
+
+def _supplier_full_until(supplier_id: int, rate: Rate, now: dt.datetime) -> dt.datetime | None:
+    """When the Supplier's window has room again, or None if it has room now."""
+    window = _supplier_window(supplier_id, rate, now)
+    excess = sum(count for _, count in window) - rate.limit + 1
+    if excess <= 0:
+        return None
+    seconds = _tally_seconds(rate)
+    for bucket, count in window:
+        excess -= count
+        if excess <= 0:
+            return bucket + dt.timedelta(seconds=seconds + rate.seconds)
+    return now  # not reached: the sum covers the excess
+
+
+def raise_tallies_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete tally rows older than any window can reach (two days, or the limit's window if
+    longer). Returns how many were deleted."""
+    now = now or timezone.now()
+    rate = supplier_rate()
+    keep = max(2 * 86_400, rate.seconds + _tally_seconds(rate) if rate else 0)
+    deleted, _ = RaiseTally.objects.filter(bucket__lt=now - dt.timedelta(seconds=keep)).delete()
+    return deleted
+
+
+# --- The checks ---------------------------------------------------------------------------------
+
+
 def _window_full_until(queryset, rate: Rate, now: dt.datetime) -> dt.datetime | None:
     """When the window stops being full, or None if it has room: the ``limit``-th newest
     raise leaves the window then. One indexed query."""
@@ -140,8 +216,7 @@ def raise_rate_check(*, actor, now: dt.datetime) -> None:
             )
     rate = supplier_rate()
     if rate:
-        ours = Incident.objects.filter(raising_supplier_id=actor.supplier_id)
-        until = _window_full_until(ours, rate, now)
+        until = _supplier_full_until(actor.supplier_id, rate, now)
         if until:
             raise RateLimited(
                 f"{actor.supplier.name} has raised {_requests(rate.limit)} in the last "
@@ -152,18 +227,13 @@ def raise_rate_check(*, actor, now: dt.datetime) -> None:
 
 
 def supplier_allowance(supplier_id: int, *, now: dt.datetime) -> int | None:
-    """How many more requests the Supplier may raise now (None: no limit). One query."""
+    """How many more requests the Supplier may raise now (None: no limit). One query over
+    the window's tally rows."""
     rate = supplier_rate()
     if rate is None:
         return None
-    since = now - dt.timedelta(seconds=rate.seconds)
-    used = (
-        Incident.objects.filter(raising_supplier_id=supplier_id, created_at__gt=since)
-        .order_by()
-        .values("pk")[: rate.limit]
-        .count()
-    )
-    return rate.limit - used
+    used = sum(count for _, count in _supplier_window(supplier_id, rate, now))
+    return max(0, rate.limit - used)
 
 
 def supplier_limit_message(supplier: Supplier, allowance: int, *, wanted: int) -> str:

@@ -25,6 +25,7 @@ from .entitlement import (
     entitlement_problem,
     raise_entitlements,
     raise_rate_check,
+    raise_tally_add,
     registration_mode,
     warning_text,
 )
@@ -191,5 +192,6 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
             incident_answer_from_lodged_code(
                 incident, code=code, actor=actor, raised_message=message, now=now
             )
+        raise_tally_add(actor.supplier_id, 1, now=now)
     incident.entitlement_warning = warning
     return incident

@@ -293,6 +293,10 @@ CELERY_BEAT_SCHEDULE["cancel-requests-registration-moved"] = {
 # left is refused at upload).
 SSI_RAISE_LIMIT_PER_USER = env.str("SSI_RAISE_LIMIT_PER_USER", default="60/hour")
 SSI_RAISE_LIMIT_PER_SUPPLIER = env.str("SSI_RAISE_LIMIT_PER_SUPPLIER", default="200000/day")
+CELERY_BEAT_SCHEDULE["purge-raise-tallies"] = {
+    "task": "incidents.tasks.purge_raise_tallies",
+    "schedule": 24 * 60 * 60,
+}
 for _name in ("SSI_RAISE_LIMIT_PER_USER", "SSI_RAISE_LIMIT_PER_SUPPLIER"):
     try:
         parse_rate(globals()[_name])

@@ -166,9 +166,11 @@ def test_a_supplier_at_its_limit_is_refused_whoever_of_its_users_raises(
     with pytest.raises(RateLimited) as caught:
         incident_raise(actor=gaining_colleague, device_id=three.device_id, now=NOW)
 
+    # Counted in 24-minute intervals (a sixtieth of the day): the raises at 10:00 fall in the
+    # one from 09:48 to 10:12, which leaves the window at 10:12 the next day.
     assert caught.value.message == (
         "Gaining Energy has raised 2 requests in the last 24 hours, the most one Supplier may "
-        "raise (2 per day). The next one can be raised after 10:00 on Thursday 2 April."
+        "raise (2 per day). The next one can be raised after 10:12 on Thursday 2 April."
     )
 
 
@@ -208,3 +210,50 @@ def test_bulk_rows_past_the_limit_reached_meanwhile_are_refused_as_rate_limited(
         "raised. Upload the rows refused for this reason again later."
     )
     assert Incident.objects.count() == 4
+
+
+def test_the_supplier_check_reads_its_tally_not_its_incidents(settings, gaining_user, devices):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.services.entitlement import supplier_allowance
+
+    settings.SSI_RAISE_LIMIT_PER_SUPPLIER = "100/day"
+    _raise_all(gaining_user, devices(3))
+
+    with CaptureQueriesContext(connection) as queries:
+        left = supplier_allowance(gaining_user.supplier_id, now=NOW)
+
+    assert left == 97
+    [query] = queries
+    assert "incidents_raisetally" in query["sql"]
+    assert "incidents_incident" not in query["sql"]
+
+
+def test_a_supplier_limit_switched_on_later_sees_the_raises_before_it(
+    settings, gaining_user, devices
+):
+    from incidents.services.entitlement import supplier_allowance
+
+    _raise_all(gaining_user, devices(3))  # no Supplier limit set in the test settings
+
+    settings.SSI_RAISE_LIMIT_PER_SUPPLIER = "5/day"
+    assert supplier_allowance(gaining_user.supplier_id, now=NOW + dt.timedelta(hours=1)) == 2
+
+
+def test_old_tally_rows_are_purged_and_recent_ones_kept(settings, gaining_user, devices):
+    from incidents.models import RaiseTally
+    from incidents.tasks import purge_raise_tallies
+
+    settings.SSI_RAISE_LIMIT_PER_SUPPLIER = "100/day"
+    old, recent = devices(2)
+    incident_raise(actor=gaining_user, device_id=old.device_id, now=NOW - dt.timedelta(days=3))
+    incident_raise(actor=gaining_user, device_id=recent.device_id, now=NOW)
+
+    from incidents.services.entitlement import raise_tallies_purge
+
+    assert raise_tallies_purge(now=NOW) == 1
+    assert purge_raise_tallies.name in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    assert RaiseTally.objects.get().count == 1
