@@ -5,23 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0007_raise_channel_and_registration'),
-        ('inventory', '0006_registrations'),
+        ("incidents", "0007_raise_channel_and_registration"),
+        ("inventory", "0006_registrations"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RaiseTally',
+            name="RaiseTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bucket', models.DateTimeField(help_text='Start of the interval (UTC).')),
-                ('count', models.PositiveIntegerField()),
-                ('supplier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='inventory.supplier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("bucket", models.DateTimeField(help_text="Start of the interval (UTC).")),
+                ("count", models.PositiveIntegerField()),
+                (
+                    "supplier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="inventory.supplier",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('supplier', 'bucket'), name='raise_tally_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("supplier", "bucket"), name="raise_tally_unique"
+                    )
+                ],
             },
         ),
     ]
