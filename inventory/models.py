@@ -1,7 +1,13 @@
+import base64
+import binascii
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ssi_portal.lib.crypto import SecretError, key_ring
 
 from .identifiers import IdentifierError, parse_device_id
 
@@ -363,3 +369,60 @@ class SecurityEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Security events cannot be deleted.")
+
+
+# A TOTP secret sealed with the install-code key ring, as stored in ``TOTPDevice.key``.
+SEALED_SECRET_PREFIX = "s1:"  # noqa: S105 (a format marker, not a secret)
+
+
+class SealedSecretError(Exception):
+    """A stored TOTP secret does not open (another user's, or no key in the ring opens it)."""
+
+
+class SealedTOTPDevice(TOTPDevice):
+    """django-otp's authenticator-app device, its secret sealed at rest.
+
+    The secret is a credential like an install code: ``key`` holds it sealed with the
+    install-code key ring (AES-256-GCM) and bound to the user (a value copied to another
+    user's device does not open), written ``s1:`` + URL-safe base64 (75 characters, inside
+    the column's 80). A secret stored in django-otp's own hex form (made before sealing, or
+    added in the admin) still works; migration 0007 sealed those there were, and
+    ``manage.py reencrypt_install_codes`` re-seals under the newest key.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "authenticator app"
+
+    def seal_context(self) -> bytes:
+        return f"totp-secret:user:{self.user_id}".encode()
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.key.startswith(SEALED_SECRET_PREFIX)
+
+    @property
+    def bin_key(self) -> bytes:
+        if not self.is_sealed:
+            return super().bin_key
+        try:
+            return key_ring().open(self.sealed_bytes, aad=self.seal_context())
+        except (SecretError, ValueError, binascii.Error) as exc:
+            raise SealedSecretError(f"The secret of device {self.pk} does not open.") from exc
+
+    @property
+    def sealed_bytes(self) -> bytes:
+        return base64.urlsafe_b64decode(self.key[len(SEALED_SECRET_PREFIX) :])
+
+    def seal_secret(self) -> None:
+        """Seal the secret (the current one, sealed or not) under the newest key; not saved."""
+        sealed = key_ring().seal(self.bin_key, aad=self.seal_context())
+        self.key = SEALED_SECRET_PREFIX + base64.urlsafe_b64encode(sealed).decode("ascii")
+
+    def verify_token(self, token) -> bool:
+        try:
+            self.bin_key  # noqa: B018 (a secret that does not open refuses every code)
+        except SealedSecretError:
+            self.throttle_increment(commit=True)
+            return False
+        return super().verify_token(token)

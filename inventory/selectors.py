@@ -3,14 +3,13 @@
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import User
+from .models import SealedTOTPDevice, User
 
 
 def user_has_mfa(user) -> bool:
     """Whether the user has a confirmed authenticator app (and so must give a code to log in)."""
-    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+    return SealedTOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
 
 
 def backup_codes_left(user) -> int:
@@ -23,7 +22,9 @@ def organisation_users(supplier_id: int) -> QuerySet[User]:
         return User.objects.none()
     return (
         User.objects.filter(supplier_id=supplier_id)
-        .annotate(has_mfa=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+        .annotate(
+            has_mfa=Exists(SealedTOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        )
         .order_by("username")
     )
 
@@ -39,6 +40,6 @@ def organisation_user_get(actor, user_id: int) -> User:
     return user
 
 
-def mfa_pending_device(user) -> TOTPDevice | None:
+def mfa_pending_device(user) -> SealedTOTPDevice | None:
     """The authenticator the user is setting up (unconfirmed), if any."""
-    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).order_by("pk").first()
+    return SealedTOTPDevice.objects.filter(user_id=user.pk, confirmed=False).order_by("pk").first()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
+from inventory.services.mfa import mfa_secrets_reseal
 from ssi_portal.lib.crypto import key_ring
 
 from ..models import BulkUpload, Incident, LodgedCode
@@ -41,7 +42,8 @@ def _reseal(queryset: QuerySet, field: str, aad: Callable[[Model], bytes], batch
 
 
 def install_codes_reencrypt(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
-    """Re-seal install codes, lodged codes and pending upload files not under the newest key.
+    """Re-seal install codes, lodged codes, pending upload files and authenticator secrets not
+    under the newest key.
 
     Safe to interrupt and run again: each batch commits on its own, and rows already under the
     newest key are left alone. Returns how many of each were re-sealed.
@@ -67,4 +69,6 @@ def install_codes_reencrypt(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
             lambda upload: upload.seal_context(),
             batch_size,
         ),
+        # Sealed with the same ring (inventory.models.SealedTOTPDevice).
+        "authenticator secrets": mfa_secrets_reseal(batch_size=batch_size),
     }

@@ -15,9 +15,10 @@ import re
 from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ..models import SecurityEventKind
+from ssi_portal.lib.crypto import key_ring
+
+from ..models import SealedTOTPDevice, SecurityEventKind
 from .accounts import AccountError, lock_own_supplier, locked_member
 from .security_events import security_event_record
 
@@ -46,7 +47,7 @@ def _wrong_code(*, throttled: bool) -> AccountError:
     )
 
 
-def mfa_enrolment_start(*, actor) -> TOTPDevice:
+def mfa_enrolment_start(*, actor) -> SealedTOTPDevice:
     """The authenticator the actor is setting up: their unconfirmed TOTP device, made on the
     first call and the same on later ones (so a reload shows the same QR code).
 
@@ -54,18 +55,24 @@ def mfa_enrolment_start(*, actor) -> TOTPDevice:
     their account page, with a code. Writes no event (nothing is in force yet).
     """
     with transaction.atomic():
-        if TOTPDevice.objects.filter(user_id=actor.pk, confirmed=True).exists():
+        if SealedTOTPDevice.objects.filter(user_id=actor.pk, confirmed=True).exists():
             raise AccountError(
                 "enrolled",
                 "You already use an authenticator app. To change it, use your account page.",
             )
-        device = TOTPDevice.objects.filter(user_id=actor.pk, confirmed=False).order_by("pk").first()
+        device = (
+            SealedTOTPDevice.objects.filter(user_id=actor.pk, confirmed=False)
+            .order_by("pk")
+            .first()
+        )
         if device is None:
-            device = TOTPDevice.objects.create(user_id=actor.pk, name=TOTP_NAME, confirmed=False)
+            device = SealedTOTPDevice(user_id=actor.pk, name=TOTP_NAME, confirmed=False)
+            device.seal_secret()  # the secret is made by django-otp's default, then sealed
+            device.save()
     return device
 
 
-def mfa_enrolment_confirm(*, actor, token: str, request=None) -> tuple[TOTPDevice, list[str]]:
+def mfa_enrolment_confirm(*, actor, token: str, request=None) -> tuple[SealedTOTPDevice, list[str]]:
     """Confirm the actor's pending authenticator with a code from it.
 
     Returns the device (to mark the session verified with ``django_otp.login``) and a new set
@@ -75,7 +82,7 @@ def mfa_enrolment_confirm(*, actor, token: str, request=None) -> tuple[TOTPDevic
     token = _SEPARATORS.sub("", token or "")
     with transaction.atomic():
         device = (
-            TOTPDevice.objects.select_for_update()
+            SealedTOTPDevice.objects.select_for_update()
             .filter(user_id=actor.pk, confirmed=False)
             .order_by("pk")
             .first()
@@ -90,7 +97,7 @@ def mfa_enrolment_confirm(*, actor, token: str, request=None) -> tuple[TOTPDevic
         if verified:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            TOTPDevice.objects.filter(user_id=actor.pk).exclude(pk=device.pk).delete()
+            SealedTOTPDevice.objects.filter(user_id=actor.pk).exclude(pk=device.pk).delete()
             codes = _new_backup_codes(actor)
             security_event_record(
                 kind=SecurityEventKind.MFA_ENROLLED,
@@ -112,7 +119,7 @@ def mfa_verify(*, user, token: str):
     cannot both use one code. Writes no event: the caller's login (or change) records it.
     """
     token = _SEPARATORS.sub("", token or "").lower()
-    model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    model = SealedTOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
     throttled = False
     with transaction.atomic():
         for device in model.objects.select_for_update().filter(user_id=user.pk, confirmed=True):
@@ -132,7 +139,7 @@ def mfa_remove(*, actor, token: str, request=None) -> None:
     """
     device = mfa_verify(user=actor, token=token)
     with transaction.atomic():
-        TOTPDevice.objects.filter(user_id=actor.pk).delete()
+        SealedTOTPDevice.objects.filter(user_id=actor.pk).delete()
         StaticDevice.objects.filter(user_id=actor.pk).delete()
         security_event_record(
             kind=SecurityEventKind.MFA_DISABLED,
@@ -148,7 +155,7 @@ def mfa_backup_codes_regenerate(*, actor, token: str, request=None) -> list[str]
     """Replace the actor's backup codes with a new set, after checking a current code; the old
     codes stop working. Returns the new codes, shown once. ``AccountError`` for a wrong code or
     without an authenticator. Writes a ``backup_codes_regenerated`` event."""
-    if not TOTPDevice.objects.filter(user_id=actor.pk, confirmed=True).exists():
+    if not SealedTOTPDevice.objects.filter(user_id=actor.pk, confirmed=True).exists():
         raise AccountError("not_enrolled", "Set up an authenticator app first.")
     mfa_verify(user=actor, token=token)
     with transaction.atomic():
@@ -188,7 +195,7 @@ def mfa_reset(*, actor, user_id: int, request=None):
             raise AccountError(
                 "self", "Change your own two-factor authentication on your account page."
             )
-        removed, _ = TOTPDevice.objects.filter(user_id=user.pk).delete()
+        removed, _ = SealedTOTPDevice.objects.filter(user_id=user.pk).delete()
         StaticDevice.objects.filter(user_id=user.pk).delete()
         if not removed:
             raise AccountError(
@@ -202,3 +209,26 @@ def mfa_reset(*, actor, user_id: int, request=None):
             detail="Reset by an administrator of the organisation.",
         )
     return user
+
+
+def mfa_secrets_reseal(*, batch_size: int = 500) -> int:
+    """Seal under the newest key every authenticator secret that is not (a secret stored in
+    django-otp's hex form, or sealed under an older key). Batches commit on their own; safe to
+    run again. Returns how many were re-sealed."""
+    ring = key_ring()
+    resealed, last_pk = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                SealedTOTPDevice.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return resealed
+            last_pk = batch[-1].pk
+            stale = [d for d in batch if not d.is_sealed or not ring.is_current(d.sealed_bytes)]
+            for device in stale:
+                device.seal_secret()
+            SealedTOTPDevice.objects.bulk_update(stale, ["key"])
+            resealed += len(stale)

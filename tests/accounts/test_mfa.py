@@ -6,8 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from inventory.models import SealedTOTPDevice as TOTPDevice
 from tests.test_html import assert_valid_page
 
 from .helpers import (

@@ -233,8 +233,7 @@ def test_deactivating_twice_is_refused(gaining_admin, gaining_user):
 def test_an_administrator_resets_a_colleagues_lost_two_factor(
     client, gaining_admin, gaining_user, clock
 ):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
+    from inventory.models import SealedTOTPDevice as TOTPDevice
     from inventory.models import SecurityEvent, SecurityEventKind
 
     from .helpers import enrolled
@@ -252,7 +251,7 @@ def test_an_administrator_resets_a_colleagues_lost_two_factor(
 def test_another_organisations_administrator_cannot_reset_two_factor(
     client, other_admin, gaining_user, clock
 ):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from inventory.models import SealedTOTPDevice as TOTPDevice
 
     from .helpers import enrolled
 

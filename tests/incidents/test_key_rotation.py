@@ -46,7 +46,7 @@ def test_running_the_command_again_reseals_nothing(settings, sealed_under_old_ke
     call_command("reencrypt_install_codes")
     call_command("reencrypt_install_codes")
     assert (
-        capsys.readouterr().out.strip().splitlines()[-3]
+        capsys.readouterr().out.strip().splitlines()[-4]
         == "incidents: 0 re-sealed under the newest key"
     )
 
