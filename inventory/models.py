@@ -282,6 +282,8 @@ class SecurityEventKind(models.TextChoices):
     REASSIGNED = "reassigned", "Incident reassigned"
     EXPORT = "export", "Data exported"
     CODE_PURGED = "code_purged", "Install code purged"
+    RAISE_REFUSED = "raise_refused", "Raise refused: not the registered Supplier"
+    RAISE_RATE_LIMITED = "raise_rate_limited", "Raise refused: rate limit reached"
 
 
 class AppendOnlyError(Exception):

@@ -322,6 +322,7 @@ def _finish(upload_id: int, handler: RowHandler, now: dt.datetime) -> bool:
             updated_at=now,
         )
         notification_queue_many(handler.digest(upload))
+        handler.log_security_events(upload, now=now)
     return True
 
 

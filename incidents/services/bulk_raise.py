@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.identifiers import IdentifierError, parse_device_id
-from inventory.models import Device, Supplier
+from inventory.models import Device, SecurityEventKind, Supplier
+from inventory.selectors_registration import EntitlementStatus
+from inventory.services import security_event_record
 from notifications.services import QueueItem
 from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
 from ssi_portal.lib.working_days import LONDON
@@ -46,6 +48,7 @@ from .entitlement import (
     registration_mode,
     supplier_allowance,
     supplier_limit_row_message,
+    supplier_rate,
     warning_text,
 )
 from .lifecycle import answer_with_code
@@ -58,6 +61,12 @@ from .raising import (
 )
 
 Kind = IncidentEvent.Kind
+REGISTRATION_REASONS = (
+    EntitlementStatus.NOT_REGISTERED,
+    EntitlementStatus.UNKNOWN,
+    EntitlementStatus.NO_METER_POINT,
+)
+SECURITY_REASONS = (*REGISTRATION_REASONS, "rate_limited")
 INCIDENTS = RowMaker(Incident)
 ASSIGNMENTS = RowMaker(Assignment)
 EVENTS = RowMaker(IncidentEvent)
@@ -310,6 +319,36 @@ class RaiseRows(RowHandler):
         return self.refused_by(
             parsed.line, parsed.key, error, reference=parsed.reference, incident_id=existing
         )
+
+    def log_security_events(self, upload: BulkUpload, *, now: dt.datetime) -> None:
+        """One security-log entry per kind of refusal that may show fishing for codes: rows
+        the registration check refused, rows past the rate limit."""
+        counts = dict(
+            BulkRow.objects.filter(upload=upload, reason_code__in=SECURITY_REASONS)
+            .values_list("reason_code")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        refused = {code: counts[code] for code in REGISTRATION_REASONS if counts.get(code)}
+        if refused:
+            security_event_record(
+                kind=SecurityEventKind.RAISE_REFUSED,
+                actor=upload.uploaded_by,
+                reference=f"bulk-upload:{upload.public_id}",
+                detail=f"Bulk raise {upload.filename}: {sum(refused.values()):,} rows refused ("
+                + ", ".join(f"{code} {n:,}" for code, n in refused.items())
+                + ").",
+                now=now,
+            )
+        if counts.get("rate_limited"):
+            security_event_record(
+                kind=SecurityEventKind.RAISE_RATE_LIMITED,
+                actor=upload.uploaded_by,
+                reference=f"bulk-upload:{upload.public_id}",
+                detail=f"Bulk raise {upload.filename}: {counts['rate_limited']:,} rows past "
+                f"the Supplier's limit ({supplier_rate()}).",
+                now=now,
+            )
 
     def digest(self, upload: BulkUpload) -> list[QueueItem]:
         """One email per installing Supplier (how many requests, from whom, a link to its

@@ -88,6 +88,9 @@ class RowHandler:
         """The emails of the finished upload (one per organisation concerned)."""
         return []
 
+    def log_security_events(self, upload: BulkUpload, *, now: dt.datetime) -> None:
+        """Record in the security log what the finished upload showed of concern (none)."""
+
     # --- Helpers for handlers ----------------------------------------------------------------
 
     def accepted(

@@ -13,15 +13,18 @@ from inventory.models import (
     TYPES_WITH_INSTALL_CODE,
     Device,
     DeviceType,
+    SecurityEventKind,
     Supplier,
 )
 from inventory.permissions import user_may_raise
+from inventory.services import security_event_record
 
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
 from .clock import clock_record_start, clock_start
 from .common import IncidentError
 from .entitlement import (
     ENFORCE,
+    RateLimited,
     entitlement_problem,
     raise_entitlements,
     raise_rate_check,
@@ -125,7 +128,17 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
         raise PermissionDenied(
             "Your organisation has not given you the role to raise Requests for Install Code."
         )
-    raise_rate_check(actor=actor, now=now)
+    try:
+        raise_rate_check(actor=actor, now=now)
+    except RateLimited as exc:
+        security_event_record(
+            kind=SecurityEventKind.RAISE_RATE_LIMITED,
+            actor=actor,
+            reference=f"device:{device_id}"[:120],
+            detail=exc.message,
+            now=now,
+        )
+        raise
     try:
         canonical = parse_device_id(device_id)
     except IdentifierError as exc:
@@ -148,6 +161,13 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
         entitlement = checked[device.pk]
         problem = entitlement_problem(entitlement, canonical, actor.supplier)
         if problem and registration_mode() == ENFORCE:
+            security_event_record(
+                kind=SecurityEventKind.RAISE_REFUSED,
+                actor=actor,
+                reference=f"device:{canonical}",
+                detail=f"{problem.code}: meter point {entitlement.mpxn or 'none'}.",
+                now=now,
+            )
             raise problem
         if problem:
             warning = warning_text(problem)

@@ -276,3 +276,49 @@ def test_under_warn_bulk_rows_are_raised_with_the_warning_in_their_result(
     assert row.result == "accepted"
     assert "Raised in spite of the registration check: Third Party Gas is not" in row.message
     assert Incident.objects.get().registration_mpxn == ""
+
+
+# --- The security log ---------------------------------------------------------------------------
+
+
+def test_a_refusal_by_the_registration_check_is_in_the_security_log(
+    gaining_supplier, other_supplier_user, device
+):
+    from inventory.models import SecurityEvent, SecurityEventKind
+
+    _refusal(other_supplier_user, device.device_id)
+
+    event = SecurityEvent.objects.get(kind=SecurityEventKind.RAISE_REFUSED)
+    assert (event.actor, event.actor_supplier, event.reference, event.detail) == (
+        other_supplier_user,
+        other_supplier_user.supplier,
+        f"device:{device.device_id}",
+        "not_registered: meter point 1312345678907.",
+    )
+
+
+def test_a_bulk_upload_logs_one_entry_for_its_rows_the_registration_check_refused(
+    gaining_user, installing_supplier
+):
+    from inventory.models import SecurityEvent, SecurityEventKind
+
+    unknown = [
+        DeviceFactory(installing_supplier=installing_supplier, mpxn=OTHER_MPAN) for _ in range(2)
+    ]
+    theirs = DeviceFactory(installing_supplier=installing_supplier, registered=installing_supplier)
+
+    made = run(gaining_user, "raise", RAISE_HEADER, *[d.device_id for d in [*unknown, theirs]])
+
+    event = SecurityEvent.objects.get(kind=SecurityEventKind.RAISE_REFUSED)
+    assert event.reference == f"bulk-upload:{made.public_id}"
+    assert event.detail == (
+        "Bulk raise file.csv: 3 rows refused (not_registered 1, registration_unknown 2)."
+    )
+
+
+def test_a_bulk_upload_without_refusals_logs_nothing(gaining_user, device):
+    from inventory.models import SecurityEvent
+
+    run(gaining_user, "raise", RAISE_HEADER, device.device_id)
+
+    assert not SecurityEvent.objects.exists()

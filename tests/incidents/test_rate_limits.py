@@ -257,3 +257,18 @@ def test_old_tally_rows_are_purged_and_recent_ones_kept(settings, gaining_user, 
         entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
     assert RaiseTally.objects.get().count == 1
+
+
+def test_a_raise_refused_by_a_rate_limit_is_in_the_security_log(settings, gaining_user, devices):
+    from inventory.models import SecurityEvent, SecurityEventKind
+
+    settings.SSI_RAISE_LIMIT_PER_USER = "1/hour"
+    first, second = devices(2)
+    incident_raise(actor=gaining_user, device_id=first.device_id, now=NOW)
+
+    with pytest.raises(RateLimited):
+        incident_raise(actor=gaining_user, device_id=second.device_id, now=NOW)
+
+    event = SecurityEvent.objects.get(kind=SecurityEventKind.RAISE_RATE_LIMITED)
+    assert (event.actor, event.reference) == (gaining_user, f"device:{second.device_id}")
+    assert event.detail.startswith("You have raised 1 request in the last hour")

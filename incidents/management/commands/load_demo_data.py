@@ -289,7 +289,7 @@ class Command(BaseCommand):
         out.write(
             f"Devices you can request as {SUPPLIERS[0].username}: {ids}   "
             "(eligible: right type/status, pre-notified by another Supplier, "
-            "no open request)"
+            f"{SUPPLIERS[0].name} registered for its meter point, no open request)"
         )
 
 
