@@ -282,3 +282,60 @@ def test_the_command_fails_with_the_reason_for_a_refused_file(suppliers, tmp_pat
 
     with pytest.raises(CommandError, match="was not loaded: The header is wrong"):
         call_command("load_registrations", str(path))
+
+
+# --- The first load into an empty table (PostgreSQL) ---------------------------------------------
+
+
+def _table_shape():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'inventory_registration'::regclass ORDER BY conname"
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'inventory_registration' "
+            "ORDER BY indexname"
+        )
+        return constraints, cursor.fetchall()
+
+
+@pytest.mark.postgres("DDL in the load's transaction and the catalogue")
+def test_a_first_big_load_rebuilds_every_index_and_constraint_it_set_aside(suppliers, monkeypatch):
+    from inventory.services import registrations
+
+    monkeypatch.setattr(registrations, "BULK_MIN_ROWS", 2)
+    before = _table_shape()
+
+    report = load(f"{MPAN},AURA,2026-01-05,", f"{MPRN},BRI,2025-06-01,", f"{MPAN},BRIG,2026-01-05,")
+
+    assert (report.created, report.rejected) == (2, 1)
+    assert _table_shape() == before
+    assert stored() == [
+        (MPAN, "Aurora", dt.date(2026, 1, 5), None),
+        (MPRN, "Bright", dt.date(2025, 6, 1), None),
+    ]
+    # The rebuilt unique constraint holds.
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registration.objects.create(
+            mpxn=MPAN, supplier=suppliers["bright"], effective_from=dt.date(2026, 1, 5)
+        )
+
+
+@pytest.mark.postgres("DDL in the load's transaction and the catalogue")
+def test_a_refused_first_load_leaves_the_table_as_it_was(suppliers, monkeypatch, tmp_path):
+    from inventory.services import registrations
+
+    monkeypatch.setattr(registrations, "BULK_MIN_ROWS", 1)
+    before = _table_shape()
+
+    with pytest.raises(RegistrationLoadError):
+        load(f"{MPAN},AURA,2026-01-05,", reject_file=tmp_path / "no-such-dir" / "r.csv")
+
+    assert _table_shape() == before
+    assert Registration.objects.count() == 0
