@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 from itertools import batched
 from typing import IO, TextIO
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
+
+from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
 
 from ..models import Registration, Supplier
 from .smi_load import SmiLoadError as _ReadError
@@ -356,72 +358,23 @@ class _Load:
 # A registration file holds millions of rows but a few thousand distinct dates.
 @functools.lru_cache(maxsize=65_536)
 def _insert_into_empty_table(cursor, now: dt.datetime) -> bool:
-    """The first load of a national extract, into an empty table (PostgreSQL only): drop the
-    unique and foreign-key constraints and the plain indexes, insert, rebuild them. Inserting
-    millions of rows with them in place costs a check of each per row (the foreign key's at
-    commit); rebuilding them after takes a fraction of that (PostgreSQL's "Populating a
-    Database"). It holds an ACCESS EXCLUSIVE lock until commit, which only an empty table can
-    afford, taken at once or not at all; DDL is transactional, so a failed load restores every
-    index. Returns False, having done nothing, when the table is not empty or is in use."""
-    if connection.vendor != "postgresql":
+    """The first load of a national extract, into an empty table (PostgreSQL only): insert
+    with the table's constraints and indexes set aside, then rebuild them (with them in place,
+    the foreign key alone costs seconds of checks per million rows). It holds an ACCESS
+    EXCLUSIVE lock until commit, which only an empty table can afford. Returns False, having
+    done nothing, when the table is not empty or is in use."""
+    if connection.vendor != "postgresql" or not lock_if_empty(cursor, _TABLE):
         return False
-    table = sql.Identifier(_TABLE)
-    exists = sql.SQL("SELECT EXISTS (SELECT FROM {})").format(table)
-    cursor.execute(exists)
-    if cursor.fetchone()[0]:
-        return False
-    try:
-        with transaction.atomic():
-            cursor.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT").format(table))
-    except OperationalError:
-        return False
-    cursor.execute(exists)  # asked again under the lock: a concurrent load may have won
-    if cursor.fetchone()[0]:
-        return False
-    # Unique constraints before foreign keys ('u' > 'f'): rebuilt in this order.
-    cursor.execute(
-        """
-        SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-        WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname
-        """,
-        [_TABLE],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        """
-        SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
-        JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
-          AND NOT EXISTS (SELECT FROM pg_constraint k
-                          WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
-        ORDER BY c.relname
-        """,
-        [_TABLE],
-    )
-    indexes = cursor.fetchall()
-    for name, _ in constraints:
-        cursor.execute(
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(name))
-        )
-    for name, _ in indexes:
-        cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    set_aside = IndexesSetAside(cursor, _TABLE)
     cursor.execute(
         sql.SQL(
             "INSERT INTO {} (mpxn, supplier_id, effective_from, effective_to, updated_at) "
             "SELECT mpxn, supplier_id, effective_from, effective_to, %s FROM reg_staging "
             "ORDER BY mpxn, effective_from"
-        ).format(table),
+        ).format(sql.Identifier(_TABLE)),
         [now],
     )
-    for _, definition in indexes:
-        cursor.execute(definition)
-    for name, definition in constraints:
-        cursor.execute(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                table, sql.Identifier(name), sql.SQL(definition)
-            )
-        )
-    cursor.execute(sql.SQL("ANALYZE {}").format(table))
+    set_aside.restore(cursor)
     return True
 
 

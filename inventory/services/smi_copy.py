@@ -29,9 +29,11 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 from psycopg import sql
+
+from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
 
 from ..models import Device
 
@@ -263,56 +265,11 @@ class CopyWriter:
     # --- The first load -----------------------------------------------------------------------
 
     def _table_is_empty(self) -> bool:
-        cursor = self._cursor
-        exists = sql.SQL("SELECT EXISTS (SELECT FROM {})").format(sql.Identifier(_TABLE))
-        cursor.execute(exists)
-        if cursor.fetchone()[0]:
-            return False
-        # Anyone reading the table (an empty one!) makes the lock wait, and then everyone
-        # waits behind it: take it at once or load the ordinary way.
-        try:
-            with transaction.atomic():
-                cursor.execute(
-                    sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT").format(
-                        sql.Identifier(_TABLE)
-                    )
-                )
-        except OperationalError:
-            return False
-        # Asked again under the lock: a concurrent first load may have won.
-        cursor.execute(exists)
-        return not cursor.fetchone()[0]
+        return lock_if_empty(self._cursor, _TABLE)
 
     def _start_initial(self) -> sql.Composed:
         cursor, table = self._cursor, sql.Identifier(_TABLE)
-        # Unique constraints before foreign keys ('u' > 'f'): rebuilt in this order.
-        cursor.execute(
-            """
-            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-            WHERE conrelid = %s::regclass AND contype IN ('u', 'f')
-            ORDER BY contype DESC, conname
-            """,
-            [_TABLE],
-        )
-        self._constraints = cursor.fetchall()
-        cursor.execute(
-            """
-            SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
-            JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
-              AND NOT EXISTS (SELECT FROM pg_constraint k
-                              WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
-            ORDER BY c.relname
-            """,
-            [_TABLE],
-        )
-        self._indexes = cursor.fetchall()
-        for name, _definition in self._constraints:
-            cursor.execute(
-                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(name))
-            )
-        for name, _definition in self._indexes:
-            cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        self._set_aside = IndexesSetAside(cursor, _TABLE)
         self._now = timezone.now().isoformat()
         self._supplier_pks = {user_id: str(pk) for user_id, pk in self._suppliers.items()}
         self._user_at = self._columns.index("installing_supplier_user_id")
@@ -342,15 +299,7 @@ class CopyWriter:
         return rewritten
 
     def _finish_initial(self) -> None:
-        cursor, report, table = self._cursor, self._report, sql.Identifier(_TABLE)
+        report = self._report
         report.method = "copy-initial"
         report.created = self._staged
-        for _name, definition in self._indexes:
-            cursor.execute(definition)
-        for name, definition in self._constraints:
-            cursor.execute(
-                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                    table, sql.Identifier(name), sql.SQL(definition)
-                )
-            )
-        cursor.execute(sql.SQL("ANALYZE {}").format(table))
+        self._set_aside.restore(self._cursor)

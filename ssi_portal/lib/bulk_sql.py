@@ -144,3 +144,87 @@ class RowMaker:
     def of(self, obj: Model) -> tuple:
         """The row of a model instance built in memory."""
         return tuple(getattr(obj, name) for name in self.fields)
+
+
+# --- Loading millions of rows into an empty table (PostgreSQL) ---------------------------------
+
+
+def lock_if_empty(cursor, table: str) -> bool:
+    """Whether ``table`` is empty, holding it under an ACCESS EXCLUSIVE lock until the end of
+    the transaction if so. The lock is taken at once or not at all: anyone reading the (empty)
+    table makes it wait, and then everyone waits behind it. Call inside a transaction."""
+    from django.db import OperationalError, transaction
+    from psycopg import sql
+
+    name = sql.Identifier(table)
+    exists = sql.SQL("SELECT EXISTS (SELECT FROM {})").format(name)
+    cursor.execute(exists)
+    if cursor.fetchone()[0]:
+        return False
+    try:
+        with transaction.atomic():
+            cursor.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT").format(name))
+    except OperationalError:
+        return False
+    # Asked again under the lock: a concurrent load may have won.
+    cursor.execute(exists)
+    return not cursor.fetchone()[0]
+
+
+class IndexesSetAside:
+    """The unique and foreign-key constraints and plain indexes of a table, dropped for a bulk
+    insert into it and rebuilt after (PostgreSQL's "Populating a Database": inserting millions
+    of rows with them in place checks each per row; rebuilding takes a fraction of that).
+
+    Hold the table's ACCESS EXCLUSIVE lock (:func:`lock_if_empty`) first. DDL is
+    transactional: if the load fails, its rollback restores every index.
+    """
+
+    def __init__(self, cursor, table: str):
+        from psycopg import sql
+
+        self._table = sql.Identifier(table)
+        # Unique constraints before foreign keys ('u' > 'f'): rebuilt in this order.
+        cursor.execute(
+            """
+            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = %s::regclass AND contype IN ('u', 'f')
+            ORDER BY contype DESC, conname
+            """,
+            [table],
+        )
+        self.constraints = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT FROM pg_constraint k
+                              WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
+            ORDER BY c.relname
+            """,
+            [table],
+        )
+        self.indexes = cursor.fetchall()
+        for name, _definition in self.constraints:
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                    self._table, sql.Identifier(name)
+                )
+            )
+        for name, _definition in self.indexes:
+            cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+
+    def restore(self, cursor) -> None:
+        """Rebuild what was set aside, then refresh the table's statistics."""
+        from psycopg import sql
+
+        for _name, definition in self.indexes:
+            cursor.execute(definition)
+        for name, definition in self.constraints:
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                    self._table, sql.Identifier(name), sql.SQL(definition)
+                )
+            )
+        cursor.execute(sql.SQL("ANALYZE {}").format(self._table))

@@ -101,49 +101,37 @@ def test_a_meter_without_a_meter_point_is_refused(gaining_user, installing_suppl
     )
 
 
-def test_a_ppmid_is_judged_by_the_meter_points_of_its_comms_hub(gaining_user, installing_supplier):
-    hub = "00-DB-12-00-00-00-0C-01"
-    DeviceFactory(comms_hub_id=hub, mpxn=OTHER_MPAN, installing_supplier=installing_supplier)
+GAS_MPRN = "3938424403"
+
+
+def _dual_fuel_home_ppmid(hub: str, installer):
+    """A home on Comms Hub ``hub``: an ESME (OTHER_MPAN), a GSME (GAS_MPRN) and a PPMID."""
+    DeviceFactory(comms_hub_id=hub, mpxn=OTHER_MPAN, installing_supplier=installer)
     DeviceFactory(
-        comms_hub_id=hub,
-        device_type=DeviceType.GSME,
-        mpxn="3938424403",
-        installing_supplier=installing_supplier,
+        comms_hub_id=hub, device_type=DeviceType.GSME, mpxn=GAS_MPRN, installing_supplier=installer
     )
-    ppmid = DeviceFactory(
-        comms_hub_id=hub,
-        device_type=DeviceType.PPMID,
-        mpxn="",
-        installing_supplier=installing_supplier,
+    return DeviceFactory(
+        comms_hub_id=hub, device_type=DeviceType.PPMID, mpxn="", installing_supplier=installer
     )
-    RegistrationFactory(mpxn="3938424403", supplier=gaining_user.supplier)
+
+
+def test_a_ppmid_is_judged_by_the_meter_points_of_its_comms_hub(gaining_user, installing_supplier):
+    ppmid = _dual_fuel_home_ppmid("00-DB-12-00-00-00-0C-01", installing_supplier)
+    RegistrationFactory(mpxn=GAS_MPRN, supplier=gaining_user.supplier)
 
     incident = incident_raise(actor=gaining_user, device_id=ppmid.device_id, now=NOW)
 
-    assert incident.registration_mpxn == "3938424403"
+    assert incident.registration_mpxn == GAS_MPRN
 
 
 def test_a_ppmid_whose_hub_meters_have_no_registration_names_them_all(
     gaining_user, installing_supplier
 ):
-    hub = "00-DB-12-00-00-00-0C-02"
-    DeviceFactory(comms_hub_id=hub, mpxn=OTHER_MPAN, installing_supplier=installing_supplier)
-    DeviceFactory(
-        comms_hub_id=hub,
-        device_type=DeviceType.GSME,
-        mpxn="3938424403",
-        installing_supplier=installing_supplier,
-    )
-    ppmid = DeviceFactory(
-        comms_hub_id=hub,
-        device_type=DeviceType.PPMID,
-        mpxn="",
-        installing_supplier=installing_supplier,
-    )
+    ppmid = _dual_fuel_home_ppmid("00-DB-12-00-00-00-0C-02", installing_supplier)
 
     error = _refusal(gaining_user, ppmid.device_id)
 
-    assert "meter points 1000000000009 and 3938424403 of Device" in error.message
+    assert f"meter points {OTHER_MPAN} and {GAS_MPRN} of Device" in error.message
 
 
 def test_a_supplier_that_is_not_registered_learns_nothing_of_an_open_request(

@@ -7,14 +7,13 @@ In ``incidents`` for the reason ``load_smi`` is: it loads inventory data and act
 
 from django.core.management.base import BaseCommand, CommandError
 
+from incidents.management.load_report import write_load_summary
 from incidents.services.registration_sync import incidents_cancel_registration_moved
 from inventory.services import (
     REGISTRATION_COLUMNS,
     RegistrationLoadError,
     registrations_load_csv,
 )
-
-SHOWN_ISSUES = 20
 
 
 class Command(BaseCommand):
@@ -41,31 +40,8 @@ class Command(BaseCommand):
         except RegistrationLoadError as exc:
             raise CommandError(f"{path} was not loaded: {exc}") from exc
 
+        write_load_summary(self, report, rejects_path=rejects, key="mpxn")
         out = self.stdout
-        out.write(f"Rows read:  {report.rows_read}")
-        out.write(
-            f"Loaded:     {report.loaded} (created {report.created}, updated "
-            f"{report.updated}, unchanged {report.unchanged})"
-        )
-        out.write(f"Rejected:   {report.rejected}")
-        out.write(f"Warnings:   {report.warnings}")
-        self._issues(
-            "Rejected rows",
-            report.rejects,
-            report.rejected,
-            more=f"Every rejected row is in {rejects}."
-            if rejects
-            else "Use --rejects PATH to write every rejected row to a file.",
-        )
-        self._issues("Warnings (rows loaded anyway)", report.warning_notes, report.warnings)
-        if report.rejected:
-            out.write(
-                self.style.WARNING(
-                    f"\n{report.rejected} rows were rejected; the other {report.loaded} loaded."
-                )
-            )
-        else:
-            out.write(self.style.SUCCESS(f"\nAll {report.loaded} rows loaded."))
 
         # After the load has committed, in batches of their own: a failure here leaves the
         # load in place, and the hourly job cancels what is left.
@@ -78,13 +54,3 @@ class Command(BaseCommand):
                 else ""
             )
         )
-
-    def _issues(self, title, issues, total, *, more=""):
-        if not total:
-            return
-        shown = f", first {SHOWN_ISSUES} of {total}" if total > SHOWN_ISSUES else ""
-        self.stdout.write(f"\n{title}{shown}:")
-        for issue in issues[:SHOWN_ISSUES]:
-            self.stdout.write(f"  line {issue.line}: {issue.mpxn or '(no mpxn)'}: {issue.reason}")
-        if more:
-            self.stdout.write(f"  {more}")
