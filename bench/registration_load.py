@@ -29,9 +29,7 @@ import datetime as dt
 import json
 import os
 import random
-import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -40,8 +38,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
+    PG,
+    REDIS,
+    drop_database,
+    fresh_database,
+    median_run,
+    peak_rss_mb,
+    purge_broker,
+)
+
 DB_NAME = "ssi_bench_registration"
 SUPPLIERS = 20
 MOVED_SHARE = 0.05
@@ -103,21 +109,6 @@ def generate(rows: int, folder: Path, seed: int = 20261129) -> dict:
     return counts
 
 
-def prepare_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
 def setup_django() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "ssi_portal.settings.test"
     os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
@@ -176,7 +167,7 @@ def timed_load(path: Path) -> dict:
         "unchanged": report.unchanged,
         "rejected": report.rejected,
         "warnings": report.warnings,
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 
@@ -271,16 +262,6 @@ def timed_sweep() -> dict:
     }
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def median_run(runs: list[dict]) -> dict:
-    middle = statistics.median_low(run["seconds"] for run in runs)
-    chosen = next(run for run in runs if run["seconds"] == middle)
-    return {**chosen, "runs_seconds": [run["seconds"] for run in runs]}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000, help="meter points")
@@ -293,7 +274,7 @@ def main() -> None:
     if not 0 <= args.incidents <= args.rows // 2:
         parser.error("--incidents must be between 0 and half of --rows")
 
-    prepare_database()
+    fresh_database(DB_NAME)
     folder = Path(tempfile.mkdtemp(prefix="registration_bench_"))
     try:
         setup_django()
@@ -347,16 +328,14 @@ def main() -> None:
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        import redis
-
-        redis.Redis.from_url(REDIS).flushdb()  # the benchmark's own database (14)
+        purge_broker()
         if not args.keep:
             from django.db import connections
 
             connections.close_all()
-            drop_database()
+            drop_database(DB_NAME)
 
-    peak = _peak_rss_mb()
+    peak = peak_rss_mb()
     print()
     width = max(map(len, scenarios))
     print(f"{'scenario':<{width}}  {'rows':>10}  {'seconds':>8}  {'rows/s':>9}")

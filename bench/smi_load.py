@@ -24,9 +24,7 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -35,7 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
+    PG,
+    drop_database,
+    fresh_database,
+    median_run,
+    peak_rss_mb,
+)
+
 DB_NAME = "ssi_bench_smi"
 SUPPLIERS = 20
 CHANGED_SHARE = 0.05
@@ -192,21 +197,6 @@ def generate(rows: int, folder: Path, supplier_ids: list[str], seed: int = 20260
     return counts
 
 
-def prepare_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
 def setup_django() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "ssi_portal.settings.test"
     os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
@@ -266,18 +256,8 @@ def timed_load(path: Path) -> dict:
         "rejected": report.rejected,
         "warnings": report.warnings,
         "status_changes": report.status_changes,
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def median_run(runs: list[dict]) -> dict:
-    middle = statistics.median_low(run["seconds"] for run in runs)
-    chosen = next(run for run in runs if run["seconds"] == middle)
-    return {**chosen, "runs_seconds": [run["seconds"] for run in runs]}
 
 
 def main() -> None:
@@ -289,7 +269,7 @@ def main() -> None:
     if not 1_000 <= args.rows <= 10_000_000:
         parser.error("--rows must be between 1,000 and 10,000,000")
 
-    prepare_database()
+    fresh_database(DB_NAME)
     folder = Path(tempfile.mkdtemp(prefix="smi_bench_"))
     try:
         setup_django()
@@ -301,7 +281,7 @@ def main() -> None:
         print(
             f"Generated {args.rows:,} rows ({size_mb:,.0f} MB, {made['bad']} to reject, "
             f"{made['changed']:,} changed) in {generated_in:.1f} s; "
-            f"peak RSS so far {_peak_rss_mb():.0f} MB"
+            f"peak RSS so far {peak_rss_mb():.0f} MB"
         )
         scenarios = {}
 
@@ -338,9 +318,9 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            drop_database()
+            drop_database(DB_NAME)
 
-    peak = _peak_rss_mb()
+    peak = peak_rss_mb()
     print()
     width = max(map(len, scenarios))
     print(f"{'scenario':<{width}}  {'rows':>10}  {'seconds':>8}  {'rows/s':>9}  method")
