@@ -177,3 +177,49 @@ def test_a_device_not_in_the_smi_is_refused_with_the_reason_using_only_the_keybo
     expect(device_field).to_have_value("00:db:12:34:56:78:90:ff")
     assert_accessible(page)
     assert not Incident.objects.exists()
+
+
+@pytest.mark.browser
+def test_a_supplier_not_registered_for_the_meter_point_is_told_why_and_nothing_is_raised(
+    live_server, page, gaining_supplier, other_supplier_user, device
+):
+    login(page, live_server, "other")
+    page.goto(f"{live_server.url}/incidents/new/")
+    expect(page.get_by_text("Only the Supplier that the registration data shows")).to_be_visible()
+
+    page.get_by_role("textbox", name="Device ID").fill(DEVICE_ID)
+    page.get_by_role("button", name="Raise request").click()
+
+    summary = page.get_by_role("alert", name="There is a problem")
+    expect(summary).to_be_focused()
+    link = summary.get_by_role("link")
+    expect(link).to_have_text(
+        re.compile(r"Third Party Gas is not the registered Supplier for meter point 1312345678907")
+    )
+    expect(link).to_have_attribute("href", "#id_device_id")
+    assert "Gaining" not in page.content()
+    assert_accessible(page)
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.browser
+def test_a_raise_over_the_rate_limit_says_when_the_next_one_may_be_raised(
+    live_server, page, settings, gaining_user, device, installing_supplier
+):
+    from tests.factories import DeviceFactory
+
+    settings.SSI_RAISE_LIMIT_PER_USER = "1/hour"
+    second = DeviceFactory(installing_supplier=installing_supplier)
+    login(page, live_server, "gaining")
+    for device_id in (DEVICE_ID, second.device_id):
+        page.goto(f"{live_server.url}/incidents/new/")
+        page.get_by_role("textbox", name="Device ID").fill(device_id)
+        page.get_by_role("button", name="Raise request").click()
+
+    summary = page.get_by_role("alert", name="There is a problem")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text(
+        re.compile(r"You have raised 1 request in the last hour.*after \d\d:\d\d")
+    )
+    assert_accessible(page)
+    assert Incident.objects.count() == 1
