@@ -9,6 +9,7 @@ import ipaddress
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from .models import SecurityEventKind, User
 
@@ -52,7 +53,7 @@ def _logged_in(sender, request, user, **kwargs):
     device = getattr(user, "otp_device", None)
     if device is None:
         detail = "Password."
-    elif device.__class__.__name__ == "StaticDevice":
+    elif isinstance(device, StaticDevice):
         detail = "Password and a backup code."
     else:
         detail = "Password and authenticator code."

@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ssi_portal.lib.crypto import SecretError, key_ring
@@ -428,3 +430,28 @@ class SealedTOTPDevice(TOTPDevice):
             self.throttle_increment(commit=True)
             return False
         return super().verify_token(token)
+
+
+def backup_code_digest(code: str) -> str:
+    """What is stored of a backup code: 16 hex digits of an HMAC-SHA256 of it keyed with the
+    portal's secret key, so the table alone gives no code away (a code has 40 random bits: a
+    plain hash could be reversed by trying them all; this one needs the key too)."""
+    return salted_hmac("ssi.backup-code", code.strip().lower(), algorithm="sha256").hexdigest()[:16]
+
+
+class HashedBackupCodes(StaticDevice):
+    """django-otp's one-use backup codes, stored as :func:`backup_code_digest` of each code.
+
+    A code is checked by looking up its digest; the match is deleted as django-otp does.
+    Codes stored in clear before (8 characters, never 16 hex digits) were replaced by their
+    digests in migration 0009. Changing ``SECRET_KEY`` invalidates the stored codes: users then
+    make new ones on their account page with their authenticator app.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "backup codes"
+        verbose_name_plural = "backup codes"
+
+    def verify_token(self, token) -> bool:
+        return super().verify_token(backup_code_digest(str(token)))

@@ -36,6 +36,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from . import selectors, services
 from .audit import client_ip
@@ -134,7 +135,7 @@ def login_code(request):
             # django_otp's user_logged_in receiver marks the new session verified by it.
             user.otp_device = device
             auth_login(request, user, backend=backend)
-            if device.__class__.__name__ == "StaticDevice":
+            if isinstance(device, StaticDevice):
                 left = selectors.backup_codes_left(user)
                 messages.warning(
                     request,

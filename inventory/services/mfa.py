@@ -14,11 +14,16 @@ import re
 
 from django.conf import settings
 from django.db import transaction
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticToken
 
 from ssi_portal.lib.crypto import key_ring
 
-from ..models import SealedTOTPDevice, SecurityEventKind
+from ..models import (
+    HashedBackupCodes,
+    SealedTOTPDevice,
+    SecurityEventKind,
+    backup_code_digest,
+)
 from .accounts import AccountError, lock_own_supplier, locked_member
 from .security_events import security_event_record
 
@@ -119,7 +124,7 @@ def mfa_verify(*, user, token: str):
     cannot both use one code. Writes no event: the caller's login (or change) records it.
     """
     token = _SEPARATORS.sub("", token or "").lower()
-    model = SealedTOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    model = SealedTOTPDevice if token.isdigit() and len(token) == 6 else HashedBackupCodes
     throttled = False
     with transaction.atomic():
         for device in model.objects.select_for_update().filter(user_id=user.pk, confirmed=True):
@@ -140,14 +145,14 @@ def mfa_remove(*, actor, token: str, request=None) -> None:
     device = mfa_verify(user=actor, token=token)
     with transaction.atomic():
         SealedTOTPDevice.objects.filter(user_id=actor.pk).delete()
-        StaticDevice.objects.filter(user_id=actor.pk).delete()
+        HashedBackupCodes.objects.filter(user_id=actor.pk).delete()
         security_event_record(
             kind=SecurityEventKind.MFA_DISABLED,
             actor=actor,
             request=request,
             reference=f"user:{actor.pk} {actor.get_username()}",
             detail="Authenticator app and backup codes removed, confirmed with "
-            + ("a backup code." if isinstance(device, StaticDevice) else "an app code."),
+            + ("a backup code." if isinstance(device, HashedBackupCodes) else "an app code."),
         )
 
 
@@ -171,11 +176,14 @@ def mfa_backup_codes_regenerate(*, actor, token: str, request=None) -> list[str]
 
 
 def _new_backup_codes(user) -> list[str]:
-    StaticDevice.objects.filter(user_id=user.pk).delete()
-    device = StaticDevice.objects.create(user_id=user.pk, name=BACKUP_NAME, confirmed=True)
+    HashedBackupCodes.objects.filter(user_id=user.pk).delete()
+    device = HashedBackupCodes.objects.create(user_id=user.pk, name=BACKUP_NAME, confirmed=True)
     # 8 characters of base32 each: 40 random bits (os.urandom), one use each.
     codes = [StaticToken.random_token() for _ in range(settings.SSI_MFA_BACKUP_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    # Only their digests are stored: the codes are shown to the user once, and never again.
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=backup_code_digest(code)) for code in codes
+    )
     return codes
 
 
@@ -196,7 +204,7 @@ def mfa_reset(*, actor, user_id: int, request=None):
                 "self", "Change your own two-factor authentication on your account page."
             )
         removed, _ = SealedTOTPDevice.objects.filter(user_id=user.pk).delete()
-        StaticDevice.objects.filter(user_id=user.pk).delete()
+        HashedBackupCodes.objects.filter(user_id=user.pk).delete()
         if not removed:
             raise AccountError(
                 "not_enrolled", f"{user.username} has no two-factor authentication to reset."

@@ -94,3 +94,56 @@ def test_rotating_the_keys_reseals_the_secrets_under_the_newest(settings, gainin
     settings.INSTALL_CODE_KEYS = settings.INSTALL_CODE_KEYS[:1]  # the old keys are gone
     device.refresh_from_db()
     assert device.bin_key == secret
+
+
+# --- Backup codes -------------------------------------------------------------------------------
+
+
+def test_backup_codes_are_stored_as_keyed_digests_and_still_log_in(gaining_user):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from inventory.models import HashedBackupCodes, backup_code_digest
+    from inventory.services import mfa_verify
+    from tests.accounts.helpers import enrolled
+
+    _, codes = enrolled(gaining_user)
+    stored = set(StaticToken.objects.values_list("token", flat=True))
+
+    assert not stored & set(codes)
+    assert stored == {backup_code_digest(code) for code in codes}
+    device = mfa_verify(user=gaining_user, token=codes[0].upper())
+    assert isinstance(device, HashedBackupCodes)
+    assert StaticToken.objects.count() == len(codes) - 1
+
+
+def test_a_stored_digest_typed_as_a_code_is_refused(gaining_user):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from inventory.services import AccountError, mfa_verify
+    from tests.accounts.helpers import enrolled
+
+    enrolled(gaining_user)
+    digest = StaticToken.objects.values_list("token", flat=True).first()
+
+    with pytest.raises(AccountError):
+        mfa_verify(user=gaining_user, token=digest)
+
+
+def test_the_migration_replaces_codes_stored_in_clear_by_their_digests(gaining_user):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from inventory.models import backup_code_digest
+    from tests.accounts.helpers import enrolled
+
+    migration = importlib.import_module("inventory.migrations.0009_hashed_backup_codes")
+    _, codes = enrolled(gaining_user)
+    for token, code in zip(StaticToken.objects.order_by("pk"), codes, strict=True):
+        token.token = code
+        token.save()
+
+    migration.hash_stored_codes(apps, None)
+    migration.hash_stored_codes(apps, None)  # twice: digests are left as they are
+
+    assert set(StaticToken.objects.values_list("token", flat=True)) == {
+        backup_code_digest(code) for code in codes
+    }
