@@ -33,7 +33,9 @@ def record_event(
         incident=incident,
         kind=kind,
         actor=actor,
-        actor_supplier_id=getattr(actor, "supplier_id", None),
+        # The instance, not its id: the emails name the actor's organisation, and a caller
+        # has usually loaded it already.
+        actor_supplier=actor.supplier if getattr(actor, "supplier_id", None) else None,
         from_status=from_status,
         to_status=incident.status if changed_status else "",
         message=message,

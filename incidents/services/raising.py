@@ -173,9 +173,8 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
             warning = warning_text(problem)
         else:
             registration_mpxn = entitlement.mpxn
-    if Incident.objects.filter(device=device, status__in=OPEN_STATUSES).exists():
-        raise _already_open_error(device)
-
+    # "Already open" is found by the insert itself: the partial unique index refuses a second
+    # open request for the Device (no query before it, and no race).
     incident = Incident(
         device=device,
         raised_by=actor,

@@ -319,5 +319,5 @@ def test_raising_one_request_stays_within_a_fixed_number_of_queries(
     from incidents.services import incident_raise as raise_one
 
     gaining_user.supplier  # noqa: B018 (loaded as the request's user would be)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(16):
         raise_one(actor=gaining_user, device_id=device.device_id)
