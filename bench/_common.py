@@ -1,9 +1,13 @@
 """What the benchmark scripts share: where PostgreSQL and Redis are, their throwaway
 databases, and how figures are taken (peak memory, the median run)."""
 
+import json
 import os
 import resource
 import statistics
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -16,6 +20,19 @@ def fresh_database(name: str) -> None:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def ensure_database(name: str, *, recreate: bool) -> None:
+    """Create the benchmark's database if it is missing; with ``recreate``, drop it first."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and recreate:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def drop_database(name: str) -> None:
@@ -41,3 +58,23 @@ def median_run(runs: list[dict]) -> dict:
     middle = statistics.median_low(run["seconds"] for run in runs)
     chosen = next(run for run in runs if run["seconds"] == middle)
     return {**chosen, "runs_seconds": [run["seconds"] for run in runs]}
+
+
+def print_load_scenarios(scenarios: dict[str, dict], *, detail) -> None:
+    """The loader benchmarks' table: rows, seconds and rows/s of each scenario's median run,
+    then ``detail(run)``, and the peak memory of this process."""
+    print()
+    width = max(map(len, scenarios))
+    print(f"{'scenario':<{width}}  {'rows':>10}  {'seconds':>8}  {'rows/s':>9}")
+    for name, run in scenarios.items():
+        print(
+            f"{name:<{width}}  {run['rows_read']:>10,}  {run['seconds']:>8.2f}  "
+            f"{run['rows_per_second']:>9,}  {detail(run)}"
+        )
+    print(f"\npeak RSS of this process: {peak_rss_mb():.0f} MB (cpu count {os.cpu_count()})")
+
+
+def write_results(filename: str, data: dict) -> None:
+    """``bench/results/<filename>``, which ``bench/run`` summarises."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / filename).write_text(json.dumps(data, indent=2) + "\n")

@@ -28,25 +28,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
+    PG,
+    REDIS,
+    ensure_database,
+    purge_broker,
+)
+
 DB_NAME = "ssi_bench_bulk"
 LODGED_SHARE = 100  # one Device in this many has a lodged code
 NOT_INSTALLED_SHARE = 20  # one answer in this many is NOT_INSTALLED
 TARGET_SECONDS = 20
 TARGET_MB = 300
-
-
-def prepare_database(recreate: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if exists and recreate:
-            conn.execute(f'DROP DATABASE "{DB_NAME}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def setup_django() -> None:
@@ -247,12 +240,6 @@ def one_run(rows: int) -> dict:
     }
 
 
-def purge_broker() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS).flushdb()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -264,7 +251,7 @@ def main() -> None:
         worker_main(args.worker)
         return
 
-    prepare_database(args.recreate)
+    ensure_database(DB_NAME, recreate=args.recreate)
     setup_django()
     generate(args.rows)
     purge_broker()

@@ -22,21 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
+    PG,
+    REDIS,
+    ensure_database,
+    purge_broker,
+)
+
 DB_NAME = "ssi_bench_escalation"
-
-
-def prepare_database(recreate: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if exists and recreate:
-            conn.execute(f'DROP DATABASE "{DB_NAME}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def setup_django() -> None:
@@ -133,12 +126,6 @@ def sweep():
     return escalated, elapsed, len(queries)
 
 
-def purge_broker() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS).flushdb()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=500_000)
@@ -146,7 +133,7 @@ def main() -> None:
     parser.add_argument("--recreate", action="store_true", help="drop and rebuild the database")
     args = parser.parse_args()
 
-    prepare_database(args.recreate)
+    ensure_database(DB_NAME, recreate=args.recreate)
     setup_django()
     generate(args.incidents, args.overdue)
     purge_broker()

@@ -58,8 +58,13 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
+    PG,
+    REDIS,
+    ensure_database,
+    purge_broker,
+)
+
 DB_NAME = "ssi_bench_http"
 VAR_DIR = Path(tempfile.gettempdir()) / "ssi_bench_http"
 SUPPLIERS = 20
@@ -134,18 +139,6 @@ def server_env(port: int) -> dict[str, str]:
         "SSI_RAISE_LIMIT_PER_USER": "100000000/hour",
         "SSI_RAISE_LIMIT_PER_SUPPLIER": "100000000/day",
     }
-
-
-def prepare_database(recreate: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if exists and recreate:
-            conn.execute(f'DROP DATABASE "{DB_NAME}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -390,12 +383,6 @@ def autovacuum_is_on() -> bool:
     with connection.cursor() as cur:
         cur.execute("SHOW autovacuum")
         return cur.fetchone()[0] == "on"
-
-
-def purge_broker() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS).flushdb()
 
 
 # --- Server and sessions -----------------------------------------------------------------------
@@ -821,7 +808,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = server_env(port)
-    prepare_database(args.recreate)
+    ensure_database(DB_NAME, recreate=args.recreate)
     setup_django(env)
     generate(args.devices, args.incidents)
     clean_up_raises()

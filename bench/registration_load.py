@@ -26,7 +26,6 @@ whose queue is emptied afterwards.
 
 import argparse
 import datetime as dt
-import json
 import os
 import random
 import shutil
@@ -45,7 +44,9 @@ from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     fresh_database,
     median_run,
     peak_rss_mb,
+    print_load_scenarios,
     purge_broker,
+    write_results,
 )
 
 DB_NAME = "ssi_bench_registration"
@@ -335,33 +336,24 @@ def main() -> None:
             connections.close_all()
             drop_database(DB_NAME)
 
-    peak = peak_rss_mb()
-    print()
-    width = max(map(len, scenarios))
-    print(f"{'scenario':<{width}}  {'rows':>10}  {'seconds':>8}  {'rows/s':>9}")
-    for name, run in scenarios.items():
-        print(
-            f"{name:<{width}}  {run['rows_read']:>10,}  {run['seconds']:>8.2f}  "
-            f"{run['rows_per_second']:>9,}  (created {run['created']:,}, updated "
-            f"{run['updated']:,}, unchanged {run['unchanged']:,}, rejected {run['rejected']:,})"
-        )
-    print(f"\npeak RSS of this process: {peak:.0f} MB (cpu count {os.cpu_count()})")
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / "registration_load.json").write_text(
-        json.dumps(
-            {
-                "rows": args.rows,
-                "runs_per_scenario": args.runs,
-                "file_mb": round(size_mb, 1),
-                "scenarios": scenarios,
-                "sweep": sweep,
-                "peak_rss_mb": round(peak, 1),
-                "cpu_count": os.cpu_count(),
-            },
-            indent=2,
-        )
-        + "\n"
+    print_load_scenarios(
+        scenarios,
+        detail=lambda run: (
+            f"(created {run['created']:,}, updated {run['updated']:,}, unchanged "
+            f"{run['unchanged']:,}, rejected {run['rejected']:,})"
+        ),
+    )
+    write_results(
+        "registration_load.json",
+        {
+            "rows": args.rows,
+            "runs_per_scenario": args.runs,
+            "file_mb": round(size_mb, 1),
+            "scenarios": scenarios,
+            "sweep": sweep,
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "cpu_count": os.cpu_count(),
+        },
     )
 
 

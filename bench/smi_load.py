@@ -21,7 +21,6 @@ run starts after a CHECKPOINT, so one run's dirty pages are not written during t
 """
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -39,6 +38,8 @@ from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     fresh_database,
     median_run,
     peak_rss_mb,
+    print_load_scenarios,
+    write_results,
 )
 
 DB_NAME = "ssi_bench_smi"
@@ -320,34 +321,25 @@ def main() -> None:
             connections.close_all()
             drop_database(DB_NAME)
 
-    peak = peak_rss_mb()
-    print()
-    width = max(map(len, scenarios))
-    print(f"{'scenario':<{width}}  {'rows':>10}  {'seconds':>8}  {'rows/s':>9}  method")
-    for name, run in scenarios.items():
-        print(
-            f"{name:<{width}}  {run['rows_read']:>10,}  {run['seconds']:>8.2f}  "
-            f"{run['rows_per_second']:>9,}  {run['method']} (created {run['created']:,}, "
-            f"updated {run['updated']:,}, unchanged {run['unchanged']:,}, rejected "
-            f"{run['rejected']:,}, status changes {run['status_changes']:,})"
-        )
-    print(f"\npeak RSS of this process: {peak:.0f} MB (cpu count {os.cpu_count()})")
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / "smi_load.json").write_text(
-        json.dumps(
-            {
-                "rows": args.rows,
-                "runs_per_scenario": args.runs,
-                "file_mb": round(size_mb, 1),
-                "generated_seconds": round(generated_in, 1),
-                "scenarios": scenarios,
-                "peak_rss_mb": round(peak, 1),
-                "cpu_count": os.cpu_count(),
-            },
-            indent=2,
-        )
-        + "\n"
+    print_load_scenarios(
+        scenarios,
+        detail=lambda run: (
+            f"{run['method']} (created {run['created']:,}, updated {run['updated']:,}, "
+            f"unchanged {run['unchanged']:,}, rejected {run['rejected']:,}, status changes "
+            f"{run['status_changes']:,})"
+        ),
+    )
+    write_results(
+        "smi_load.json",
+        {
+            "rows": args.rows,
+            "runs_per_scenario": args.runs,
+            "file_mb": round(size_mb, 1),
+            "generated_seconds": round(generated_in, 1),
+            "scenarios": scenarios,
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "cpu_count": os.cpu_count(),
+        },
     )
 
 

@@ -41,15 +41,12 @@ from .bulk_rows import MAX_REFERENCE, Parsed, RowHandler, RowResult, cell
 from .clock import clock_start
 from .common import looks_like_install_code
 from .entitlement import (
-    ENFORCE,
-    entitlement_problem,
+    entitlement_verdict,
     raise_entitlements,
     raise_tally_add,
-    registration_mode,
     supplier_allowance,
     supplier_limit_row_message,
     supplier_rate,
-    warning_text,
 )
 from .lifecycle import answer_with_code
 from .lodged import answered_from_lodged_message, lodged_codes_take
@@ -122,12 +119,12 @@ class RaiseRows(RowHandler):
                 "comms_hub_id",
             )
         }
+        refusals = {p.key: device_refusal(devices.get(p.key), p.key, self.supplier) for p in parsed}
         checked = raise_entitlements(
-            [d for d in devices.values() if not device_refusal(d, d.device_id, self.supplier)],
+            [devices[key] for key, refusal in refusals.items() if refusal is None],
             self.supplier,
             now=now,
         )
-        enforce = registration_mode() == ENFORCE
         # Read once per chunk: rows past what is left of the Supplier's rate limit are refused.
         allowance = supplier_allowance(self.supplier.pk, now=now)
         open_requests = dict(
@@ -140,17 +137,14 @@ class RaiseRows(RowHandler):
         to_raise: list[tuple[Parsed, Device, str, str]] = []
         for p in parsed:
             device = devices.get(p.key)
-            refusal = device_refusal(device, p.key, self.supplier)
-            registered, warning = "", ""
-            if refusal is None and checked is not None:
-                entitlement = checked[device.pk]
-                problem = entitlement_problem(entitlement, p.key, self.supplier)
-                if problem and enforce:
-                    refusal = problem
-                elif problem:
-                    warning = warning_text(problem)
-                else:
-                    registered = entitlement.mpxn
+            refusal, registered, warning = refusals[p.key], "", ""
+            if refusal is None:
+                verdict = entitlement_verdict(checked and checked[device.pk], p.key, self.supplier)
+                refusal, registered, warning = (
+                    verdict.refusal,
+                    verdict.registration_mpxn,
+                    verdict.warning,
+                )
             if refusal:
                 results.append(self.refused_by(p.line, p.key, refusal, reference=p.reference))
             elif device.pk in open_requests:

@@ -19,6 +19,7 @@ unit.
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
@@ -83,6 +84,30 @@ def entitlement_problem(
             "helpdesk."
         )
     return IncidentError(status, message, field="device_id")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the registration check makes of one raise, under the configured mode: a refusal
+    (``enforce``), a warning to carry (``warn``), or the meter point that entitles it."""
+
+    refusal: IncidentError | None = None
+    warning: str = ""
+    registration_mpxn: str = ""
+
+
+def entitlement_verdict(
+    entitlement: Entitlement | None, device_id: str, supplier: Supplier
+) -> Verdict:
+    """The verdict on ``entitlement`` (None: the check is off)."""
+    if entitlement is None:
+        return Verdict()
+    problem = entitlement_problem(entitlement, device_id, supplier)
+    if problem is None:
+        return Verdict(registration_mpxn=entitlement.mpxn)
+    if registration_mode() == ENFORCE:
+        return Verdict(refusal=problem)
+    return Verdict(warning=warning_text(problem))
 
 
 def _meter_points(entitlement: Entitlement) -> str:

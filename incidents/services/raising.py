@@ -23,14 +23,11 @@ from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
 from .clock import clock_record_start, clock_start
 from .common import IncidentError
 from .entitlement import (
-    ENFORCE,
     RateLimited,
-    entitlement_problem,
+    entitlement_verdict,
     raise_entitlements,
     raise_rate_check,
     raise_tally_add,
-    registration_mode,
-    warning_text,
 )
 from .events import record_event
 from .lodged import incident_answer_from_lodged_code, lodged_codes_take
@@ -154,25 +151,18 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     refusal = device_refusal(device, canonical, actor.supplier)
     if refusal:
         raise refusal
-    warning = ""
-    registration_mpxn = ""
     checked = raise_entitlements([device], actor.supplier, now=now)
-    if checked is not None:
-        entitlement = checked[device.pk]
-        problem = entitlement_problem(entitlement, canonical, actor.supplier)
-        if problem and registration_mode() == ENFORCE:
-            security_event_record(
-                kind=SecurityEventKind.RAISE_REFUSED,
-                actor=actor,
-                reference=f"device:{canonical}",
-                detail=f"{problem.code}: meter point {entitlement.mpxn or 'none'}.",
-                now=now,
-            )
-            raise problem
-        if problem:
-            warning = warning_text(problem)
-        else:
-            registration_mpxn = entitlement.mpxn
+    verdict = entitlement_verdict(checked and checked[device.pk], canonical, actor.supplier)
+    if verdict.refusal:
+        security_event_record(
+            kind=SecurityEventKind.RAISE_REFUSED,
+            actor=actor,
+            reference=f"device:{canonical}",
+            detail=f"{verdict.refusal.code}: meter point {checked[device.pk].mpxn or 'none'}.",
+            now=now,
+        )
+        raise verdict.refusal
+    warning, registration_mpxn = verdict.warning, verdict.registration_mpxn
     # "Already open" is found by the insert itself: the partial unique index refuses a second
     # open request for the Device (no query before it, and no race).
     incident = Incident(

@@ -35,8 +35,7 @@ from psycopg import sql
 from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
 
 from ..models import Registration, Supplier
-from .smi_load import SmiLoadError as _ReadError
-from .smi_load import _decoded_lines, _not_utf8, _write_rejects
+from .load_files import LoadFileError, decoded_lines, not_utf8, write_rejects
 from .smi_rows import mpan_check_ok, mprn_check_ok
 
 REGISTRATION_COLUMNS = ("mpxn", "supplier", "effective_from", "effective_to")
@@ -51,7 +50,7 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 _TABLE = Registration._meta.db_table
 
 
-class RegistrationLoadError(Exception):
+class RegistrationLoadError(LoadFileError):
     """The file is refused whole and nothing was written; ``str(error)`` is fit to show."""
 
 
@@ -114,10 +113,7 @@ def registrations_load_csv(
             _Load(report, rejects_out, now or timezone.now()).run(source)
             if reject_file is not None:
                 spool.seek(0)
-                try:
-                    _write_rejects(spool, reject_file)
-                except _ReadError as exc:
-                    raise RegistrationLoadError(str(exc)) from exc
+                write_rejects(spool, reject_file, error=RegistrationLoadError)
     return report
 
 
@@ -142,10 +138,7 @@ class _Load:
                 self.gas_codes[gas.upper()] = pk
 
     def run(self, source) -> None:
-        try:
-            lines = _decoded_lines(source)
-        except _ReadError as exc:
-            raise RegistrationLoadError(str(exc)) from exc
+        lines = decoded_lines(source, error=RegistrationLoadError)
         # strict: a stray quote or an unterminated quoted cell refuses the file, rather than
         # swallowing the lines after it into one cell.
         reader = csv.reader(lines, strict=True)
@@ -165,7 +158,7 @@ class _Load:
         except csv.Error as exc:
             raise RegistrationLoadError(f"Line 1 is not valid CSV: {exc}.") from exc
         except UnicodeDecodeError as exc:
-            raise RegistrationLoadError(str(_not_utf8(exc, 1))) from exc
+            raise not_utf8(exc, 1, error=RegistrationLoadError) from exc
         if not header:
             raise RegistrationLoadError(
                 f"The file is empty: its first line must be the header {_expected()}"
@@ -212,7 +205,7 @@ class _Load:
                     f"Line {reader.line_num} is not valid CSV: {exc}. Nothing was loaded."
                 ) from exc
             except UnicodeDecodeError as exc:
-                raise RegistrationLoadError(str(_not_utf8(exc, reader.line_num + 1))) from exc
+                raise not_utf8(exc, reader.line_num + 1, error=RegistrationLoadError) from exc
             line = reader.line_num
             if not row or row == [""]:
                 continue  # blank line

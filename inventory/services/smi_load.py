@@ -11,12 +11,10 @@ Valid rows go to a writer chosen by the database:
   same results.
 """
 
-import codecs
 import csv
 import datetime as dt
 import operator
 import os
-import shutil
 import tempfile
 from array import array
 from collections import Counter
@@ -30,6 +28,7 @@ from django.db import connection, transaction
 
 from ..identifiers import device_id_or_none
 from ..models import Device, Supplier
+from .load_files import LoadFileError, decoded_lines, not_utf8, write_rejects
 from .smi_copy import CopyWriter
 from .smi_rows import (
     CANONICAL_ID,
@@ -75,7 +74,7 @@ _UPDATE_FIELDS = [
 ]
 
 
-class SmiLoadError(Exception):
+class SmiLoadError(LoadFileError):
     """The file is refused whole and nothing was written; ``str(error)`` is fit to show."""
 
 
@@ -188,61 +187,18 @@ def _expected_rows(source) -> int:
 
 
 def _write_rejects(spool: IO[str], target: TextIO | str | os.PathLike) -> None:
-    if isinstance(target, str | os.PathLike):
-        try:
-            with open(target, "w", newline="", encoding="utf-8") as out:
-                shutil.copyfileobj(spool, out)
-        except OSError as exc:
-            raise SmiLoadError(f"Cannot write the reject file {target}: {exc.strerror}.") from exc
-    else:
-        shutil.copyfileobj(spool, target)
+    write_rejects(spool, target, error=SmiLoadError)
 
 
 # --- Reading ------------------------------------------------------------------------------------
 
 
 def _not_utf8(exc: UnicodeDecodeError, line: int) -> SmiLoadError:
-    if isinstance(exc.object, bytes) and len(exc.object) > exc.start:
-        where = f"byte 0x{exc.object[exc.start]:02X} at position {exc.start + 1}"
-    else:
-        where = exc.reason
-    return SmiLoadError(
-        f"Line {line} is not valid UTF-8 ({where}). Save the file as UTF-8 (with or without "
-        "BOM) and load it again."
-    )
+    return not_utf8(exc, line, error=SmiLoadError)
 
 
 def _decoded_lines(source: Iterable[str | bytes]) -> Iterator[str]:
-    """Lines of a text or binary file as text, BOM removed.
-
-    Bytes are decoded line by line (``map``, no Python frame per line); a line that is not
-    UTF-8 raises ``UnicodeDecodeError`` holding that line's bytes, and the reader, which
-    counts lines, turns it into an :class:`SmiLoadError` naming the line.
-    """
-    lines = iter(source)
-    try:
-        first = next(lines)
-    except StopIteration:
-        return iter(())
-    except UnicodeDecodeError as exc:  # a text file opened by the caller
-        raise _not_utf8(exc, 1) from exc
-    if isinstance(first, bytes):
-        first = first.removeprefix(codecs.BOM_UTF8)
-        try:
-            first = first.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(exc, 1) from exc
-        return chain([first], map(bytes.decode, lines))
-    return chain([first.removeprefix("\ufeff")], _text_lines(lines))
-
-
-def _text_lines(lines: Iterator[str]) -> Iterator[str]:
-    """A text file's own decoding error holds a chunk of the file, not the line: keep only
-    its reason."""
-    try:
-        yield from lines
-    except UnicodeDecodeError as exc:
-        raise UnicodeDecodeError(exc.encoding, b"", 0, 1, exc.reason) from exc
+    return decoded_lines(source, error=SmiLoadError)
 
 
 def _read_header(lines: Iterator[str]) -> tuple[list[str], int]:
