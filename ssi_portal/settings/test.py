@@ -11,6 +11,13 @@ os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
 from .base import *  # noqa: E402,F403
 from .base import env  # noqa: E402
 
+# Several suites may share one PostgreSQL server: scripts/test gives each run a test database
+# of its own (SSI_TEST_DATABASE_NAME), so one run cannot drop another's tables mid-run.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    _test_name = env.str("SSI_TEST_DATABASE_NAME", default="")
+    if _test_name:
+        DATABASES["default"].setdefault("TEST", {})["NAME"] = _test_name  # noqa: F405
+
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment"  # noqa: S105
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
