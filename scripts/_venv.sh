@@ -1,5 +1,5 @@
 # Sourced by scripts/demo and scripts/test: makes .venv with Python 3.12+ and installs the
-# project's pinned dependencies (again only when pyproject.toml changes).
+# project's locked dependencies (again only when the lock file changes).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,8 +19,10 @@ find_python() {
   return 1
 }
 
-ensure_venv() {  # $1: the extras to install ("" or "dev")
-  local extras="$1" stamp wanted
+ensure_venv() {  # $1: the extras to install ("" for the portal alone, or "dev")
+  local lock
+  lock="requirements/${1:-runtime}.txt"
+  [ "$lock" = "requirements/.txt" ] && lock=requirements/runtime.txt
   if [ ! -x .venv/bin/python ]; then
     local python
     python="$(find_python)" || {
@@ -31,26 +33,20 @@ ensure_venv() {  # $1: the extras to install ("" or "dev")
     echo "Creating .venv with $("$python" --version)"
     "$python" -m venv .venv
   fi
-  # The stamp records which pyproject.toml (and which extras) .venv was last installed from.
-  wanted="$(sha256sum pyproject.toml | cut -c1-16)"
-  stamp=.venv/.ssi-installed
-  if [ -f "$stamp" ] && { grep -qx -- "${wanted}-dev" "$stamp" || grep -qx -- "${wanted}-${extras:-runtime}" "$stamp"; }; then
+  # The stamp records which lock file (by content) .venv was last installed from; the dev lock
+  # holds the runtime one, so a dev install serves the demo too.
+  local stamp=.venv/.ssi-installed wanted_dev wanted
+  wanted_dev="dev-$(sha256sum requirements/dev.txt | cut -c1-16)"
+  wanted="${1:-runtime}-$(sha256sum "$lock" | cut -c1-16)"
+  if [ -f "$stamp" ] && { grep -qx -- "$wanted_dev" "$stamp" || grep -qx -- "$wanted" "$stamp"; }; then
     return 0
   fi
-  echo "Installing dependencies into .venv …"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  # The portal is an application, not a package: install the pinned requirements it lists.
-  .venv/bin/python - "$extras" > .venv/requirements.txt <<'PY'
-import sys
-import tomllib
-
-with open("pyproject.toml", "rb") as fh:
-    project = tomllib.load(fh)["project"]
-requirements = list(project["dependencies"])
-if sys.argv[1]:
-    requirements += project["optional-dependencies"][sys.argv[1]]
-print("\n".join(requirements))
-PY
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r .venv/requirements.txt
-  echo "${wanted}-${extras:-runtime}" > "$stamp"
+  echo "Installing dependencies into .venv from $lock (hashes required) …"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
+  # Every package, transitive ones included, is pinned with its hashes (scripts/lock writes the
+  # file from pyproject.toml): two machines built a day apart install the same code, and a
+  # file that differs from the one locked is refused.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    --require-hashes --no-deps -r "$lock"
+  echo "$wanted" > "$stamp"
 }
