@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from inventory.admin import EstimatedCountPaginator
+from inventory.admin_log import SecurityLoggedAdmin
 from inventory.identifiers import device_id_or_none
 
 from . import permissions, services
@@ -291,7 +292,7 @@ class IncidentEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(NonWorkingDay)
-class NonWorkingDayAdmin(admin.ModelAdmin):
+class NonWorkingDayAdmin(SecurityLoggedAdmin, admin.ModelAdmin):
     """Extra days that are not Working Days; deadlines set from now on skip them."""
 
     list_display = ("date", "description", "created_at")

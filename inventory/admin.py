@@ -3,16 +3,52 @@
 import re
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from . import selectors, services
+from .admin_log import SecurityLoggedAdmin
+from .forms import FirstAdministratorForm
 from .identifiers import IdentifierError, device_id_or_none, parse_device_id
 from .models import Device, Registration, SecurityEvent, Supplier, SupplierContact, User
+from .permissions import is_helpdesk_staff, is_operator
+
+# The helpdesk never enrols or removes anyone's authenticator or backup codes, and does not set
+# permissions: django-otp's device pages are not served (the user page says what a user has,
+# and "require a new enrolment" removes it, logged), and groups are an operator's to change.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SecurityLoggedAdmin, DjangoGroupAdmin):
+    """Groups grant permissions: only an operator adds, changes or deletes one, else the
+    helpdesk could give itself (or anyone) any power."""
+
+    def has_add_permission(self, request):
+        return is_operator(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_operator(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_operator(request.user) and super().has_delete_permission(request, obj)
+
 
 _SEPARATORS = re.compile(r"[\s:\-]+")
 _HEX_DIGITS = re.compile(r"[0-9A-F]+")
@@ -49,8 +85,9 @@ class SupplierContactInline(admin.TabularInline):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(SecurityLoggedAdmin, admin.ModelAdmin):
     form = SupplierForm
+    readonly_fields = ("administrators",)
     list_display = (
         "name",
         "mpid",
@@ -70,6 +107,100 @@ class SupplierAdmin(admin.ModelAdmin):
         if user_id:
             return queryset.filter(user_id=user_id), False
         return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="Administrators")
+    def administrators(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        url = reverse("admin:inventory_supplier_invite_administrator", args=[obj.pk])
+        invited = services.first_admin_invited(obj)
+        if invited is not None:
+            return format_html(
+                '{}, invited, has not chosen a password yet. <a href="{}">Send the invitation '
+                "again</a>.",
+                invited.username,
+                url,
+            )
+        names = list(
+            obj.users.filter(is_active=True, is_supplier_admin=True)
+            .order_by("username")
+            .values_list("username", flat=True)
+        )
+        if names:
+            return ", ".join(names) + " (they invite the organisation's users)"
+        return format_html(
+            'None active. <a href="{}">Invite a first administrator of {}</a> at a registered '
+            "address.",
+            url,
+            obj.name,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/invite-administrator/",
+                self.admin_site.admin_view(self.invite_administrator_view),
+                name="inventory_supplier_invite_administrator",
+            ),
+            *super().get_urls(),
+        ]
+
+    def invite_administrator_view(self, request, pk):
+        supplier = get_object_or_404(Supplier, pk=pk)
+        if not (is_helpdesk_staff(request.user) and self.has_change_permission(request, supplier)):
+            raise PermissionDenied
+        refusal = services.first_admin_invitation_refusal(supplier)
+        invited = services.first_admin_invited(supplier)
+        if request.method == "POST" and "again" in request.POST:
+            try:
+                user = services.supplier_first_admin_invite_again(
+                    actor=request.user, supplier_id=supplier.pk, request=request
+                )
+            except services.AccountError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    f"A new invitation is on its way to {user.email}; the earlier link no "
+                    "longer works.",
+                )
+            return redirect("admin:inventory_supplier_change", supplier.pk)
+        form = FirstAdministratorForm(request.POST or None, supplier=supplier)
+        if request.method == "POST" and refusal is None and form.is_valid():
+            try:
+                user = services.supplier_first_admin_invite(
+                    actor=request.user,
+                    supplier_id=supplier.pk,
+                    request=request,
+                    **form.cleaned_data,
+                )
+            except services.AccountError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    f"{user.username} is invited as the first administrator of {supplier.name}: "
+                    f"an email with a link to choose a password is on its way to {user.email}.",
+                )
+                return redirect("admin:inventory_supplier_change", supplier.pk)
+        refused = request.method == "POST" and (refusal is not None or bool(form.errors))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Invite the first administrator of {supplier.name}",
+            "supplier": supplier,
+            "form": form,
+            "refusal": refusal,
+            "invited": invited,
+            "refused": refused,
+            "opts": self.model._meta,
+            "original": supplier,
+        }
+        return render(
+            request,
+            "admin/inventory/supplier/invite_administrator.html",
+            context,
+            status=400 if refused else 200,
+        )
 
 
 class _OrganisationFormMixin:
@@ -95,13 +226,20 @@ class PortalUserCreationForm(_OrganisationFormMixin, AdminUserCreationForm):
         fields = ("username", "email", "supplier", "is_helpdesk")
 
 
-# Fields that grant powers: only a superuser edits them, so that the helpdesk (which may
-# change users) cannot make itself or anyone else a superuser.
-_POWER_FIELDS = ("is_superuser", "groups", "user_permissions")
+# What the helpdesk (anyone but an operator) may edit on a user: the names. Not the username
+# or address (an invitation goes there), the organisation, the roles, the powers, the password
+# or the second factor: with any of them it could act as a Supplier.
+_HELPDESK_EDITS = ("first_name", "last_name")
+_TWO_FACTOR = ("Two-factor authentication", {"fields": ("two_factor_state",)})
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SecurityLoggedAdmin, DjangoUserAdmin):
+    """Users, for the helpdesk to read, correct names, deactivate and require a new two-factor
+    enrolment (actions, each logged). Supplier users come from their organisation's
+    administrators, or for a first administrator from the invitation on the Supplier's page.
+    Operators (superusers who are not helpdesk staff) may do everything."""
+
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     fieldsets = (
@@ -118,8 +256,10 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
+        _TWO_FACTOR,
         *DjangoUserAdmin.fieldsets[2:],
     )
+    actions = ["deactivate_users", "require_new_enrolment"]
     add_fieldsets = (
         (
             None,
@@ -161,22 +301,92 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("supplier",)
     autocomplete_fields = ("supplier",)
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or is_operator(request.user):
+            return super().get_fieldsets(request, obj)
+        # Not the password field: shown read-only it describes the hash and links to the
+        # password form.
+        (name, options), *rest = self.fieldsets
+        fields = tuple("password_state" if f == "password" else f for f in options["fields"])
+        return [(name, {**options, "fields": fields}), *rest]
+
     def get_readonly_fields(self, request, obj=None):
-        readonly = tuple(super().get_readonly_fields(request, obj))
-        if request.user.is_superuser:
+        readonly = (*super().get_readonly_fields(request, obj), "two_factor_state")
+        if obj is None or is_operator(request.user):
             return readonly
-        return readonly + _POWER_FIELDS
+        shown = [f for _, options in self.get_fieldsets(request, obj) for f in options["fields"]]
+        # "password" too, though not shown: else the form would still carry it.
+        locked = [f for f in [*shown, "password"] if f not in _HELPDESK_EDITS]
+        return (*readonly, *(f for f in locked if f not in readonly))
+
+    def has_add_permission(self, request):
+        return is_operator(request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
-        # Changing a superuser (or its password) is a superuser's job.
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        # Changing a superuser is an operator's job.
+        if obj is not None and obj.is_superuser and not is_operator(request.user):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_delete_permission(request, obj)
+        # The helpdesk deactivates; deleting a user is an operator's job.
+        return is_operator(request.user) and super().has_delete_permission(request, obj)
+
+    def has_helpdesk_permission(self, request):
+        return is_helpdesk_staff(request.user) and self.has_change_permission(request)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Refused outright, not only unlinked: a password the helpdesk chose would let it log
+        # in as the user.
+        if not is_operator(request.user):
+            raise PermissionDenied("Only an operator sets a password in the admin.")
+        return super().user_change_password(request, id, form_url)
+
+    @admin.display(description="Password")
+    def password_state(self, obj):
+        if obj.has_usable_password():
+            return "Chosen by the user (never shown)."
+        return "None yet: the user chooses one through an invitation's link."
+
+    @admin.display(description="Two-factor authentication")
+    def two_factor_state(self, obj):
+        if obj is None or obj.pk is None or not selectors.user_has_mfa(obj):
+            return "Not set up."
+        return f"Authenticator app set up; {selectors.backup_codes_left(obj)} backup codes left."
+
+    @admin.action(description="Deactivate the selected users", permissions=["helpdesk"])
+    def deactivate_users(self, request, queryset):
+        self._for_each(
+            request,
+            queryset,
+            services.user_helpdesk_deactivate,
+            "Deactivated (they can no longer log in)",
+        )
+
+    @admin.action(
+        description="Require a new two-factor enrolment of the selected users",
+        permissions=["helpdesk"],
+    )
+    def require_new_enrolment(self, request, queryset):
+        self._for_each(
+            request,
+            queryset,
+            services.mfa_helpdesk_reset,
+            "Two-factor authentication removed (they set up a new app at their next sign-in)",
+        )
+
+    def _for_each(self, request, queryset, service, done: str) -> None:
+        """One service call per user (each its own change, logged); refusals are listed."""
+        changed = []
+        for user in queryset.order_by("username"):
+            try:
+                service(actor=request.user, user_id=user.pk, request=request)
+            except services.AccountError as exc:
+                messages.error(request, exc.message)
+            else:
+                changed.append(user.username)
+        if changed:
+            messages.success(request, f"{done}: {', '.join(changed)}.")
 
 
 class EstimatedCountPaginator(Paginator):
@@ -206,7 +416,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(SecurityLoggedAdmin, admin.ModelAdmin):
     list_display = (
         "device_id",
         "device_type",
@@ -244,7 +454,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(SecurityLoggedAdmin, admin.ModelAdmin):
     """The registration data, for the helpdesk to read when a raise is refused or a request
     cancelled. It comes from the registration services (``manage.py load_registrations``) and
     is not edited by hand."""

@@ -93,3 +93,21 @@ class InviteForm(RolesForm):
 
 def roles_initial(user: User) -> dict:
     return {name: getattr(user, name) for name in RolesForm.base_fields}
+
+
+class FirstAdministratorForm(forms.Form):
+    """The DCC helpdesk's invitation of a Supplier's first administrator: the address is one the
+    Supplier registered, never one typed in."""
+
+    username = InviteForm.base_fields["username"]
+    first_name = InviteForm.base_fields["first_name"]
+    last_name = InviteForm.base_fields["last_name"]
+    email = forms.ChoiceField(
+        label="Registered address",
+        help_text="One of the Supplier's contact addresses: the invitation's link to choose a "
+        "password goes there.",
+    )
+
+    def __init__(self, *args, supplier, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].choices = [(c.email, c.email) for c in supplier.contacts.all()]

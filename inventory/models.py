@@ -286,6 +286,9 @@ class SecurityEventKind(models.TextChoices):
     CODE_PURGED = "code_purged", "Install code purged"
     RAISE_REFUSED = "raise_refused", "Raise refused: not the registered Supplier"
     RAISE_RATE_LIMITED = "raise_rate_limited", "Raise refused: rate limit reached"
+    ADMIN_ADDED = "admin_added", "Added in the admin"
+    ADMIN_CHANGED = "admin_changed", "Changed in the admin"
+    ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
 
 
 class AppendOnlyError(Exception):

@@ -21,3 +21,23 @@ def user_may_answer(user) -> bool:
 def can_manage_users(user) -> bool:
     """A Supplier's administrators manage its users, and no other organisation's."""
     return _active_supplier_user(user) and user.is_supplier_admin
+
+
+def is_helpdesk_staff(user) -> bool:
+    """DCC helpdesk staff, or an operator: who deactivates users, requires a new two-factor
+    enrolment and invites a Supplier's first administrator (each logged)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and (user.is_helpdesk or user.is_superuser)
+    )
+
+
+def is_operator(user) -> bool:
+    """An operator of the portal: a superuser who is not helpdesk staff. Only operators add
+    users, set passwords, organisations, roles and powers in the admin. The helpdesk role never
+    does, even with a superuser flag: that is how it cannot act as a Supplier."""
+    return bool(
+        user.is_authenticated and user.is_active and user.is_superuser and not user.is_helpdesk
+    )

@@ -1,12 +1,17 @@
 """Writes of the inventory app. Import from here; the split is by sub-domain only:
 ``smi_load`` (the load of an SMI extract), ``smi_rows`` (its columns and row checks),
 ``smi_copy`` (its PostgreSQL writer), ``registrations`` (the registration services' extract),
-``accounts`` (a Supplier's users, managed by its
-administrators), ``mfa`` (two-factor authentication), ``security_events`` (the security log)."""
+``accounts`` (a Supplier's users, managed by its administrators, and what the DCC helpdesk
+may do to them), ``mfa`` (two-factor authentication), ``security_events`` (the security log)."""
 
 from .accounts import (
     AccountError,
+    first_admin_invitation_refusal,
+    first_admin_invited,
+    supplier_first_admin_invite,
+    supplier_first_admin_invite_again,
     user_deactivate,
+    user_helpdesk_deactivate,
     user_invite,
     user_invite_again,
     user_reactivate,
@@ -16,6 +21,7 @@ from .mfa import (
     mfa_backup_codes_regenerate,
     mfa_enrolment_confirm,
     mfa_enrolment_start,
+    mfa_helpdesk_reset,
     mfa_remove,
     mfa_reset,
     mfa_verify,
@@ -49,16 +55,22 @@ __all__ = [
     "SmiLoadReport",
     "SmiRowIssue",
     "SmiStatusChange",
+    "first_admin_invitation_refusal",
+    "first_admin_invited",
     "mfa_backup_codes_regenerate",
     "mfa_enrolment_confirm",
     "mfa_enrolment_start",
+    "mfa_helpdesk_reset",
     "mfa_remove",
     "mfa_reset",
     "mfa_verify",
     "registrations_load_csv",
     "security_event_record",
     "smi_load_csv",
+    "supplier_first_admin_invite",
+    "supplier_first_admin_invite_again",
     "user_deactivate",
+    "user_helpdesk_deactivate",
     "user_invite",
     "user_invite_again",
     "user_reactivate",

@@ -24,7 +24,13 @@ from ..models import (
     SecurityEventKind,
     backup_code_digest,
 )
-from .accounts import AccountError, lock_own_supplier, locked_member
+from .accounts import (
+    AccountError,
+    lock_own_supplier,
+    lock_user_for_helpdesk,
+    locked_member,
+    refuse_superuser_unless_operator,
+)
 from .security_events import security_event_record
 
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -215,6 +221,40 @@ def mfa_reset(*, actor, user_id: int, request=None):
             request=request,
             reference=f"user:{user.pk} {user.username}",
             detail="Reset by an administrator of the organisation.",
+        )
+    return user
+
+
+def mfa_helpdesk_reset(*, actor, user_id: int, request=None):
+    """The DCC helpdesk requires a new enrolment: it removes a user's authenticator and backup
+    codes, and the user sets up a new app at their next sign-in (where required). The helpdesk
+    never enrols a device for anyone. Not for oneself (that needs a code: ``mfa_remove``).
+
+    ``PermissionDenied`` unless the actor is helpdesk staff, ``Http404`` for no such user,
+    ``AccountError`` for oneself, a superuser unless the actor is an operator, and a user
+    without two-factor authentication. Writes an ``mfa_disabled`` event; queues nothing.
+    """
+    with transaction.atomic():
+        user = lock_user_for_helpdesk(actor, user_id)
+        if user.pk == actor.pk:
+            raise AccountError(
+                "self", "Change your own two-factor authentication on your account page."
+            )
+        refuse_superuser_unless_operator(actor, user, "removes the two-factor authentication of")
+        removed, _ = SealedTOTPDevice.objects.filter(user_id=user.pk).delete()
+        HashedBackupCodes.objects.filter(user_id=user.pk).delete()
+        if not removed:
+            raise AccountError(
+                "not_enrolled", f"{user.username} has no two-factor authentication to remove."
+            )
+        security_event_record(
+            kind=SecurityEventKind.MFA_DISABLED,
+            actor=actor,
+            request=request,
+            reference=f"user:{user.pk} {user.username}",
+            detail="Removed by the DCC helpdesk: the user sets up a new authenticator app at "
+            "the next sign-in.",
+            supplier=user.supplier_id,
         )
     return user
 

@@ -39,3 +39,24 @@ def other_admin(other_supplier):
         supplier=other_supplier,
         is_supplier_admin=True,
     )
+
+
+@pytest.fixture
+def helpdesk_with_every_permission(helpdesk_user):
+    """The helpdesk persona holding every permission there is, django-otp's and auth's too."""
+    from django.contrib.auth.models import Permission
+
+    helpdesk_user.user_permissions.set(Permission.objects.all())
+    return helpdesk_user
+
+
+@pytest.fixture
+def helpdesk_admin_client(client, helpdesk_with_every_permission):
+    client.force_login(helpdesk_with_every_permission)
+    return client
+
+
+@pytest.fixture
+def operator(django_user_model):
+    """A superuser who is not helpdesk staff: an operator of the portal."""
+    return django_user_model.objects.create_superuser("root", "root@ops.example", "x" * 16)

@@ -110,7 +110,6 @@ def test_the_helpdesk_cannot_make_anyone_a_superuser(helpdesk_client, gaining_us
     form_fields = response.context["adminform"].form.fields
     assert "is_superuser" not in form_fields
     assert "user_permissions" not in form_fields
-    assert "supplier" in form_fields
 
 
 def test_the_helpdesk_cannot_change_a_superuser(helpdesk_client, django_user_model):
