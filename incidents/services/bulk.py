@@ -183,7 +183,7 @@ def bulk_upload_process(
         handler.resume()
     payload = key_ring().open(upload.payload_sealed, aad=upload.seal_context())
     upload.payload_sealed = None
-    rows = islice(read_rows(payload), processed, None)
+    rows = islice(read_rows(payload, upload.kind), processed, None)
     del payload
     while chunk := list(islice(rows, chunk_size)):
         chunk_now = now or timezone.now()

@@ -84,7 +84,7 @@ class RaiseRows(RowHandler):
         self._suppliers: dict[int, Supplier] = {}
 
     def parse(self, row: SourceRow) -> Parsed | RowResult:
-        bad = self.bad_columns(row, 2)
+        bad = self.bad_columns(row)
         if bad:
             return bad
         raw, reference = cell(row, 0), cell(row, 1)

@@ -20,6 +20,9 @@ from .bulk_csv import MAX_CELL, SourceRow
 from .common import IncidentError, looks_like_install_code
 
 MAX_REFERENCE = 64
+# Refusals of a row on its own, before any other row counts: such a row is never the first
+# of a key, so a later row with the same key is judged on its own.
+PARSE_REFUSALS = ("bad_format", "bad_install_code")
 
 
 class RowResult(NamedTuple):
@@ -60,12 +63,17 @@ class RowHandler:
         self.upload = upload
         self.supplier = upload.supplier
         self.actor = upload.uploaded_by
-        # Canonical key -> the line it was first seen on, for duplicate_in_file.
+        # Canonical key -> the line of the first row with it that parsed, for
+        # duplicate_in_file.
         self.seen: dict[str, int] = {}
 
     def resume(self) -> None:
         """Rebuild what earlier runs on this upload learned from the rows they wrote."""
-        rows = BulkRow.objects.filter(upload=self.upload).exclude(device_id="")
+        rows = (
+            BulkRow.objects.filter(upload=self.upload)
+            .exclude(device_id="")
+            .exclude(reason_code__in=PARSE_REFUSALS)
+        )
         for key, line in rows.order_by("line").values_list("device_id", "line").iterator(5000):
             self.seen.setdefault(key, line)
 
@@ -162,15 +170,14 @@ class RowHandler:
             return ""
         return cell[:MAX_REFERENCE]
 
-    def bad_columns(self, row: SourceRow, columns: int) -> RowResult | None:
+    def bad_columns(self, row: SourceRow) -> RowResult | None:
         """Refuse a row with more filled cells than the header has columns, or a huge cell."""
-        extra = [cell for cell in row.cells[columns:] if cell.strip()]
-        if extra:
+        if row.overflow:
             return self.refused(
                 row.line,
                 "",
                 "bad_format",
-                f"Line {row.line} has more filled columns than the header, which has {columns}.",
+                f"Line {row.line} has more filled columns than the header, which has {row.width}.",
             )
         if any(len(cell) > MAX_CELL for cell in row.cells):
             return self.refused(

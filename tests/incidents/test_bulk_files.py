@@ -133,10 +133,75 @@ def test_a_file_over_the_size_limit_is_refused_without_reading_it_all(gaining_us
     assert "larger than" in error and "Split it" in error
 
 
-def test_a_quote_left_open_is_refused_naming_the_line(gaining_user):
-    error = _refusal(gaining_user, csv_bytes(RAISE_HEADER, f'{DEVICE},"JOB 1', "x,y"))
+UNCLOSED = (
+    "is not valid CSV: a quoted cell opens on this line and is never closed: add its closing "
+    "quotation mark."
+)
 
-    assert "is not valid CSV" in error
+
+def test_a_quote_left_open_is_refused_naming_the_line_where_it_opens(gaining_user):
+    error = _refusal(
+        gaining_user,
+        csv_bytes(RAISE_HEADER, f"{DEVICE},JOB 1", f'{DEVICE},"JOB 2', f"{DEVICE},JOB 3", ","),
+    )
+
+    assert error == f"Line 3 {UNCLOSED}"
+
+
+def test_a_quote_left_open_is_reported_where_it_opens_though_a_later_quote_ends_the_cell(
+    gaining_user,
+):
+    # The csv module gives up on line 5, where the quotation mark of "JOB 4" ends the cell
+    # that line 3 opened.
+    rows = (f"{DEVICE},JOB 1", f'{DEVICE},"JOB 2', f"{DEVICE},JOB 3", f'{DEVICE},"JOB 4"')
+
+    assert _refusal(gaining_user, csv_bytes(RAISE_HEADER, *rows)) == (
+        "Line 3 is not valid CSV: a quoted cell opens on this line and is not closed on it (the "
+        "next quotation mark, on line 5, is followed by more text): add its closing quotation "
+        "mark."
+    )
+
+
+def test_text_after_a_closing_quote_is_refused_naming_its_line(gaining_user):
+    error = _refusal(gaining_user, csv_bytes(RAISE_HEADER, f"{DEVICE},a", f'{DEVICE},"JOB" 2'))
+
+    assert error == (
+        "Line 3 is not valid CSV: the quoted cell that opens on this line has text after its "
+        "closing quotation mark: put the whole cell in quotes, and double each quotation mark "
+        'inside it ("").'
+    )
+
+
+def test_an_open_quote_after_a_cell_spanning_two_lines_is_reported_on_its_own_line(
+    gaining_user,
+):
+    data = csv_bytes(RAISE_HEADER, f'"{DEVICE}","JOB\nnotes","more', "x,y")
+
+    assert _refusal(gaining_user, data) == f"Line 3 {UNCLOSED}"
+
+
+def test_rows_count_physical_lines_across_blank_lines_and_cells_spanning_lines(
+    gaining_user, device
+):
+    data = csv_bytes(RAISE_HEADER, "", f'{device.device_id},"JOB\nsecond line"', ",", "zz,X")
+
+    made = process(upload(gaining_user, "raise", data))
+
+    rows = results(made)
+    assert sorted(rows) == [3, 6]
+    assert rows[6].message.startswith("A Device ID contains only the hex digits")
+
+
+def test_lines_ended_by_carriage_returns_alone_are_counted_as_lines(gaining_user):
+    data = csv_bytes("device_id", DEVICE, "00-DB-\x01", newline="\r")
+
+    assert "line 3 holds the control character U+0001" in _refusal(gaining_user, data)
+
+
+def test_a_byte_that_is_not_utf8_is_reported_on_its_line_whatever_the_line_ends(gaining_user):
+    data = b"device_id\r" + DEVICE.encode() + b"\r00DB1234567890A\xe9\r"
+
+    assert "byte 0xE9 on line 3" in _refusal(gaining_user, data)
 
 
 def test_a_refused_file_is_kept_in_the_history_without_rows_or_content(gaining_user):
