@@ -16,6 +16,7 @@ from typing import BinaryIO
 from django.conf import settings
 
 from ssi_portal.lib.csv_lines import LINE_BREAK, csv_fault, line_at
+from ssi_portal.lib.text import count_of
 
 from ..models import BulkKind
 from .common import looks_like_install_code
@@ -125,8 +126,8 @@ def check_file(data: bytes, kind: str) -> CheckedFile:
         raise BulkFileError("The file has a header but no rows under it.")
     if rows > max_rows:
         raise BulkFileError(
-            f"The file has {rows:,} rows; the limit is {max_rows:,} rows a file. "
-            "Split it into smaller files and upload each."
+            f"The file has {count_of(rows, 'row')}; the limit is {count_of(max_rows, 'row')} "
+            "a file. Split it into smaller files and upload each."
         )
     return CheckedFile(layout=layout, rows=rows)
 

@@ -20,6 +20,7 @@ from inventory.selectors_registration import EntitlementStatus
 from inventory.services import security_event_record
 from notifications.services import QueueItem
 from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
+from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
 from ..calendar import answer_deadline, working_day_calendar
@@ -329,7 +330,8 @@ class RaiseRows(RowHandler):
                 kind=SecurityEventKind.RAISE_REFUSED,
                 actor=upload.uploaded_by,
                 reference=f"bulk-upload:{upload.public_id}",
-                detail=f"Bulk raise {upload.filename}: {sum(refused.values()):,} rows refused ("
+                detail=f"Bulk raise {upload.filename}: "
+                f"{count_of(sum(refused.values()), 'row')} refused ("
                 + ", ".join(f"{code} {n:,}" for code, n in refused.items())
                 + ").",
                 now=now,
@@ -339,7 +341,8 @@ class RaiseRows(RowHandler):
                 kind=SecurityEventKind.RAISE_RATE_LIMITED,
                 actor=upload.uploaded_by,
                 reference=f"bulk-upload:{upload.public_id}",
-                detail=f"Bulk raise {upload.filename}: {counts['rate_limited']:,} rows past "
+                detail=f"Bulk raise {upload.filename}: "
+                f"{count_of(counts['rate_limited'], 'row')} past "
                 f"the Supplier's limit ({supplier_rate()}).",
                 now=now,
             )

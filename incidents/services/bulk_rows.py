@@ -41,6 +41,32 @@ class RowResult(NamedTuple):
 
 RESULT_FIELDS = RowResult._fields
 
+# Every reason code a bulk row may be refused with, in plain English for the results page; the
+# codes themselves are for machines, in the results file. Each row's own message says more.
+REFUSAL_REASONS = {
+    "bad_format": "The row is not in the right format",
+    "bad_install_code": "The install code is not valid",
+    "duplicate_in_file": "Repeats an earlier row of the file",
+    "conflict": "Stopped by a change made at the same moment",
+    "not_in_smi": "The Device is not in the Smart Metering Inventory",
+    "ineligible_type": "The Device is of a type without an install code",
+    "ineligible_status": "The Device is not awaiting commissioning",
+    "own_device": "Your organisation installed the Device",
+    "already_open": "The Device already has an open request",
+    "not_registered": "Your organisation is not registered for the Device's meter point",
+    "registration_unknown": "No registration is known for the Device's meter point",
+    "no_meter_point": "The Device has no meter point to check the registration of",
+    "rate_limited": "Over your organisation's limit on raising requests",
+    "not_assigned_to_you": "No request assigned to your organisation matches",
+    "not_awaiting_answer": "The request is not awaiting your answer",
+    "not_prenotified_by_you": "Your organisation did not pre-notify the Device",
+}
+
+
+def refusal_reason(code: str) -> str:
+    """The plain English of a reason code (its words, should a new code lack an entry)."""
+    return REFUSAL_REASONS.get(code) or code.replace("_", " ").capitalize()
+
 
 @dataclass(slots=True)
 class Parsed:

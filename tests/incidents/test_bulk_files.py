@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import INSTALL_CODE
 from incidents.models import BulkRow, BulkStatus, BulkUpload, Incident
 from tests.support.bulk import (
     ANSWER_HEADER,
@@ -101,6 +102,76 @@ def test_the_header_of_another_kind_of_file_is_refused_with_a_hint(gaining_user)
     error = _refusal(gaining_user, csv_bytes(ANSWER_HEADER, f"{DEVICE},NOT_INSTALLED"))
 
     assert "That is the header of a bulk answer file." in error
+
+
+WORKLIST_HEADER = "reference,device_id,device_type,raised_by,raised_at,due,install_code"
+
+
+def test_an_answer_file_may_be_the_worklist_with_its_codes_filled_in(installing_user, incident):
+    row = (
+        f"{incident.reference},{incident.device.device_id},ESME,Gaining Energy,"
+        f"2026-04-01 10:00,2026-04-10 23:59,{INSTALL_CODE}"
+    )
+
+    made = process(upload(installing_user, "answer", csv_bytes(WORKLIST_HEADER, row)))
+
+    assert (made.status, made.accepted_rows, made.refused_rows) == (BulkStatus.DONE, 1, 0)
+
+
+def test_an_answer_file_may_name_its_columns_in_any_order_beside_columns_of_its_own(
+    installing_user, incident
+):
+    data = csv_bytes(
+        "Install_Code;Notes;Device_ID", f"{INSTALL_CODE};from the van;{incident.device.device_id}"
+    )
+
+    made = process(upload(installing_user, "answer", data))
+
+    assert results(made)[2].incident == incident
+    assert made.accepted_rows == 1
+
+
+def test_a_worklist_row_is_named_by_its_reference_when_the_device_id_is_cleared(
+    installing_user, incident
+):
+    made = process(
+        upload(
+            installing_user,
+            "answer",
+            csv_bytes(WORKLIST_HEADER, f"{incident.reference},,,,,,{INSTALL_CODE}"),
+        )
+    )
+
+    assert results(made)[2].device_id == incident.reference
+    assert made.accepted_rows == 1
+
+
+def test_a_worklist_without_an_install_code_column_is_refused_saying_what_it_needs(
+    installing_user,
+):
+    error = _refusal(
+        installing_user, csv_bytes("reference,device_id,due", f"INC0000001,{DEVICE},x"), "answer"
+    )
+
+    assert error == (
+        "Line 1 must be the header device_id_or_reference,install_code, or name an install_code "
+        "column and a reference or device_id column, as the worklist does (other columns are "
+        "ignored); found reference,device_id,due."
+    )
+
+
+def test_an_answer_file_with_two_install_code_columns_is_refused(installing_user):
+    data = csv_bytes("reference,install_code,install_code", "INC0000001,x,y")
+
+    assert _refusal(installing_user, data, "answer").startswith("Line 1 must be the header")
+
+
+def test_a_file_over_a_limit_of_one_row_says_one_row(gaining_user, settings):
+    settings.SSI_BULK_MAX_ROWS = 1
+
+    error = _refusal(gaining_user, csv_bytes("device_id", DEVICE, "00-DB-12-34-56-78-90-A1"))
+
+    assert error.startswith("The file has 2 rows; the limit is 1 row a file.")
 
 
 def test_a_file_with_too_many_rows_is_refused_with_the_limit(gaining_user, settings):

@@ -293,6 +293,17 @@ def test_the_command_prints_the_counts_and_the_rejected_rows(suppliers, tmp_path
         f"line 3: {MPRN}: supplier: no Supplier in the portal has the gas short code 'NOPE'" in text
     )
     assert "Requests cancelled: 0" in text
+    assert "1 row was rejected; the other 1 loaded." in text
+
+
+def test_the_command_says_one_row_loaded_in_the_singular(suppliers, tmp_path):
+    path = tmp_path / "registrations.csv"
+    path.write_text(f"{HEADER}\n{MPAN},AURA,2026-01-05,\n")
+    out = io.StringIO()
+
+    call_command("load_registrations", str(path), stdout=out)
+
+    assert "The row loaded." in out.getvalue()
 
 
 def test_the_command_fails_with_the_reason_for_a_refused_file(suppliers, tmp_path):
