@@ -71,6 +71,7 @@ EVENTS = RowMaker(IncidentEvent)
 _PUBLIC_ID = INCIDENTS.fields.index("public_id")
 _DEVICE = INCIDENTS.fields.index("device_id")
 _REGISTRATION = INCIDENTS.fields.index("registration_mpxn")
+_REFERENCE = INCIDENTS.fields.index("raiser_reference")
 
 
 def portal_url(path: str) -> str:
@@ -199,11 +200,12 @@ class RaiseRows(RowHandler):
                 answer = None
                 values = list(values)
                 values[_PUBLIC_ID], values[_DEVICE] = uuid.uuid4(), device.pk
-                values[_REGISTRATION] = registered
+                values[_REGISTRATION], values[_REFERENCE] = registered, p.reference
                 rows.append(tuple(values))
             else:
                 incident, _ = self._incident(device, installer, now, due)
                 incident.registration_mpxn = registered
+                incident.raiser_reference = p.reference
                 answer = answer_with_code(
                     incident, supplier_id=installer.pk, code=code, now=now, calendar=calendar
                 )
