@@ -2,6 +2,7 @@
 
 from django import forms
 
+from inventory.identifiers import INSTALL_CODE_MISSING
 from inventory.models import Supplier
 
 from .models import CloseOutcome, IncidentStatus
@@ -33,7 +34,9 @@ class AnswerForm(forms.Form):
         label="Install code",
         max_length=80,
         help_text="32 hex digits, or 36 when the label prints the 4-digit CRC after the code. "
-        "Spaces and hyphens are ignored.",
+        "Spaces, hyphens and colons between groups are ignored.",
+        # The other refusals come from the parser (inventory.identifiers), as in bulk files.
+        error_messages={"required": INSTALL_CODE_MISSING},
         widget=UnechoedTextInput(attrs=_CODE_ATTRS),
     )
 

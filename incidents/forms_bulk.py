@@ -3,6 +3,7 @@ service's (``incidents.services.bulk_csv``), so a refused file is kept in the hi
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import pluralize
 
 
 class BulkUploadForm(forms.Form):
@@ -12,9 +13,11 @@ class BulkUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
-    def __init__(self, *args, header: str, **kwargs):
+    def __init__(self, *args, header: str, or_header: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        limit = settings.SSI_BULK_MAX_ROWS
         self.fields["file"].help_text = (
-            f"Line 1 must be the header {header}. UTF-8 (Excel: \u201cCSV UTF-8\u201d), "
-            f"comma- or semicolon-separated, up to {settings.SSI_BULK_MAX_ROWS:,} rows."
+            f"Line 1 must be the header {header}{f', or {or_header}' if or_header else ''}. "
+            "UTF-8 (Excel: \u201cCSV UTF-8\u201d), comma- or semicolon-separated, up to "
+            f"{limit:,} row{pluralize(limit)}."
         )

@@ -110,6 +110,15 @@ class Incident(models.Model):
         "the request is cancelled if that registration moves to another Supplier. Empty when "
         "the raise was not checked against registration data.",
     )
+    raiser_reference = models.CharField(
+        "Raiser's own reference",
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The raising Supplier's own reference for the request (the reference column "
+        "of a bulk raise file); shown to that Supplier alone, and found by its list's search.",
+    )
     due_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -222,6 +231,12 @@ class Incident(models.Model):
                 fields=["raised_by", "created_at"],
                 condition=Q(channel="form"),
                 name="inc_user_form_raises_idx",
+            ),
+            # A raiser's search of its list by its own reference: only rows that have one.
+            models.Index(
+                fields=["raising_supplier", "raiser_reference"],
+                condition=~Q(raiser_reference=""),
+                name="inc_raiser_reference_idx",
             ),
             # The registration sweep reads the open requests that a registration entitled.
             models.Index(

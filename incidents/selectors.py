@@ -99,7 +99,13 @@ def incident_timeline(incident: Incident):
 
 
 def incident_list(
-    base: QuerySet[Incident], *, status: str = "", overdue: bool = False, search: str = "", now=None
+    base: QuerySet[Incident],
+    *,
+    status: str = "",
+    overdue: bool = False,
+    search: str = "",
+    raiser_references: bool = False,
+    now=None,
 ) -> QuerySet[Incident]:
     """Filter a visible queryset for the list pages, newest first.
 
@@ -108,6 +114,8 @@ def incident_list(
     Supplier and deadline for "overdue", the unique Device ID for a full Device ID, the
     primary key for a reference. A partial Device ID is the exception: it is matched against
     each of the visible incidents' Devices, so it costs in proportion to the list.
+    ``raiser_references``: the search also finds the raiser's own reference, exactly (its
+    partial index by raising Supplier); for the raiser's list alone, as the reference is its.
     """
     now = now or timezone.now()
     qs = base
@@ -121,13 +129,16 @@ def incident_list(
     if search:
         pk = pk_from_reference(search)
         if pk is not None:
-            qs = qs.filter(pk=pk)
+            found = Q(pk=pk)
         else:
             try:
-                qs = qs.filter(device__device_id=parse_device_id(search))
+                found = Q(device__device_id=parse_device_id(search))
             except IdentifierError:
                 # A partial Device ID: match on what was typed, in canonical spelling.
-                qs = qs.filter(device__device_id__contains=search.upper().replace(":", "-"))
+                found = Q(device__device_id__contains=search.upper().replace(":", "-"))
+        if raiser_references:
+            found |= Q(raiser_reference=search)
+        qs = qs.filter(found)
     return qs.select_related(*_LIST_RELATED).order_by("-created_at", "-id")
 
 

@@ -3,6 +3,7 @@ foreign upload answers exactly like a missing one (404)."""
 
 import uuid
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from django.db.models import Count, QuerySet
 from django.http import Http404
@@ -77,6 +78,24 @@ def bulk_refusal_counts(upload: BulkUpload) -> list[tuple[str, int]]:
         .annotate(n=Count("pk"))
         .order_by("-n", "reason_code")
     )
+
+
+class RefusedRow(NamedTuple):
+    line: int
+    key: str  # the Device ID (or INC reference) as the row named it, "" if it did not parse
+    message: str
+
+
+def bulk_refused_page(upload: BulkUpload, page: int, size: int) -> list[RefusedRow]:
+    """One page (from 1) of the upload's refused rows in file order. Bounded by the upload's
+    own rows (the unique index on upload and line); their number is ``refused_rows``."""
+    start = (page - 1) * size
+    rows = (
+        BulkRow.objects.filter(upload=upload, result=BulkResult.REFUSED)
+        .order_by("line")
+        .values_list("line", "device_id", "message")[start : start + size]
+    )
+    return [RefusedRow(*row) for row in rows]
 
 
 def bulk_results_rows(upload: BulkUpload) -> Iterator[tuple]:

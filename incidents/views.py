@@ -123,6 +123,7 @@ def _list_page(request, base, *, scope: str):
         status=filters.get("status", ""),
         overdue=filters.get("overdue", False),
         search=filters.get("q", ""),
+        raiser_references=scope == "raised",
     )
     # Keyset pages (no COUNT, no OFFSET): a deep page costs what the first one does.
     page = selectors.incident_page(qs, request.GET.get("cursor"), size=PAGE_SIZE)

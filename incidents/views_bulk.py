@@ -14,15 +14,18 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from ssi_portal.lib.csv_export import csv_response, csv_streaming_response
+from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
 from . import selectors_bulk
 from .forms_bulk import BulkUploadForm
 from .models import BulkKind, BulkStatus, BulkUpload
 from .services.bulk import ROLE_MISSING, bulk_upload_create, may_upload
-from .services.bulk_csv import HEADERS, header_text
+from .services.bulk_csv import ANSWER_CODE_COLUMN, HEADERS, header_text
+from .services.bulk_rows import refusal_reason
 
 PAGE_SIZE = 25
+REFUSED_PAGE_SIZE = 50
 
 # What each upload page says, and an example of its rows (public example values only).
 PAGES = {
@@ -36,7 +39,8 @@ PAGES = {
         "title": "Answer requests from a CSV file",
         "intro": "One request a row, named by its reference (INC…) or its Device ID, with the "
         "install code (32 hex digits, or 36 with the CRC), or NOT_INSTALLED if you did not "
-        "install the Device. Download the worklist to see what awaits your answer.",
+        "install the Device. Or download the worklist of what awaits your answer, fill in its "
+        "install_code column and upload it as it is: its other columns are ignored.",
         "sample": [
             ["INC0000042", "83FED3407A939723A5C639B26916D505C3B5"],
             ["00-DB-12-34-56-78-90-A0", "NOT_INSTALLED"],
@@ -50,6 +54,7 @@ PAGES = {
         "sample": [["00-DB-12-34-56-78-90-A0", "83FED3407A939723A5C639B26916D505C3B5"]],
     },
 }
+WORKLIST_COLUMNS = ("reference", "device_id", "device_type", "raised_by", "raised_at", "due")
 RESULT_HEADERS = {
     BulkKind.RAISE: ["line", "device_id", "reference"],
     BulkKind.ANSWER: ["line", "device_id_or_reference"],
@@ -84,16 +89,19 @@ def _upload_view(request, kind: str):
     header = header_text(kind)
     posted = request.method == "POST"
     form = BulkUploadForm(
-        request.POST if posted else None, request.FILES if posted else None, header=header
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        header=header,
+        or_header="the worklist's header" if kind == BulkKind.ANSWER else "",
     )
     upload = None
     if posted and form.is_valid():
         file = form.cleaned_data["file"]
         upload = bulk_upload_create(actor=request.user, kind=kind, file=file, filename=file.name)
         if upload.status != BulkStatus.REFUSED:
+            # Said once, beside a status that may already be "Done": no "being processed".
             messages.success(
-                request,
-                f"{upload.filename} uploaded: {upload.total_rows:,} rows are being processed.",
+                request, f"{upload.filename} uploaded: {count_of(upload.total_rows, 'row')}."
             )
             before = selectors_bulk.bulk_upload_same_file_before(upload)
             if before is not None:
@@ -152,16 +160,34 @@ def upload_url(upload: BulkUpload) -> str:
 def detail(request, public_id):
     _supplier_only(request)
     upload = selectors_bulk.bulk_upload_get_for_user(request.user, public_id)
-    refusals = (
-        selectors_bulk.bulk_refusal_counts(upload)
-        if upload.status in (BulkStatus.DONE, BulkStatus.FAILED)
-        else []
-    )
-    return render(
-        request,
-        "incidents/bulk/detail.html",
-        {"upload": upload, "refusals": refusals, "page_info": PAGES[upload.kind]},
-    )
+    context = {"upload": upload, "page_info": PAGES[upload.kind], "refusals": []}
+    if upload.status in (BulkStatus.DONE, BulkStatus.FAILED) and upload.refused_rows:
+        pages = -(-upload.refused_rows // REFUSED_PAGE_SIZE)
+        page = _page_number(request.GET.get("page"), last=pages)
+        rows = selectors_bulk.bulk_refused_page(upload, page, REFUSED_PAGE_SIZE)
+        first = (page - 1) * REFUSED_PAGE_SIZE + 1
+        context |= {
+            "refusals": [
+                (refusal_reason(code), count)
+                for code, count in selectors_bulk.bulk_refusal_counts(upload)
+            ],
+            "refused_rows": rows,
+            "refused_page": page,
+            "refused_pages": pages,
+            "refused_from": first,
+            "refused_to": first + len(rows) - 1,
+        }
+    return render(request, "incidents/bulk/detail.html", context)
+
+
+def _page_number(value: str | None, *, last: int) -> int:
+    """The page asked for, within 1..last: a page number that is not one gives the first
+    page, one past the end the last (a link kept from before is never an error)."""
+    try:
+        page = int(value or "1")
+    except ValueError:
+        return 1
+    return min(max(page, 1), last)
 
 
 @never_cache
@@ -199,8 +225,9 @@ def worklist_csv(request):
     if not request.user.supplier_id:
         raise PermissionDenied("Only Supplier users have a worklist.")
     stamp = timezone.localtime(timezone.now(), LONDON)
+    # The install_code column is left empty to be filled in: the file is then an answer file.
     return csv_streaming_response(
         f"worklist-{stamp:%Y-%m-%d-%H%M}.csv",
-        ["reference", "device_id", "device_type", "raised_by", "raised_at", "due"],
-        selectors_bulk.worklist_rows(request.user),
+        [*WORKLIST_COLUMNS, ANSWER_CODE_COLUMN],
+        ((*row, "") for row in selectors_bulk.worklist_rows(request.user)),
     )

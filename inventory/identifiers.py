@@ -7,7 +7,25 @@ raises :class:`IdentifierError` whose message says precisely what is wrong.
 import re
 
 _SEPARATORS = re.compile(r"[\s\-:]+")
+# An install code is split into groups by these alone (DOMAIN.md): a tab or a line break
+# inside one means cells or lines were run together, not a code pasted from its label.
+_CODE_SEPARATORS = re.compile(r"[ \-:]+")
 _HEX = frozenset("0123456789ABCDEFabcdef")
+# Sixteen 00 or sixteen FF bytes are what a blank label or an unset field gives, never the
+# random key of a Device.
+_PLACEHOLDER_CODES = {
+    bytes(16): "all zeros (sixteen 00 bytes)",
+    b"\xff" * 16: "all Fs (sixteen FF bytes)",
+}
+_WHITE_SPACE_NAMES = {
+    "\t": "a tab",
+    "\n": "a line break",
+    "\r": "a line break",
+    "\u00a0": "a no-break space",
+}
+
+
+INSTALL_CODE_MISSING = "Enter the install code."
 
 
 class IdentifierError(ValueError):
@@ -87,11 +105,22 @@ def crc_suffix(code: bytes) -> bytes:
 
 
 def parse_install_code(value: str) -> bytes:
-    """The 16 bytes of an install code given as 32 hex digits, or 36 with a correct CRC."""
-    compact = _strip_separators(value or "")
+    """The 16 bytes of an install code given as 32 hex digits, or 36 with a correct CRC.
+
+    The one parser of install codes: the answer form, the rows of bulk answer and lodge
+    files all give the user its messages. White space around the code is dropped; inside
+    it, only spaces, hyphens and colons separate groups.
+    """
+    compact = _CODE_SEPARATORS.sub("", (value or "").strip())
     if not compact:
-        raise IdentifierError("Enter the install code.")
+        raise IdentifierError(INSTALL_CODE_MISSING)
     bad = _first_non_hex(compact)
+    if bad is not None and bad.isspace():
+        raise IdentifierError(
+            "Only spaces, hyphens and colons may separate the groups of an install code; "
+            f"{_WHITE_SPACE_NAMES.get(bad) or f'the white space U+{ord(bad):04X}'} is not "
+            "allowed."
+        )
     if bad is not None:
         raise IdentifierError(
             f"An install code contains only the hex digits 0-9 and A-F; "
@@ -109,6 +138,11 @@ def parse_install_code(value: str) -> bytes:
         raise IdentifierError(
             f"The last 4 digits ({given_crc.hex().upper()}) are not the CRC of the first 32 "
             f"(expected {crc_suffix(code).hex().upper()}): check the code for a typing error."
+        )
+    if code in _PLACEHOLDER_CODES:
+        raise IdentifierError(
+            f"This install code is {_PLACEHOLDER_CODES[code]}, a placeholder and not a real "
+            "code: copy the code from the Device's label."
         )
     return code
 

@@ -1,5 +1,7 @@
 """What the load commands (``load_smi``, ``load_registrations``) print of a load's rows."""
 
+from ssi_portal.lib.text import count_of
+
 SHOWN_ISSUES = 20
 
 
@@ -33,11 +35,15 @@ def write_load_summary(
     if report.rejected:
         out.write(
             command.style.WARNING(
-                f"\n{report.rejected} rows were rejected; the other {report.loaded} loaded."
+                f"\n{count_of(report.rejected, 'row')} "
+                f"{'was' if report.rejected == 1 else 'were'} rejected; "
+                + (f"the other {report.loaded:,} loaded." if report.loaded else "none loaded.")
             )
         )
+    elif report.loaded == 1:
+        out.write(command.style.SUCCESS("\nThe row loaded."))
     else:
-        out.write(command.style.SUCCESS(f"\nAll {report.loaded} rows loaded."))
+        out.write(command.style.SUCCESS(f"\nAll {report.loaded:,} rows loaded."))
 
 
 def _issues(out, title, issues, total, *, key: str, more: str = "") -> None:

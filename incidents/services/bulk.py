@@ -42,6 +42,7 @@ from inventory.permissions import user_may_answer, user_may_raise
 from notifications.services import notification_queue_many
 from ssi_portal.lib.bulk_sql import insert_rows
 from ssi_portal.lib.crypto import key_ring
+from ssi_portal.lib.text import count_of
 
 from ..models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUpload
 from .bulk_answer import AnswerRows
@@ -183,7 +184,7 @@ def bulk_upload_process(
         handler.resume()
     payload = key_ring().open(upload.payload_sealed, aad=upload.seal_context())
     upload.payload_sealed = None
-    rows = islice(read_rows(payload), processed, None)
+    rows = islice(read_rows(payload, upload.kind), processed, None)
     del payload
     while chunk := list(islice(rows, chunk_size)):
         chunk_now = now or timezone.now()
@@ -220,8 +221,8 @@ def _claim(upload_id: int, *, continuation: bool, now: dt.datetime) -> BulkUploa
             upload.status = Status.FAILED
             upload.error = (
                 f"Processing stopped: {upload.uploaded_by.get_full_name() or 'the uploader'} "
-                f"no longer holds the role for this upload at {upload.supplier.name}. The first "
-                f"{upload.processed_rows:,} rows have their results; the rest were not processed."
+                f"no longer holds the role for this upload at {upload.supplier.name}. "
+                f"{_done_so_far(upload.processed_rows)}"
             )
             upload.payload_sealed = None
             upload.finished_at = now
@@ -229,9 +230,8 @@ def _claim(upload_id: int, *, continuation: bool, now: dt.datetime) -> BulkUploa
             # Every run so far died on this file: stop, rather than loop on it forever.
             upload.status = Status.FAILED
             upload.error = (
-                f"Processing stopped after {upload.attempts - 1} attempts that did not finish. "
-                f"The first {upload.processed_rows:,} rows have their results; the rest were "
-                "not processed. Contact the DCC helpdesk."
+                f"Processing stopped after {count_of(upload.attempts - 1, 'attempt')} that did "
+                f"not finish. {_done_so_far(upload.processed_rows)} Contact the DCC helpdesk."
             )
             upload.payload_sealed = None
             upload.finished_at = now
@@ -247,6 +247,14 @@ def _claim(upload_id: int, *, continuation: bool, now: dt.datetime) -> BulkUploa
             ]
         )
     return upload
+
+
+def _done_so_far(processed: int) -> str:
+    if not processed:
+        return "No row was processed."
+    if processed == 1:
+        return "The first row has its result; the rest were not processed."
+    return f"The first {processed:,} rows have their results; the rest were not processed."
 
 
 def _process_chunk(

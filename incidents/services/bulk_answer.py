@@ -63,7 +63,9 @@ class AnswerRows(RowHandler):
         self.answered.update(rows.values_list("incident_id", "line").iterator(5000))
 
     def parse(self, row: SourceRow) -> Parsed | RowResult:
-        bad = self.bad_columns(row, 2)
+        """Each row is judged on its own first (its request named well, its code well
+        formed, in the answer form's words); only a row that passes can be a duplicate."""
+        bad = self.bad_columns(row)
         if bad:
             return bad
         first = cell(row, 0)
@@ -78,21 +80,18 @@ class AnswerRows(RowHandler):
                     row.line,
                     "",
                     "bad_format",
-                    f"The first column is neither an INC reference nor a Device ID: {exc}",
+                    f"The request is named neither by an INC reference nor by a Device ID: {exc}",
                 )
-        duplicate = self.duplicate(row.line, key, what=what)
-        if duplicate:
-            return duplicate
         answer = cell(row, 1)
         if answer.upper().replace(" ", "_") == NOT_INSTALLED:
-            return Parsed(row.line, key, not_installed=True, incident_pk=incident_pk)
-        try:
-            code = parse_install_code(answer)
-        except IdentifierError as exc:
-            return self.refused(
-                row.line, key, "bad_install_code", f"{exc} (or write {NOT_INSTALLED})"
-            )
-        return Parsed(row.line, key, code=code, incident_pk=incident_pk)
+            parsed = Parsed(row.line, key, not_installed=True, incident_pk=incident_pk)
+        else:
+            try:
+                code = parse_install_code(answer)
+            except IdentifierError as exc:
+                return self.refused(row.line, key, "bad_install_code", str(exc))
+            parsed = Parsed(row.line, key, code=code, incident_pk=incident_pk)
+        return self.duplicate(row.line, key, what=what) or parsed
 
     def apply(self, parsed: list[Parsed], *, now: dt.datetime) -> list[RowResult]:
         by_reference = {p.incident_pk for p in parsed if p.incident_pk is not None}

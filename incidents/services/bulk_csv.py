@@ -15,6 +15,9 @@ from typing import BinaryIO
 
 from django.conf import settings
 
+from ssi_portal.lib.csv_lines import LINE_BREAK, csv_fault, line_at
+from ssi_portal.lib.text import count_of
+
 from ..models import BulkKind
 from .common import looks_like_install_code
 
@@ -24,6 +27,10 @@ HEADERS: dict[str, tuple[tuple[str, ...], ...]] = {
     BulkKind.ANSWER: (("device_id_or_reference", "install_code"),),
     BulkKind.LODGE: (("device_id", "install_code"),),
 }
+# An answer file may also be the worklist with its install_code column filled in: any order,
+# other columns ignored. The request is named by the first of these columns that is filled.
+ANSWER_KEY_COLUMNS = ("device_id_or_reference", "reference", "device_id")
+ANSWER_CODE_COLUMN = "install_code"
 # Longest cell read from a row; anything longer is refused as a bad row, not kept.
 MAX_CELL = 256
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -45,13 +52,42 @@ class BulkFileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SourceRow:
-    line: int  # the line of the file the row starts on (the header is line 1)
+    """A row as its handler reads it: the cells of its kind's columns in the order of
+    :data:`HEADERS`, whatever the order of the file's own columns."""
+
+    line: int  # the physical line of the file the row starts on (the header is line 1)
     cells: list[str]
+    width: int = 2  # the columns the header names
+    overflow: bool = False  # a cell is filled beyond the header's columns
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a file keeps each column of its kind: for each, the indexes of the file's
+    columns that may hold it, the first filled one read."""
+
+    picks: tuple[tuple[int, ...], ...]
+    width: int
+
+    def row(self, line: int, cells: list[str]) -> SourceRow:
+        picked = []
+        for indexes in self.picks:
+            value = ""
+            for index in indexes:
+                if index < len(cells) and cells[index].strip():
+                    value = cells[index]
+                    break
+            picked.append(value)
+        overflow = any(cell.strip() for cell in cells[self.width :])
+        return SourceRow(line, picked, self.width, overflow)
+
+
+_AS_WRITTEN = Layout(picks=((0,), (1,)), width=2)
 
 
 @dataclass(frozen=True)
 class CheckedFile:
-    columns: tuple[str, ...]
+    layout: Layout
     rows: int
 
 
@@ -81,7 +117,7 @@ def check_file(data: bytes, kind: str) -> CheckedFile:
     text = _decode(data)
     lines = _reader(text)
     header = next(lines, None)
-    columns = _check_header(header[1] if header else [], kind)
+    layout = _check_header(header[1] if header else [], kind)
     max_rows = settings.SSI_BULK_MAX_ROWS
     rows = 0
     for _ in lines:
@@ -90,18 +126,19 @@ def check_file(data: bytes, kind: str) -> CheckedFile:
         raise BulkFileError("The file has a header but no rows under it.")
     if rows > max_rows:
         raise BulkFileError(
-            f"The file has {rows:,} rows; the limit is {max_rows:,} rows a file. "
-            "Split it into smaller files and upload each."
+            f"The file has {count_of(rows, 'row')}; the limit is {count_of(max_rows, 'row')} "
+            "a file. Split it into smaller files and upload each."
         )
-    return CheckedFile(columns=columns, rows=rows)
+    return CheckedFile(layout=layout, rows=rows)
 
 
-def read_rows(data: bytes) -> Iterator[SourceRow]:
+def read_rows(data: bytes, kind: str) -> Iterator[SourceRow]:
     """The rows under the header of a file that passed :func:`check_file`, blank rows skipped."""
     lines = _reader(_decode(data))
-    next(lines, None)
+    _, header = next(lines)
+    layout = _check_header(header, kind)
     for line, cells in lines:
-        yield SourceRow(line, cells)
+        yield layout.row(line, cells)
 
 
 def _decode(data: bytes) -> str:
@@ -118,7 +155,7 @@ def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = line_at(data, exc.start)
         raise BulkFileError(
             f"The file is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} is not "
             f"valid UTF-8 (the file was probably saved as \u201cCSV (Comma delimited)\u201d, "
@@ -126,7 +163,7 @@ def _decode(data: bytes) -> str:
         ) from exc
     control = _CONTROL.search(text)
     if control:
-        line = text.count("\n", 0, control.start()) + 1
+        line = line_at(text, control.start())
         raise BulkFileError(
             f"This is not a CSV text file: line {line} holds the control character "
             f"U+{ord(control.group()):04X}. {SAVE_AS}"
@@ -138,14 +175,16 @@ def _delimiter(text: str) -> str:
     # Decided from the header line, not csv.Sniffer: the Sniffer guesses from the data and
     # cannot tell anything from a one-column file; the header names are known, so the
     # separator between them is certain.
-    first = text.split("\n", 1)[0]
+    first = LINE_BREAK.split(text, maxsplit=1)[0]
     return ";" if ";" in first and "," not in first else ","
 
 
 def _reader(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(line the record starts on, cells) of every non-blank record, the header first."""
+    """(physical line the record starts on, cells) of every non-blank record, the header
+    first. A broken record is reported on the line where its faulty quoted cell opens."""
+    delimiter = _delimiter(text)
     reader = csv.reader(
-        io.StringIO(text, newline=""), dialect="excel", delimiter=_delimiter(text), strict=True
+        io.StringIO(text, newline=""), dialect="excel", delimiter=delimiter, strict=True
     )
     end = 0
     try:
@@ -154,21 +193,30 @@ def _reader(text: str) -> Iterator[tuple[int, list[str]]]:
             if any(cell.strip() for cell in cells):
                 yield start, cells
     except csv.Error as exc:
-        raise BulkFileError(
-            f"Line {reader.line_num} is not valid CSV ({exc}). Check its quotation marks."
-        ) from exc
+        record = io.StringIO(text, newline="").readlines()[end:]
+        line, what = csv_fault(exc, record, end + 1, at_line=reader.line_num, delimiter=delimiter)
+        raise BulkFileError(f"Line {line} is not valid CSV: {what}.") from exc
 
 
-def _check_header(cells: list[str], kind: str) -> tuple[str, ...]:
+def _check_header(cells: list[str], kind: str) -> Layout:
     names = [cell.strip().lower() for cell in cells]
     while names and not names[-1]:
         names.pop()  # Excel writes empty cells after the last named column
     found = tuple(names)
     if found in HEADERS[kind]:
-        return found
+        return _AS_WRITTEN
+    if kind == BulkKind.ANSWER and names.count(ANSWER_CODE_COLUMN) == 1:
+        keys = tuple(names.index(name) for name in ANSWER_KEY_COLUMNS if name in names)
+        if keys and all(names.count(names[i]) == 1 for i in keys):
+            return Layout(picks=(keys, (names.index(ANSWER_CODE_COLUMN),)), width=len(names))
     expected = header_text(kind)
     if kind == BulkKind.RAISE:
         expected += " (or device_id alone)"
+    elif kind == BulkKind.ANSWER:
+        expected += (
+            ", or name an install_code column and a reference or device_id column, as the "
+            "worklist does (other columns are ignored)"
+        )
     message = f"Line 1 must be the header {expected}; "
     shown = ",".join(cells).strip()
     if not shown:

@@ -22,21 +22,20 @@ class LodgeRows(RowHandler):
     """Rows ``device_id,install_code`` of a lodge file, upserted into :class:`LodgedCode`."""
 
     def parse(self, row: SourceRow) -> Parsed | RowResult:
-        bad = self.bad_columns(row, 2)
+        bad = self.bad_columns(row)
         if bad:
             return bad
         try:
             device_id = parse_device_id(cell(row, 0))
         except IdentifierError as exc:
             return self.refused(row.line, "", "bad_format", str(exc))
-        duplicate = self.duplicate(row.line, device_id, what="Device")
-        if duplicate:
-            return duplicate
         try:
             code = parse_install_code(cell(row, 1))
         except IdentifierError as exc:
             return self.refused(row.line, device_id, "bad_install_code", str(exc))
-        return Parsed(row.line, device_id, code=code)
+        # Only a row that parsed can repeat an earlier one: each bad row says what is wrong.
+        duplicate = self.duplicate(row.line, device_id, what="Device")
+        return duplicate or Parsed(row.line, device_id, code=code)
 
     def apply(self, parsed: list[Parsed], *, now: dt.datetime) -> list[RowResult]:
         devices = {

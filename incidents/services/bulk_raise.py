@@ -20,6 +20,7 @@ from inventory.selectors_registration import EntitlementStatus
 from inventory.services import security_event_record
 from notifications.services import QueueItem
 from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
+from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
 from ..calendar import answer_deadline, working_day_calendar
@@ -70,6 +71,7 @@ EVENTS = RowMaker(IncidentEvent)
 _PUBLIC_ID = INCIDENTS.fields.index("public_id")
 _DEVICE = INCIDENTS.fields.index("device_id")
 _REGISTRATION = INCIDENTS.fields.index("registration_mpxn")
+_REFERENCE = INCIDENTS.fields.index("raiser_reference")
 
 
 def portal_url(path: str) -> str:
@@ -84,7 +86,7 @@ class RaiseRows(RowHandler):
         self._suppliers: dict[int, Supplier] = {}
 
     def parse(self, row: SourceRow) -> Parsed | RowResult:
-        bad = self.bad_columns(row, 2)
+        bad = self.bad_columns(row)
         if bad:
             return bad
         raw, reference = cell(row, 0), cell(row, 1)
@@ -198,11 +200,12 @@ class RaiseRows(RowHandler):
                 answer = None
                 values = list(values)
                 values[_PUBLIC_ID], values[_DEVICE] = uuid.uuid4(), device.pk
-                values[_REGISTRATION] = registered
+                values[_REGISTRATION], values[_REFERENCE] = registered, p.reference
                 rows.append(tuple(values))
             else:
                 incident, _ = self._incident(device, installer, now, due)
                 incident.registration_mpxn = registered
+                incident.raiser_reference = p.reference
                 answer = answer_with_code(
                     incident, supplier_id=installer.pk, code=code, now=now, calendar=calendar
                 )
@@ -329,7 +332,8 @@ class RaiseRows(RowHandler):
                 kind=SecurityEventKind.RAISE_REFUSED,
                 actor=upload.uploaded_by,
                 reference=f"bulk-upload:{upload.public_id}",
-                detail=f"Bulk raise {upload.filename}: {sum(refused.values()):,} rows refused ("
+                detail=f"Bulk raise {upload.filename}: "
+                f"{count_of(sum(refused.values()), 'row')} refused ("
                 + ", ".join(f"{code} {n:,}" for code, n in refused.items())
                 + ").",
                 now=now,
@@ -339,7 +343,8 @@ class RaiseRows(RowHandler):
                 kind=SecurityEventKind.RAISE_RATE_LIMITED,
                 actor=upload.uploaded_by,
                 reference=f"bulk-upload:{upload.public_id}",
-                detail=f"Bulk raise {upload.filename}: {counts['rate_limited']:,} rows past "
+                detail=f"Bulk raise {upload.filename}: "
+                f"{count_of(counts['rate_limited'], 'row')} past "
                 f"the Supplier's limit ({supplier_rate()}).",
                 now=now,
             )

@@ -20,6 +20,9 @@ from .bulk_csv import MAX_CELL, SourceRow
 from .common import IncidentError, looks_like_install_code
 
 MAX_REFERENCE = 64
+# Refusals of a row on its own, before any other row counts: such a row is never the first
+# of a key, so a later row with the same key is judged on its own.
+PARSE_REFUSALS = ("bad_format", "bad_install_code")
 
 
 class RowResult(NamedTuple):
@@ -37,6 +40,32 @@ class RowResult(NamedTuple):
 
 
 RESULT_FIELDS = RowResult._fields
+
+# Every reason code a bulk row may be refused with, in plain English for the results page; the
+# codes themselves are for machines, in the results file. Each row's own message says more.
+REFUSAL_REASONS = {
+    "bad_format": "The row is not in the right format",
+    "bad_install_code": "The install code is not valid",
+    "duplicate_in_file": "Repeats an earlier row of the file",
+    "conflict": "Stopped by a change made at the same moment",
+    "not_in_smi": "The Device is not in the Smart Metering Inventory",
+    "ineligible_type": "The Device is of a type without an install code",
+    "ineligible_status": "The Device is not awaiting commissioning",
+    "own_device": "Your organisation installed the Device",
+    "already_open": "The Device already has an open request",
+    "not_registered": "Your organisation is not registered for the Device's meter point",
+    "registration_unknown": "No registration is known for the Device's meter point",
+    "no_meter_point": "The Device has no meter point to check the registration of",
+    "rate_limited": "Over your organisation's limit on raising requests",
+    "not_assigned_to_you": "No request assigned to your organisation matches",
+    "not_awaiting_answer": "The request is not awaiting your answer",
+    "not_prenotified_by_you": "Your organisation did not pre-notify the Device",
+}
+
+
+def refusal_reason(code: str) -> str:
+    """The plain English of a reason code (its words, should a new code lack an entry)."""
+    return REFUSAL_REASONS.get(code) or code.replace("_", " ").capitalize()
 
 
 @dataclass(slots=True)
@@ -60,12 +89,17 @@ class RowHandler:
         self.upload = upload
         self.supplier = upload.supplier
         self.actor = upload.uploaded_by
-        # Canonical key -> the line it was first seen on, for duplicate_in_file.
+        # Canonical key -> the line of the first row with it that parsed, for
+        # duplicate_in_file.
         self.seen: dict[str, int] = {}
 
     def resume(self) -> None:
         """Rebuild what earlier runs on this upload learned from the rows they wrote."""
-        rows = BulkRow.objects.filter(upload=self.upload).exclude(device_id="")
+        rows = (
+            BulkRow.objects.filter(upload=self.upload)
+            .exclude(device_id="")
+            .exclude(reason_code__in=PARSE_REFUSALS)
+        )
         for key, line in rows.order_by("line").values_list("device_id", "line").iterator(5000):
             self.seen.setdefault(key, line)
 
@@ -162,15 +196,14 @@ class RowHandler:
             return ""
         return cell[:MAX_REFERENCE]
 
-    def bad_columns(self, row: SourceRow, columns: int) -> RowResult | None:
+    def bad_columns(self, row: SourceRow) -> RowResult | None:
         """Refuse a row with more filled cells than the header has columns, or a huge cell."""
-        extra = [cell for cell in row.cells[columns:] if cell.strip()]
-        if extra:
+        if row.overflow:
             return self.refused(
                 row.line,
                 "",
                 "bad_format",
-                f"Line {row.line} has more filled columns than the header, which has {columns}.",
+                f"Line {row.line} has more filled columns than the header, which has {row.width}.",
             )
         if any(len(cell) > MAX_CELL for cell in row.cells):
             return self.refused(

@@ -33,6 +33,7 @@ from inventory.selectors_registration import (
     registration_day,
 )
 from ssi_portal.lib.rates import Rate, parse_rate
+from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
 from ..models import Incident, RaiseChannel, RaiseTally
@@ -278,7 +279,7 @@ def supplier_limit_row_message(supplier: Supplier) -> str:
 
 
 def _requests(n: int) -> str:
-    return f"{n:,} request" if n == 1 else f"{n:,} requests"
+    return count_of(n, "request")
 
 
 def _window(rate: Rate) -> str:

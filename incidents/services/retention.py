@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import SecurityEvent, SecurityEventKind
+from ssi_portal.lib.text import count_of
 
 from ..models import Incident, IncidentStatus
 
@@ -46,7 +47,8 @@ def incidents_purge_install_codes(
                 SecurityEvent(
                     kind=SecurityEventKind.CODE_PURGED,
                     reference=Incident(pk=pk).reference,
-                    detail=f"Install code deleted {days} days after the request closed.",
+                    detail=f"Install code deleted {count_of(days, 'day')} after the request "
+                    "closed.",
                     created_at=now,
                 )
                 for pk in batch

@@ -33,6 +33,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
+from ssi_portal.lib.csv_lines import RecentLines, csv_fault
 
 from ..models import Registration, Supplier
 from .load_files import LoadFileError, decoded_lines, not_utf8, write_rejects
@@ -138,15 +139,15 @@ class _Load:
                 self.gas_codes[gas.upper()] = pk
 
     def run(self, source) -> None:
-        lines = decoded_lines(source, error=RegistrationLoadError)
+        lines = RecentLines(decoded_lines(source, error=RegistrationLoadError))
         # strict: a stray quote or an unterminated quoted cell refuses the file, rather than
         # swallowing the lines after it into one cell.
-        reader = csv.reader(lines, strict=True)
+        reader = csv.reader(lines.lines, strict=True)
         order = self._header(reader)
         with connection.cursor() as cursor:
             _create_staging(cursor)
             with _Writer(cursor) as writer:
-                for chunk in self._rows(reader, order):
+                for chunk in self._rows(reader, lines, order):
                     writer.write(chunk)
             self._finish(cursor, writer.rows)
 
@@ -188,25 +189,28 @@ class _Load:
             )
         return [names.index(name) for name in REGISTRATION_COLUMNS]
 
-    def _rows(self, reader, order: list[int]) -> Iterator[list[tuple]]:
+    def _rows(self, reader, lines: RecentLines, order: list[int]) -> Iterator[list[tuple]]:
         """Checked rows as ``(line, mpxn, supplier_pk, effective_from, effective_to)``,
-        ISO dates as text, in chunks; rejects and warnings go to the report as they come."""
+        ISO dates as text, in chunks; rejects and warnings go to the report as they come.
+        ``line`` is the physical line a row starts on (a quoted cell may span lines)."""
         i_mpxn, i_supplier, i_from, i_to = order
         width = len(order)
         chunk: list[tuple] = []
-        line = reader.line_num
+        end = reader.line_num
         while True:
             try:
                 row = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
+                record = lines.record(reader.line_num, end + 1)
+                at, what = csv_fault(exc, record, end + 1, at_line=reader.line_num)
                 raise RegistrationLoadError(
-                    f"Line {reader.line_num} is not valid CSV: {exc}. Nothing was loaded."
+                    f"Line {at} is not valid CSV: {what}. Nothing was loaded."
                 ) from exc
             except UnicodeDecodeError as exc:
                 raise not_utf8(exc, reader.line_num + 1, error=RegistrationLoadError) from exc
-            line = reader.line_num
+            line, end = end + 1, reader.line_num
             if not row or row == [""]:
                 continue  # blank line
             self.report.rows_read += 1

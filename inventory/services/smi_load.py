@@ -26,6 +26,8 @@ from typing import IO, TextIO
 
 from django.db import connection, transaction
 
+from ssi_portal.lib.csv_lines import RecentLines, csv_fault
+
 from ..identifiers import device_id_or_none
 from ..models import Device, Supplier
 from .load_files import LoadFileError, decoded_lines, not_utf8, write_rejects
@@ -483,13 +485,20 @@ class _Load:
     def _parse(text: str, lines: Iterator[str], line: int) -> tuple[list[str], int]:
         """One record read by the csv module (quotes, or fields across lines); returns its
         fields and how many lines beyond the first it took."""
-        reader = csv.reader(chain([text], lines))
+        # strict: a quoted cell left open refuses the file (naming the line it opens on),
+        # rather than swallowing every line after it into one cell.
+        record = RecentLines(chain([text], lines))
+        reader = csv.reader(record.lines, strict=True)
         try:
             row = next(reader)
         except csv.Error as exc:
-            raise SmiLoadError(
-                f"Line {line - 1 + reader.line_num} is not valid CSV: {exc}."
-            ) from exc
+            at, what = csv_fault(
+                exc,
+                record.record(reader.line_num, 1),
+                line,
+                at_line=line - 1 + reader.line_num,
+            )
+            raise SmiLoadError(f"Line {at} is not valid CSV: {what}.") from exc
         except UnicodeDecodeError as exc:
             raise _not_utf8(exc, line + reader.line_num) from exc
         return row, reader.line_num - 1

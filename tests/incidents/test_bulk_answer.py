@@ -1,8 +1,10 @@
 """Bulk answer: each row validated and answered like a single answer; one digest per raiser."""
 
 import datetime as dt
+import html
 
 import pytest
+from django.urls import reverse
 
 from conftest import INSTALL_CODE, INSTALL_CODE_WITH_CRC
 from incidents.models import (
@@ -35,6 +37,55 @@ pytestmark = pytest.mark.django_db
 LATER = NOW + dt.timedelta(days=1)
 # Another valid code (no CRC) for a second request.
 OTHER_CODE = "00112233445566778899AABBCCDDEEFF"
+# Cells of the install_code column and the words that refuse them, in a bulk row and on the
+# answer form alike.
+BAD_CODES = [
+    (
+        f"{INSTALL_CODE}0000",
+        "The last 4 digits (0000) are not the CRC of the first 32 (expected C3B5): check the "
+        "code for a typing error.",
+    ),
+    (
+        f"{INSTALL_CODE[:-1]}G",
+        "An install code contains only the hex digits 0-9 and A-F; 'G' is not one.",
+    ),
+    ("", "Enter the install code."),
+    (
+        INSTALL_CODE[:8],
+        "An install code has 32 hex digits, or 36 when its 4-digit CRC is included; this one "
+        "has 8.",
+    ),
+    (
+        "0" * 32,
+        "This install code is all zeros (sixteen 00 bytes), a placeholder and not a real code: "
+        "copy the code from the Device's label.",
+    ),
+    (
+        f"{INSTALL_CODE[:16]}\t{INSTALL_CODE[16:]}",
+        "Only spaces, hyphens and colons may separate the groups of an install code; a tab is "
+        "not allowed.",
+    ),
+    (
+        f'"{INSTALL_CODE[:16]}\n{INSTALL_CODE[16:]}"',
+        "Only spaces, hyphens and colons may separate the groups of an install code; a line "
+        "break is not allowed.",
+    ),
+    (
+        f"{INSTALL_CODE[:16]}\u00a0{INSTALL_CODE[16:]}",
+        "Only spaces, hyphens and colons may separate the groups of an install code; a no-break "
+        "space is not allowed.",
+    ),
+]
+BAD_CODE_IDS = [
+    "wrong CRC",
+    "not hex",
+    "empty",
+    "too short",
+    "placeholder",
+    "tab",
+    "line break",
+    "no-break space",
+]
 
 
 @pytest.fixture
@@ -146,7 +197,6 @@ def test_a_code_with_a_wrong_crc_is_refused_as_bad_install_code(installing_user,
 
     assert row.reason_code == "bad_install_code"
     assert "are not the CRC of the first 32 (expected C3B5)" in row.message
-    assert "(or write NOT_INSTALLED)" in row.message
     raised.refresh_from_db()
     assert raised.status == IncidentStatus.AWAITING_INSTALLER
 
@@ -238,9 +288,76 @@ def test_a_request_named_twice_is_answered_once(installing_user, raised):
 
 
 def test_the_same_reference_twice_is_refused_as_a_duplicate(installing_user, raised):
-    made = _answer(installing_user, f"{raised.reference},{INSTALL_CODE}", f"{raised.reference},x")
+    made = _answer(
+        installing_user, f"{raised.reference},{INSTALL_CODE}", f"{raised.reference},{OTHER_CODE}"
+    )
 
     assert results(made)[3].reason_code == "duplicate_in_file"
+    assert results(made)[3].message == (
+        f"Request {raised.reference} is also on line 2 of this file; only line 2 is used."
+    )
+
+
+def test_each_row_with_a_bad_code_gives_its_own_reason_even_for_the_same_request(
+    installing_user, raised
+):
+    made = _answer(installing_user, *(f"{raised.reference},{cell}" for cell, _ in BAD_CODES))
+
+    assert [(row.reason_code, row.message) for row in results(made).values()] == [
+        ("bad_install_code", message) for _, message in BAD_CODES
+    ]
+
+
+def test_a_good_row_after_bad_rows_for_the_same_request_answers_it(installing_user, raised):
+    made = _answer(
+        installing_user,
+        f"{raised.device.device_id},{INSTALL_CODE}0000",
+        f"{raised.device.device_id},",
+        f"{raised.device.device_id},{INSTALL_CODE_WITH_CRC}",
+    )
+
+    rows = results(made)
+    assert [rows[line].reason_code for line in (2, 3)] == ["bad_install_code"] * 2
+    assert (rows[4].result, rows[4].outcome) == ("accepted", BulkOutcome.CODE_PROVIDED)
+    raised.refresh_from_db()
+    assert raised.status == IncidentStatus.CODE_PROVIDED
+
+
+def test_a_resumed_file_judges_a_row_after_a_bad_one_for_the_same_request_on_its_own(
+    installing_user, raised
+):
+    made = upload(
+        installing_user,
+        "answer",
+        csv_bytes(
+            ANSWER_HEADER,
+            f"{raised.reference},{INSTALL_CODE}0000",
+            f"{raised.reference},{INSTALL_CODE}",
+        ),
+    )
+
+    # The run stops after the first row (its time is up) and the continuation resumes.
+    process(made, chunk_size=1, time_budget=0, now=LATER)
+    process(made, continuation=True, now=LATER)
+
+    rows = results(made)
+    assert (rows[2].reason_code, rows[3].result) == ("bad_install_code", "accepted")
+
+
+@pytest.mark.parametrize(("cell", "message"), BAD_CODES, ids=BAD_CODE_IDS)
+def test_the_answer_form_refuses_each_bad_code_in_the_words_of_the_bulk_row(
+    client, installing_user, raised, cell, message
+):
+    client.force_login(installing_user)
+
+    response = client.post(
+        reverse("incidents:answer", args=[raised.public_id]),
+        # The form's field drops white space around a code, as the CSV reader does.
+        {"install_code": cell.strip('"')},
+    )
+
+    assert response.status_code == 400
+    assert message in html.unescape(response.content.decode())
 
 
 def test_no_row_result_holds_an_install_code(installing_user, raised):

@@ -138,6 +138,43 @@ def test_a_bad_code_is_refused_and_never_kept(installing_user, device):
     assert not LodgedCode.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (
+            "0" * 32,
+            "This install code is all zeros (sixteen 00 bytes), a placeholder and not "
+            "a real code: copy the code from the Device's label.",
+        ),
+        (
+            f"{INSTALL_CODE[:16]}\t{INSTALL_CODE[16:]}",
+            "Only spaces, hyphens and colons may "
+            "separate the groups of an install code; a tab is not allowed.",
+        ),
+    ],
+    ids=["placeholder", "tab"],
+)
+def test_a_lodged_code_is_refused_in_the_words_of_the_answer_form(
+    installing_user, device, cell, message
+):
+    row = only_result(_lodge(installing_user, f"{device.device_id},{cell}"))
+
+    assert (row.reason_code, row.message) == ("bad_install_code", message)
+    assert not LodgedCode.objects.exists()
+
+
+def test_a_good_code_after_a_bad_one_for_the_same_device_is_lodged(installing_user, device):
+    made = _lodge(
+        installing_user,
+        f"{device.device_id},{INSTALL_CODE}0000",
+        f"{device.device_id},{INSTALL_CODE}",
+    )
+
+    rows = results(made)
+    assert (rows[2].reason_code, rows[3].outcome) == ("bad_install_code", BulkOutcome.LODGED)
+    assert LodgedCode.objects.filter(device=device).exists()
+
+
 def test_a_device_lodged_twice_in_one_file_keeps_the_first(installing_user, device):
     made = _lodge(
         installing_user,

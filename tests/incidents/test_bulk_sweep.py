@@ -67,6 +67,30 @@ def test_an_upload_whose_runs_keep_dying_is_stopped_with_a_message(queued, setti
     assert not Incident.objects.exists()
 
 
+def test_an_upload_stopped_after_one_attempt_and_one_row_says_so_in_the_singular(queued, settings):
+    settings.SSI_BULK_MAX_ATTEMPTS = 1
+    BulkUpload.objects.filter(pk=queued.pk).update(
+        status=BulkStatus.PROCESSING, attempts=1, total_rows=2, processed_rows=1, refused_rows=1
+    )
+
+    stopped = process(queued)
+
+    assert stopped.error == (
+        "Processing stopped after 1 attempt that did not finish. The first row has its result; "
+        "the rest were not processed. Contact the DCC helpdesk."
+    )
+
+
+def test_an_upload_stopped_before_any_row_says_no_row_was_processed(queued, settings):
+    settings.SSI_BULK_MAX_ATTEMPTS = 2
+    BulkUpload.objects.filter(pk=queued.pk).update(status=BulkStatus.PROCESSING, attempts=2)
+
+    assert process(queued).error == (
+        "Processing stopped after 2 attempts that did not finish. No row was processed. "
+        "Contact the DCC helpdesk."
+    )
+
+
 def test_the_sweep_is_a_thin_periodic_task(settings, queued):
     entry = settings.CELERY_BEAT_SCHEDULE["requeue-stale-bulk-uploads"]
 

@@ -182,7 +182,7 @@ def test_an_uploaded_file_is_processed_and_its_page_shows_the_result(
     assert '<dd class="col-sm-9" id="bulk-status">Done</dd>' in page
     assert '<strong data-bulk="accepted" id="bulk-accepted">1</strong>' in page
     assert '<strong data-bulk="refused" id="bulk-refused">1</strong>' in page
-    assert "<code>bad_format</code>" in page
+    assert "<td>The row is not in the right format</td>" in page
     assert 'id="results-link"' in page
     assert "<script" not in page.split("</footer>")[0].split("<main")[1]
     assert_valid_page(page)
@@ -382,10 +382,19 @@ def test_the_worklist_lists_the_requests_awaiting_our_answer(
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Disposition"].startswith('attachment; filename="worklist-')
     rows = _csv(response)
-    assert rows[0] == ["reference", "device_id", "device_type", "raised_by", "raised_at", "due"]
+    assert rows[0] == [
+        "reference",
+        "device_id",
+        "device_type",
+        "raised_by",
+        "raised_at",
+        "due",
+        "install_code",
+    ]
     assert [r[:4] for r in rows[1:]] == [
         [incident.reference, incident.device.device_id, "ESME", "Gaining Energy"]
     ]
+    assert [r[6] for r in rows[1:]] == [""]
 
 
 def test_the_worklist_cannot_run_formulas_in_a_spreadsheet(client, installing_user, device):

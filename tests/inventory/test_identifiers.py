@@ -37,6 +37,8 @@ HEX_DIGITS = "0123456789ABCDEF"
 # What pasting leaves between digits: nothing, the separators the portal ignores, and the
 # no-break space that spreadsheets and web pages put in.
 SEPARATORS = ["", "", "", "-", ":", " ", "  ", "\t", " - ", "\u00a0"]
+# An install code's groups are separated by spaces, hyphens and colons only (DOMAIN.md).
+CODE_SEPARATORS = ["", "", "", "-", ":", " ", "  ", " - "]
 
 
 def _err(parse, value) -> str:
@@ -46,18 +48,20 @@ def _err(parse, value) -> str:
 
 
 @st.composite
-def pasted(draw, digits: str) -> str:
+def pasted(draw, digits: str, separators: list[str] = SEPARATORS) -> str:
     """``digits`` as someone might paste them: any case, any ignored separators anywhere."""
-    out = draw(st.sampled_from(SEPARATORS))
+    out = draw(st.sampled_from(separators))
     for ch in digits:
-        out += draw(st.sampled_from([ch.lower(), ch.upper()])) + draw(st.sampled_from(SEPARATORS))
+        out += draw(st.sampled_from([ch.lower(), ch.upper()])) + draw(st.sampled_from(separators))
     return out
 
 
 device_id_bytes = st.binary(min_size=8, max_size=8).filter(
     lambda raw: raw not in (bytes(8), b"\xff" * 8)
 )
-install_code_bytes = st.binary(min_size=16, max_size=16)
+install_code_bytes = st.binary(min_size=16, max_size=16).filter(
+    lambda raw: raw not in (bytes(16), b"\xff" * 16)
+)
 # Mostly hex digits and separators, so that garbage reaches the length and CRC checks too.
 near_miss_text = st.text(alphabet=st.sampled_from("0123456789abcdefABCDEF -:g.\u200b\ufb00ß"))
 
@@ -211,7 +215,8 @@ def test_crc16_x25_gives_the_catalogue_check_value_for_123456789():
         "83FE D340 7A93 9723 A5C6 39B2 6916 D505 C3B5",
         "83-FE-D3-40-7A-93-97-23-A5-C6-39-B2-69-16-D5-05",
         "83:fe:d3:40:7a:93:97:23:a5:c6:39:b2:69:16:d5:05:c3:b5",
-        " 83FED340-7a939723:A5C6 39B2\t6916D505\n",
+        " 83FED340-7a939723:A5C6 39B2 6916D505\n",
+        "\t83FE D340 7A93 9723 A5C6 39B2 6916 D505\r\n",
     ],
     ids=[
         "32 digits",
@@ -223,6 +228,7 @@ def test_crc16_x25_gives_the_catalogue_check_value_for_123456789():
         "hyphens",
         "colons with CRC",
         "mixed",
+        "tab and line break around it",
     ],
 )
 def test_a_pasted_install_code_parses_to_its_16_bytes(pasted_code):
@@ -260,6 +266,45 @@ def test_a_non_hex_character_in_an_install_code_is_named(pasted_code, named):
     )
 
 
+@pytest.mark.parametrize(
+    ("separator", "named"),
+    [
+        ("\t", "a tab"),
+        ("\n", "a line break"),
+        ("\r\n", "a line break"),
+        ("\u00a0", "a no-break space"),
+        ("\u2003", "the white space U+2003"),
+    ],
+    ids=["tab", "line feed", "carriage return", "no-break space", "em space"],
+)
+def test_white_space_other_than_a_space_inside_an_install_code_is_refused(separator, named):
+    pasted_code = f"{EXAMPLE_CODE[:16]}{separator}{EXAMPLE_CODE[16:]}"
+
+    assert _err(parse_install_code, pasted_code) == (
+        "Only spaces, hyphens and colons may separate the groups of an install code; "
+        f"{named} is not allowed."
+    )
+
+
+@pytest.mark.parametrize(
+    ("placeholder", "described"),
+    [
+        ("0" * 32, "all zeros (sixteen 00 bytes)"),
+        (
+            "0000 0000 0000 0000 0000 0000 0000 0000 " + crc_suffix(bytes(16)).hex(),
+            "all zeros (sixteen 00 bytes)",
+        ),
+        ("ff" * 16, "all Fs (sixteen FF bytes)"),
+    ],
+    ids=["all zero", "all zero with its CRC", "all FF"],
+)
+def test_an_all_zero_or_all_ff_install_code_is_refused_as_a_placeholder(placeholder, described):
+    assert _err(parse_install_code, placeholder) == (
+        f"This install code is {described}, a placeholder and not a real code: copy the code "
+        "from the Device's label."
+    )
+
+
 def test_a_crc_mismatch_names_the_given_and_the_expected_digits():
     message = _err(parse_install_code, EXAMPLE_CODE + "0000")
 
@@ -292,7 +337,7 @@ def test_every_separator_and_case_variant_of_an_install_code_parses_to_its_bytes
     digits = (code + crc_suffix(code)).hex().upper()
     with_or_without_crc = data.draw(st.sampled_from([digits[:32], digits]))
 
-    assert parse_install_code(data.draw(pasted(with_or_without_crc))) == code
+    assert parse_install_code(data.draw(pasted(with_or_without_crc, CODE_SEPARATORS))) == code
 
 
 @PROPERTIES

@@ -7,8 +7,8 @@ from django.db.models import F
 from django.http import HttpRequest
 
 from incidents.management.commands.load_demo_data import DEMO_PASSWORD, DEVICE_COUNT
-from incidents.models import Incident, IncidentEvent, IncidentStatus
-from incidents.services import incident_raise
+from incidents.models import Incident, IncidentEvent, IncidentStatus, pk_from_reference
+from incidents.services import IncidentError, incident_answer, incident_raise
 from inventory.identifiers import is_valid_mpan, is_valid_mprn
 from inventory.models import TYPE_2_DEVICES, Device, DeviceType, SMIStatus, Supplier, User
 from notifications.models import Notification
@@ -118,6 +118,61 @@ def test_the_devices_it_prints_for_aurora_can_be_requested_by_aurora(demo_output
     assert len(device_ids) == 3
     for device_id in device_ids:
         assert incident_raise(actor=aurora, device_id=device_id).status == "awaiting_installer"
+
+
+def _refusal_lines(output: str) -> dict[str, str]:
+    """The printed Device ID of each refusal, by what the line says of it."""
+    lines = output.splitlines()
+    start = lines.index("Devices aurora is refused a request for, one per reason:") + 1
+    found = {}
+    for line in lines[start:]:
+        if not line.startswith("  "):
+            break
+        device_id, why = line.strip().split("  ", 1)
+        found[why] = device_id
+    return found
+
+
+@pytest.mark.parametrize(
+    ("why", "code"),
+    [
+        ("not in the SMI", "not_in_smi"),
+        ("commissioned already", "ineligible_status"),
+        ("another Supplier is registered for its meter point", "not_registered"),
+        ("already has an open request", "already_open"),
+    ],
+)
+def test_each_device_printed_for_a_refusal_is_refused_to_aurora_for_that_reason(
+    demo_output, why, code
+):
+    device_id = _refusal_lines(demo_output)[why]
+    aurora = User.objects.get(username="aurora")
+
+    with pytest.raises(IncidentError) as refused:
+        incident_raise(actor=aurora, device_id=device_id)
+
+    assert refused.value.code == code
+
+
+def test_the_commissioned_device_printed_is_commissioned(demo_output):
+    device_id = _refusal_lines(demo_output)["commissioned already"]
+
+    assert Device.objects.get(device_id=device_id).smi_status == SMIStatus.COMMISSIONED
+
+
+def test_the_install_code_printed_answers_the_requests_printed_beside_it(demo_output):
+    [code_line] = [x for x in demo_output.splitlines() if x.startswith("Install code to answer")]
+    code = code_line.split(": ", 1)[1].split("   ")[0]
+    [awaiting] = [x for x in demo_output.splitlines() if x.startswith("Requests awaiting that")]
+    pairs = [item.split(" as ") for item in awaiting.split(": ", 1)[1].split(", ")]
+
+    assert code == "83FE D340 7A93 9723 A5C6 39B2 6916 D505 C3B5"
+    for reference, username in pairs:
+        incident = Incident.objects.get(pk=pk_from_reference(reference))
+        answered = incident_answer(
+            actor=User.objects.get(username=username), incident=incident, install_code=code
+        )
+        assert answered.status == IncidentStatus.CODE_PROVIDED
 
 
 def test_no_superuser_is_created(demo_output):

@@ -237,6 +237,25 @@ def test_broken_csv_refuses_the_whole_file_and_nothing_is_written(suppliers):
     assert Registration.objects.count() == 0
 
 
+def test_a_quote_left_open_is_refused_naming_the_line_where_it_opens(suppliers):
+    rows = (f"{MPAN},AURA,2026-01-05,", f'{MPRN},"BRI,2026-01-05,', f"{OTHER_MPAN},AURA,x,")
+
+    with pytest.raises(RegistrationLoadError) as refused:
+        load(*rows)
+
+    assert str(refused.value) == (
+        "Line 3 is not valid CSV: a quoted cell opens on this line and is never closed: add its "
+        "closing quotation mark. Nothing was loaded."
+    )
+
+
+def test_a_row_is_reported_on_the_line_it_starts_on(suppliers):
+    report = load(f'{MPAN},AURA,"2026-01-05",""', '13123456789,"BRI\r\n",2026-01-05,')
+
+    reject = only_reject(report)
+    assert (reject.line, reject.mpxn) == (3, "13123456789")
+
+
 def test_a_missing_file_is_refused(suppliers, tmp_path):
     with pytest.raises(RegistrationLoadError, match="Cannot read"):
         registrations_load_csv(source=tmp_path / "missing.csv")
@@ -274,6 +293,17 @@ def test_the_command_prints_the_counts_and_the_rejected_rows(suppliers, tmp_path
         f"line 3: {MPRN}: supplier: no Supplier in the portal has the gas short code 'NOPE'" in text
     )
     assert "Requests cancelled: 0" in text
+    assert "1 row was rejected; the other 1 loaded." in text
+
+
+def test_the_command_says_one_row_loaded_in_the_singular(suppliers, tmp_path):
+    path = tmp_path / "registrations.csv"
+    path.write_text(f"{HEADER}\n{MPAN},AURA,2026-01-05,\n")
+    out = io.StringIO()
+
+    call_command("load_registrations", str(path), stdout=out)
+
+    assert "The row loaded." in out.getvalue()
 
 
 def test_the_command_fails_with_the_reason_for_a_refused_file(suppliers, tmp_path):

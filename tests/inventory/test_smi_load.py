@@ -143,6 +143,28 @@ def test_blank_lines_are_skipped_and_do_not_shift_line_numbers(smi_file):
     assert only_reject(report).line == 5
 
 
+def test_a_quote_left_open_refuses_the_file_naming_the_line_where_it_opens(smi_file):
+    # Written by hand: the csv module would quote the quotation marks.
+    opened = row(device_id=OTHER_ID, model="AM 2").replace("AM 2", '"AM 2')
+    path = smi_file(row(), opened, row(), row().replace("AM-2", '"AM-2"'))
+
+    with pytest.raises(SmiLoadError) as refused:
+        smi_load_csv(source=path)
+
+    assert str(refused.value) == (
+        "Line 3 is not valid CSV: a quoted cell opens on this line and is not closed on it (the "
+        "next quotation mark, on line 5, is followed by more text): add its closing quotation "
+        "mark."
+    )
+    assert not Device.objects.exists()
+
+
+def test_a_row_after_a_cell_spanning_lines_is_rejected_on_its_own_physical_line(smi_file):
+    path = smi_file(row(model="AM\r\n2"), row(device_id="nonsense"))
+
+    assert only_reject(smi_load_csv(source=path)).line == 4
+
+
 # --- Rejected rows ----------------------------------------------------------------------------
 
 

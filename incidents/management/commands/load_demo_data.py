@@ -18,8 +18,20 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import OPEN_STATUSES, CloseOutcome, Incident
-from inventory.identifiers import format_device_id, mpan_check_digit, mprn_check_digits
+from incidents.models import (
+    OPEN_STATUSES,
+    CloseOutcome,
+    Incident,
+    IncidentStatus,
+    reference_for,
+)
+from inventory.identifiers import (
+    crc_suffix,
+    format_device_id,
+    format_install_code,
+    mpan_check_digit,
+    mprn_check_digits,
+)
 from inventory.models import (
     STATUSES_AWAITING_COMMISSIONING,
     TYPES_WITH_INSTALL_CODE,
@@ -31,7 +43,7 @@ from inventory.models import (
     SupplierContact,
     User,
 )
-from inventory.selectors_registration import entitlements, registration_day
+from inventory.selectors_registration import EntitlementStatus, entitlements, registration_day
 
 DEMO_PASSWORD = "ssi-demo-2026"  # noqa: S105 (published demo logins; this command is for dev only)
 DEVICE_COUNT = 3000
@@ -63,6 +75,7 @@ SUPPLIERS = (
     DemoSupplier("dunmore", "Dunmore Energy", "DUNM", "DUN", "90-B3-D5-1F-30-00-00-04", "dunmore"),
 )
 HELPDESK_USERNAME = "helpdesk"
+DEMO_USERNAMES = {spec.name: spec.username for spec in SUPPLIERS}
 
 # Fictional manufacturers, each with its own EUI-64 prefix and models.
 MANUFACTURERS = (
@@ -93,6 +106,19 @@ OPTIONAL_DEVICES = (
     (DeviceType.CAD, 0.08),
 )
 NO_INSTALLER_SHARE = 0.02
+# What the demo shows of each refusal of a raise, by its reason code (a Device ID for each is
+# printed beside the logins).
+REFUSAL_DEMOS = {
+    "not_in_smi": "not in the SMI",
+    "ineligible_status": "commissioned already",
+    "not_registered": "another Supplier is registered for its meter point",
+    "already_open": "already has an open request",
+}
+# The first Device ID tried as one missing from the SMI: DOMAIN.md's example, of a
+# manufacturer the demo does not use.
+NOT_IN_SMI_START = "00DB1234567890A0"
+# The public example code of DOMAIN.md (its CRC is B5C3): a code any demo request can take.
+DEMO_INSTALL_CODE = bytes.fromhex("83FED3407A939723A5C639B26916D505")
 
 
 class Command(BaseCommand):
@@ -291,6 +317,69 @@ class Command(BaseCommand):
             "(eligible: right type/status, pre-notified by another Supplier, "
             f"{SUPPLIERS[0].name} registered for its meter point, no open request)"
         )
+        out.write(f"Devices {SUPPLIERS[0].username} is refused a request for, one per reason:")
+        for why, device_id in refused_for(aurora).items():
+            out.write(f"  {device_id}  {REFUSAL_DEMOS[why]}")
+        out.write(
+            f"Install code to answer a request with: {format_install_code(DEMO_INSTALL_CODE)} "
+            f"{crc_suffix(DEMO_INSTALL_CODE).hex().upper()}   (the last group is its CRC; the "
+            "32 digits without it work too)"
+        )
+        awaiting = [
+            f"{reference_for(pk)} as {DEMO_USERNAMES[name]}"
+            for pk, name in Incident.objects.filter(status=IncidentStatus.AWAITING_INSTALLER)
+            .order_by("pk")
+            .values_list("pk", "assigned_supplier__name")[:3]
+        ]
+        if awaiting:
+            out.write(f"Requests awaiting that answer: {', '.join(awaiting)}")
+
+
+def refused_for(supplier: Supplier) -> dict[str, str]:
+    """A Device ID for each refusal of :data:`REFUSAL_DEMOS` the Supplier would meet raising
+    a request now, the first in ID order; a reason the data cannot show is left out."""
+    open_request = Incident.objects.filter(device=OuterRef("pk"), status__in=OPEN_STATUSES)
+    with_code = Device.objects.filter(device_type__in=TYPES_WITH_INSTALL_CODE).order_by("device_id")
+    found: dict[str, str] = {}
+    missing = format_device_id(NOT_IN_SMI_START)
+    while Device.objects.filter(device_id=missing).exists():
+        missing = format_device_id(f"{int(missing.replace('-', ''), 16) + 1:016X}")
+    found["not_in_smi"] = missing
+    commissioned = (
+        with_code.filter(smi_status=SMIStatus.COMMISSIONED)
+        .values_list("device_id", flat=True)
+        .first()
+    )
+    if commissioned:
+        found["ineligible_status"] = commissioned
+    candidates = list(
+        with_code.filter(
+            smi_status__in=STATUSES_AWAITING_COMMISSIONING, installing_supplier__isnull=False
+        )
+        .exclude(installing_supplier=supplier)
+        .exclude(Exists(open_request))
+        .only("pk", "device_id", "mpxn", "comms_hub_id")[:200]
+    )
+    checked = entitlements(candidates, supplier.pk, on=registration_day(timezone.now()))
+    elsewhere = next(
+        (
+            d.device_id
+            for d in candidates
+            if checked[d.pk].status == EntitlementStatus.NOT_REGISTERED
+        ),
+        None,
+    )
+    if elsewhere:
+        found["not_registered"] = elsewhere
+    already = (
+        Incident.objects.filter(raising_supplier=supplier, status__in=OPEN_STATUSES)
+        .order_by("device__device_id")
+        .values_list("device__device_id", flat=True)
+        .first()
+    )
+    if already:
+        found["already_open"] = already
+    return found
 
 
 def requestable_by(supplier: Supplier) -> list[str]:
