@@ -90,7 +90,10 @@ class AnswerRows(RowHandler):
             code = parse_install_code(answer)
         except IdentifierError as exc:
             return self.refused(
-                row.line, key, "bad_install_code", f"{exc} (or write {NOT_INSTALLED})"
+                row.line,
+                key,
+                "bad_install_code",
+                f"{exc} If you did not install this Device, write {NOT_INSTALLED} instead.",
             )
         return Parsed(row.line, key, code=code, incident_pk=incident_pk)
 
@@ -200,7 +203,7 @@ class AnswerRows(RowHandler):
                 p.line,
                 p.key,
                 "not_awaiting_answer",
-                f"{reference_for(incident.pk)} is {incident.get_status_display().lower()}; "
+                f"{reference_for(incident.pk)} {incident.status_phrase}; "
                 "only a request awaiting your answer can be answered.",
                 incident_id=incident.pk,
             )

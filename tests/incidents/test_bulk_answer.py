@@ -146,7 +146,10 @@ def test_a_code_with_a_wrong_crc_is_refused_as_bad_install_code(installing_user,
 
     assert row.reason_code == "bad_install_code"
     assert "are not the CRC of the first 32 (expected C3B5)" in row.message
-    assert "(or write NOT_INSTALLED)" in row.message
+    assert row.message.endswith(
+        "check the code for a typing error. If you did not install this Device, write "
+        "NOT_INSTALLED instead."
+    )
     raised.refresh_from_db()
     assert raised.status == IncidentStatus.AWAITING_INSTALLER
 
@@ -203,7 +206,8 @@ def test_a_request_already_answered_is_refused_as_not_awaiting_an_answer(install
 
     assert row.reason_code == "not_awaiting_answer"
     assert row.message == (
-        f"{raised.reference} is install code provided; only a request awaiting your answer "
+        f"{raised.reference} has been answered with the install code; only a request awaiting "
+        "your answer "
         "can be answered."
     )
     assert incident_reveal_code(actor=installing_user, incident=raised) == bytes.fromhex(
