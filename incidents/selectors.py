@@ -220,25 +220,29 @@ _CHANGES = {
 }
 
 
-def incident_latest_change(incident: Incident) -> IncidentEvent | None:
-    """The latest event that changed the incident's state (an answer, a closing...)."""
-    return (
-        incident.events.filter(kind__in=_CHANGES)
-        .select_related("actor", "actor_supplier")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+def incident_latest_change(
+    incident: Incident, *, until: dt.datetime | None = None
+) -> IncidentEvent | None:
+    """The latest event that changed the incident's state (an answer, a closing...), up to
+    ``until`` if given."""
+    events = incident.events.filter(kind__in=_CHANGES)
+    if until is not None:
+        events = events.filter(created_at__lte=until)
+    return events.select_related("actor", "actor_supplier").order_by("-created_at", "-id").first()
 
 
-def incident_moved_on_message(incident: Incident, *, now=None) -> str | None:
+def incident_moved_on_message(
+    incident: Incident, *, until: dt.datetime | None = None, now=None
+) -> str | None:
     """What a user is told when the action it took was one it could take a moment ago but the
     request has moved on meanwhile (a second click, another tab, a colleague): who did what,
     and when. "INC0000008 was already answered with the install code at 10:02 by Ann Smith
     (Installing Power). Nothing was changed." None when nothing has moved the request on
-    since it was raised.
+    since it was raised. ``until``: say nothing of what happened after that moment (a Supplier
+    that disclaimed the request is told of its own answer, not of who has the request now).
     """
     now = now or timezone.now()
-    event = incident_latest_change(incident)
+    event = incident_latest_change(incident, until=until)
     if event is None:
         return None
     return (

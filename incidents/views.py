@@ -333,7 +333,12 @@ def _moved_on(request, incident: Incident, *, action: str):
     may no longer see the request at all)."""
     incident = selectors.incident_get_for_user(request.user, incident.public_id)
     message = (
-        selectors.incident_moved_on_message(incident)
+        selectors.incident_moved_on_message(
+            incident,
+            until=incident.disclaimed_at
+            if permissions.reads_only_as_disclaimer(request.user, incident)
+            else None,
+        )
         if permissions.takes_part_in(action, request.user, incident)
         else None
     )

@@ -155,6 +155,36 @@ def test_answering_a_request_already_disclaimed_says_so(client, installing_user,
     assert "was already answered “not installed by us”" in told(response)
 
 
+def test_a_supplier_that_disclaimed_is_told_of_its_own_answer_not_of_who_has_it_now(
+    client, installing_user, other_supplier, other_supplier_user, helpdesk_user, disclaimed
+):
+    from incidents.services import incident_reassign
+
+    incident_reassign(
+        actor=helpdesk_user,
+        incident=disclaimed,
+        supplier=other_supplier,
+        reason="Found them.",
+        now=ACTED_AT + dt.timedelta(minutes=1),
+    )
+    incident_answer(
+        actor=other_supplier_user,
+        incident=disclaimed,
+        install_code=INSTALL_CODE,
+        now=ACTED_AT + dt.timedelta(minutes=2),
+    )
+
+    response = post(
+        client, installing_user, "answer", disclaimed, {"install_code": INSTALL_CODE_WITH_CRC}
+    )
+
+    assert response.status_code == 409
+    assert told(response) == (
+        f"{disclaimed.reference} was already answered “not installed by us” and sent to the DCC "
+        "helpdesk at 10:02 by Ann Smith (Installing Power). Nothing was changed."
+    )
+
+
 def test_closing_a_closed_request_says_who_closed_it(client, gaining_user, closed):
     response = post(client, gaining_user, "close", closed, {"outcome": "no_longer_needed"})
 
