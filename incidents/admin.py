@@ -223,8 +223,7 @@ class IncidentAdmin(admin.ModelAdmin):
         if not permissions.can_reassign(request.user, incident):
             messages.error(
                 request,
-                f"{incident.reference} is {incident.get_status_display().lower()} "
-                "and cannot be reassigned.",
+                f"{incident.reference} {incident.status_phrase} and cannot be reassigned.",
             )
             return redirect("admin:incidents_incident_change", incident.pk)
         if request.method == "POST" and form.is_valid():

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.conf import settings
 
-from ssi_portal.lib.working_days import WorkingDayCalendar
+from ssi_portal.lib.working_days import END_OF_DAY, LONDON, WorkingDayCalendar
 
 
 def working_day_calendar() -> WorkingDayCalendar:
@@ -25,3 +25,38 @@ def answer_deadline(
     """End of the fifth Working Day (``SSI_ANSWER_WORKING_DAYS``) after the day of notice."""
     calendar = calendar or working_day_calendar()
     return calendar.deadline_after(notified_at, settings.SSI_ANSWER_WORKING_DAYS)
+
+
+def deadline_text(due_at: dt.datetime, *, now: dt.datetime) -> str:
+    """A deadline as people say it: "the end of Tuesday 8 December, UK time".
+
+    The year is named only when it is not the year of ``now``. A deadline that is not at the
+    end of its day (the portal's always are) is given with its time.
+    """
+    local = due_at.astimezone(LONDON)
+    day = f"{local:%A} {local.day} {local:%B}"
+    if local.year != now.astimezone(LONDON).year:
+        day += f" {local.year}"
+    if (local.hour, local.minute) == (END_OF_DAY.hour, END_OF_DAY.minute):
+        return f"the end of {day}, UK time"
+    return f"{local:%H:%M} on {day}, UK time"
+
+
+def days_left_text(
+    now: dt.datetime, due_at: dt.datetime, calendar: WorkingDayCalendar | None = None
+) -> str:
+    """How long is left, beside the deadline's date: "5 Working Days left" on the day a request
+    is raised, "1 Working Day left" on the day before the last, "due today" on the last day,
+    "overdue" once the deadline has passed.
+
+    The rule: the Working Days after today, up to and including the day the answer is due.
+    The deadline is the end of the fifth Working Day after the day of notice, so the day of
+    notice shows 5 whether or not it is a Working Day itself.
+    """
+    if now > due_at:
+        return "overdue"
+    calendar = calendar or working_day_calendar()
+    left = calendar.working_days_left(now, due_at)
+    if left == 0:
+        return "due today"
+    return f"{left} Working Day{'' if left == 1 else 's'} left"

@@ -14,6 +14,15 @@ class IncidentStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# How a sentence says an incident's state, after its reference: "INC0000008 is closed". The
+# labels are headings and badges ("With DCC helpdesk"), not words for the middle of a sentence.
+STATUS_PHRASES = {
+    IncidentStatus.AWAITING_INSTALLER: "is awaiting the installing Supplier's answer",
+    IncidentStatus.WITH_HELPDESK: "is with the DCC helpdesk",
+    IncidentStatus.CODE_PROVIDED: "has been answered with the install code",
+    IncidentStatus.CLOSED: "is closed",
+}
+
 OPEN_STATUSES = (
     IncidentStatus.AWAITING_INSTALLER,
     IncidentStatus.WITH_HELPDESK,
@@ -258,6 +267,11 @@ class Incident(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def status_phrase(self) -> str:
+        """The state in the middle of a sentence, after the reference (``STATUS_PHRASES``)."""
+        return STATUS_PHRASES[self.status]
+
+    @property
     def has_install_code(self) -> bool:
         return self.install_code_sealed is not None
 
@@ -328,7 +342,7 @@ class IncidentEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.incident_id}"
+        return f"{self.get_kind_display()} on {reference_for(self.incident_id)}"
 
     @property
     def actor_organisation(self) -> str:
@@ -376,6 +390,12 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["supplier", "notified_at"], name="assignment_supplier_idx"),
             models.Index(fields=["notified_at"], name="assignment_notified_idx"),
+            # A Supplier's "Disclaimed by us" list, and its read-only view of each of them.
+            models.Index(
+                fields=["supplier", "incident"],
+                condition=Q(outcome="not_installed"),
+                name="assignment_disclaimed_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

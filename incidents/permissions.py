@@ -59,3 +59,36 @@ def can_reassign(user, incident: Incident) -> bool:
         IncidentStatus.WITH_HELPDESK,
         IncidentStatus.AWAITING_INSTALLER,
     )
+
+
+def disclaimed_by_user(user, incident: Incident) -> bool:
+    """The user's Supplier answered "not installed by us" (``incident_get_for_user`` reads when):
+    it keeps the request in sight and may take no action on it unless assigned it again."""
+    return getattr(incident, "disclaimed_at", None) is not None
+
+
+def reads_only_as_disclaimer(user, incident: Incident) -> bool:
+    """The user sees the request only because its Supplier disclaimed it: the page shows it as
+    the Supplier left it (timeline up to its answer), with no action and no later assignee."""
+    return disclaimed_by_user(user, incident) and not (
+        is_assignee(user, incident) or is_raiser(user, incident)
+    )
+
+
+def takes_part_in(action: str, user, incident: Incident) -> bool:
+    """Whether the user takes part in ``action`` on this incident whatever state it is in.
+
+    Such a user refused only because the request moved on since the action was offered (a
+    second click, another tab, a colleague) is told what happened (409); anyone else is
+    refused outright (403).
+    """
+    installer_side = is_assignee(user, incident) or disclaimed_by_user(user, incident)
+    if action in ("answer", "not_installed"):
+        return installer_side and user_may_answer(user)
+    if action in ("close", "code_failed"):
+        return acts_for_raiser(user, incident)
+    if action == "reveal":
+        return is_raiser(user, incident) or installer_side
+    if action == "note":
+        return is_raiser(user, incident) or installer_side or user.is_helpdesk
+    raise ValueError(f"unknown action {action!r}")

@@ -5,14 +5,24 @@ import uuid
 from typing import NamedTuple
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 
 from inventory.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.keyset import KeysetPage, keyset_page
 
-from .models import OPEN_STATUSES, Incident, IncidentStatus, pk_from_reference, reference_for
+from .models import (
+    OPEN_STATUSES,
+    Assignment,
+    AssignmentOutcome,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    pk_from_reference,
+    reference_for,
+)
 
 # The home page counts each figure up to this many and shows "10,000+" beyond: past that the
 # number tells nobody anything more, and the count stays a bounded index range scan.
@@ -60,8 +70,9 @@ _LIST_VALUES = (
 
 
 def incidents_visible_to(user) -> QuerySet[Incident]:
-    """Incidents the user may see: the helpdesk all; a Supplier's users those it raised or is
-    assigned; anyone else none."""
+    """Incidents the user may see: the helpdesk all; a Supplier's users those it raised, is
+    assigned, or answered "not installed by us" (read only: see ``permissions``); anyone else
+    none."""
     qs = Incident.objects.all()
     if not user.is_authenticated:
         return qs.none()
@@ -69,9 +80,18 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
         return qs
     if user.supplier_id:
         return qs.filter(
-            Q(raising_supplier_id=user.supplier_id) | Q(assigned_supplier_id=user.supplier_id)
+            Q(raising_supplier_id=user.supplier_id)
+            | Q(assigned_supplier_id=user.supplier_id)
+            | Exists(_disclaimed_by(user.supplier_id).filter(incident_id=OuterRef("pk")))
         )
     return qs.none()
+
+
+def _disclaimed_by(supplier_id: int) -> QuerySet[Assignment]:
+    # The partial index assignment_disclaimed_idx holds exactly these rows.
+    return Assignment.objects.filter(
+        supplier_id=supplier_id, outcome=AssignmentOutcome.NOT_INSTALLED
+    )
 
 
 def incident_get_for_user(user, public_id) -> Incident:
@@ -81,11 +101,23 @@ def incident_get_for_user(user, public_id) -> Incident:
         public_id = uuid.UUID(str(public_id))
     except ValueError as exc:
         raise Http404("No such incident.") from exc
+    # When the user's Supplier last answered "not installed by us" (None: never).
+    disclaimed_at = (
+        Subquery(
+            _disclaimed_by(user.supplier_id)
+            .filter(incident_id=OuterRef("pk"))
+            .order_by("-ended_at")
+            .values("ended_at")[:1]
+        )
+        if user.is_authenticated and user.supplier_id
+        else Value(None, output_field=DateTimeField())
+    )
     incident = (
         incidents_visible_to(user)
         .select_related(
             "device", "raising_supplier", "assigned_supplier", "raised_by", "code_provided_by"
         )
+        .annotate(disclaimed_at=disclaimed_at)  # see permissions.disclaimed_by_user
         .filter(public_id=public_id)
         .first()
     )
@@ -94,8 +126,12 @@ def incident_get_for_user(user, public_id) -> Incident:
     return incident
 
 
-def incident_timeline(incident: Incident):
-    return incident.events.select_related("actor", "actor_supplier").order_by("created_at", "id")
+def incident_timeline(incident: Incident, *, until: dt.datetime | None = None):
+    """The incident's events, oldest first; ``until``: only those up to that moment."""
+    events = incident.events.select_related("actor", "actor_supplier")
+    if until is not None:
+        events = events.filter(created_at__lte=until)
+    return events.order_by("created_at", "id")
 
 
 def incident_list(
@@ -174,6 +210,73 @@ def incidents_assigned_to_us(user) -> QuerySet[Incident]:
     if not (user.is_authenticated and user.supplier_id):
         return Incident.objects.none()
     return Incident.objects.filter(assigned_supplier_id=user.supplier_id)
+
+
+def incidents_disclaimed_by_us(user) -> QuerySet[Incident]:
+    """Requests the user's Supplier answered "not installed by us", wherever they are now: they
+    leave its worklist, not its sight."""
+    if not (user.is_authenticated and user.supplier_id):
+        return Incident.objects.none()
+    return Incident.objects.filter(pk__in=_disclaimed_by(user.supplier_id).values("incident_id"))
+
+
+# Events that change an incident's state, and how a sentence says what they did to it.
+_CHANGES = {
+    EventKind.CODE_PROVIDED: "answered with the install code",
+    EventKind.NOT_INSTALLED: "answered “not installed by us” and sent to the DCC helpdesk",
+    EventKind.CODE_FAILED: "reported as a code that did not work and returned to the "
+    "installing Supplier",
+    EventKind.REASSIGNED: "reassigned",
+    EventKind.CLOSED: "closed",
+}
+
+
+def incident_latest_change(
+    incident: Incident, *, until: dt.datetime | None = None
+) -> IncidentEvent | None:
+    """The latest event that changed the incident's state (an answer, a closing...), up to
+    ``until`` if given."""
+    events = incident.events.filter(kind__in=_CHANGES)
+    if until is not None:
+        events = events.filter(created_at__lte=until)
+    return events.select_related("actor", "actor_supplier").order_by("-created_at", "-id").first()
+
+
+def incident_moved_on_message(
+    incident: Incident, *, until: dt.datetime | None = None, now=None
+) -> str | None:
+    """What a user is told when the action it took was one it could take a moment ago but the
+    request has moved on meanwhile (a second click, another tab, a colleague): who did what,
+    and when. "INC0000008 was already answered with the install code at 10:02 by Ann Smith
+    (Installing Power). Nothing was changed." None when nothing has moved the request on
+    since it was raised. ``until``: say nothing of what happened after that moment (a Supplier
+    that disclaimed the request is told of its own answer, not of who has the request now).
+    """
+    now = now or timezone.now()
+    event = incident_latest_change(incident, until=until)
+    if event is None:
+        return None
+    return (
+        f"{incident.reference} was already {_CHANGES[event.kind]} at "
+        f"{_moment(event.created_at, now)} by {_who(event)}. Nothing was changed."
+    )
+
+
+def _moment(at: dt.datetime, now: dt.datetime) -> str:
+    local, today = timezone.localtime(at), timezone.localtime(now).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    day = f"{local:%A} {local.day} {local:%B}"
+    if local.year != today.year:
+        day += f" {local.year}"
+    return f"{local:%H:%M} on {day}"
+
+
+def _who(event: IncidentEvent) -> str:
+    if event.actor_id is None:
+        return "the SSI Portal"
+    name = event.actor.get_full_name() or event.actor.username
+    return f"{name} ({event.actor_organisation})"
 
 
 def home_counts(user, *, now=None) -> dict[str, int]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("incidents/new/", views.raise_request, name="raise"),
     path("incidents/raised/", views.raised_list, name="raised"),
     path("incidents/assigned/", views.assigned_list, name="assigned"),
+    path("incidents/disclaimed/", views.disclaimed_list, name="disclaimed"),
     path("incidents/<uuid:public_id>/", views.detail, name="detail"),
     path("incidents/<uuid:public_id>/answer/", views.answer, name="answer"),
     path("incidents/<uuid:public_id>/not-installed/", views.not_installed, name="not_installed"),

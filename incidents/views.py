@@ -20,7 +20,7 @@ from inventory.identifiers import crc_suffix, format_install_code
 from inventory.permissions import user_may_raise
 
 from . import permissions, selectors, services
-from .calendar import working_day_calendar
+from .calendar import days_left_text, deadline_text
 from .forms import (
     AnswerForm,
     CloseForm,
@@ -113,6 +113,15 @@ def assigned_list(request):
     if not request.user.supplier_id:
         raise PermissionDenied("Only Supplier users have a worklist.")
     return _list_page(request, selectors.incidents_assigned_to_us(request.user), scope="assigned")
+
+
+@login_required
+def disclaimed_list(request):
+    if not request.user.supplier_id:
+        raise PermissionDenied("Only Supplier users answer requests.")
+    return _list_page(
+        request, selectors.incidents_disclaimed_by_us(request.user), scope="disclaimed"
+    )
 
 
 def _list_page(request, base, *, scope: str):
@@ -233,6 +242,7 @@ def _render_detail(
 ):
     user = request.user
     now = timezone.now()
+    disclaimed = permissions.reads_only_as_disclaimer(user, incident)
     forms = {
         "answer_form": AnswerForm() if permissions.can_answer(user, incident) else None,
         "not_installed_form": NotInstalledForm()
@@ -251,18 +261,29 @@ def _render_detail(
     forms.update(bound_forms)
     context = {
         "incident": incident,
-        "timeline": selectors.incident_timeline(incident),
+        # What happened after the Supplier disclaimed it is for those working it now.
+        "timeline": selectors.incident_timeline(
+            incident, until=incident.disclaimed_at if disclaimed else None
+        ),
         "can_reveal": permissions.can_reveal_code(user, incident),
         "can_reassign": permissions.can_reassign(user, incident),
         "is_raiser": permissions.is_raiser(user, incident),
         "is_overdue": incident.status == IncidentStatus.AWAITING_INSTALLER
         and incident.due_at is not None
         and now > incident.due_at,
-        "working_days_left": (
-            working_day_calendar().working_days_left(now, incident.due_at)
-            if incident.status == IncidentStatus.AWAITING_INSTALLER and incident.due_at
-            else None
+        "deadline": (
+            deadline_text(incident.due_at, now=now)
+            if incident.status == IncidentStatus.AWAITING_INSTALLER
+            and incident.due_at
+            and not disclaimed
+            else ""
         ),
+        "days_left": (
+            days_left_text(now, incident.due_at)
+            if incident.status == IncidentStatus.AWAITING_INSTALLER and incident.due_at
+            else ""
+        ),
+        "disclaimed": disclaimed,
         "error_forms": [f for f in forms.values() if f is not None and f.is_bound and f.errors],
         **forms,
     }
@@ -276,6 +297,7 @@ def _action(
     request,
     public_id,
     *,
+    action: str,
     allowed: Callable,
     form_class,
     form_name: str,
@@ -286,17 +308,45 @@ def _action(
     """Shared shape of every POST action on an incident page."""
     incident = selectors.incident_get_for_user(request.user, public_id)
     if not allowed(request.user, incident):
-        raise PermissionDenied("You cannot do that to this incident.")
+        return _moved_on(request, incident, action=action)
     form = form_class(request.POST, **form_kwargs(incident))
     if form.is_valid():
         try:
             perform(incident, form.cleaned_data)
-        except services.IncidentError as exc:
+        except (PermissionDenied, services.IncidentError) as exc:
+            # The row, read again under its lock, no longer allows it: moved on meanwhile.
+            if isinstance(exc, PermissionDenied) or exc.code in MOVED_ON_CODES:
+                return _moved_on(request, incident, action=action)
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, success.format(reference=incident.reference))
             return redirect(incident_url(incident))
     return _render_detail(request, incident, status=400, **{form_name: form})
+
+
+# Refusals of a service that mean the request changed since the user's page was drawn.
+MOVED_ON_CODES = ("invalid_transition", "closed")
+
+
+def _moved_on(request, incident: Incident, *, action: str):
+    """A refused action: 409 with what happened when the user could take it a moment ago and
+    the request has moved on (answered, closed...) since; otherwise 403 (or 404 once the user
+    may no longer see the request at all)."""
+    incident = selectors.incident_get_for_user(request.user, incident.public_id)
+    message = (
+        selectors.incident_moved_on_message(
+            incident,
+            until=incident.disclaimed_at
+            if permissions.reads_only_as_disclaimer(request.user, incident)
+            else None,
+        )
+        if permissions.takes_part_in(action, request.user, incident)
+        else None
+    )
+    if message is None:
+        raise PermissionDenied("You cannot do that to this incident.")
+    messages.warning(request, message)
+    return _render_detail(request, incident, status=409)
 
 
 @require_POST
@@ -305,6 +355,7 @@ def answer(request, public_id):
     return _action(
         request,
         public_id,
+        action="answer",
         allowed=permissions.can_answer,
         form_class=AnswerForm,
         form_name="answer_form",
@@ -315,19 +366,45 @@ def answer(request, public_id):
     )
 
 
+CONFIRMED = "yes"  # the confirmation page's hidden ``confirm`` value
+
+
 @require_POST
 @login_required
 def not_installed(request, public_id):
-    return _action(
+    """We did not install this Device, in two steps: the incident page's form leads to a page
+    that says what will happen, with the reason typed; its confirmed POST sends the request to
+    the helpdesk and lands on the incident, which the Supplier keeps in sight, read only."""
+    if request.POST.get("confirm") == CONFIRMED:
+        return _action(
+            request,
+            public_id,
+            action="not_installed",
+            allowed=permissions.can_answer,
+            form_class=NotInstalledForm,
+            form_name="not_installed_form",
+            perform=lambda incident, data: services.incident_answer_not_installed(
+                actor=request.user, incident=incident, reason=data["reason"]
+            ),
+            success="{reference} sent to the DCC helpdesk to find the installing Supplier. "
+            "It has left your worklist; you can still read it under Disclaimed by us.",
+        )
+    incident = selectors.incident_get_for_user(request.user, public_id)
+    if not permissions.can_answer(request.user, incident):
+        return _moved_on(request, incident, action="not_installed")
+    form = NotInstalledForm(request.POST)
+    # The reason is checked now (length, no install code in it), not after the confirmation.
+    if form.is_valid():
+        try:
+            services.not_installed_reason_clean(form.cleaned_data["reason"])
+        except services.IncidentError as exc:
+            form.add_error("reason", exc.message)
+    if form.errors:
+        return _render_detail(request, incident, status=400, not_installed_form=form)
+    return render(
         request,
-        public_id,
-        allowed=permissions.can_answer,
-        form_class=NotInstalledForm,
-        form_name="not_installed_form",
-        perform=lambda incident, data: services.incident_answer_not_installed(
-            actor=request.user, incident=incident, reason=data["reason"]
-        ),
-        success="{reference} sent to the DCC helpdesk to find the installing Supplier.",
+        "incidents/not_installed_confirm.html",
+        {"incident": incident, "form": form, "confirmed": CONFIRMED},
     )
 
 
@@ -337,6 +414,7 @@ def code_failed(request, public_id):
     return _action(
         request,
         public_id,
+        action="code_failed",
         allowed=permissions.can_report_code_failed,
         form_class=CodeFailedForm,
         form_name="code_failed_form",
@@ -353,6 +431,7 @@ def close(request, public_id):
     return _action(
         request,
         public_id,
+        action="close",
         allowed=permissions.can_close,
         form_class=CloseForm,
         form_name="close_form",
@@ -372,6 +451,7 @@ def add_note(request, public_id):
     return _action(
         request,
         public_id,
+        action="note",
         allowed=permissions.can_add_note,
         form_class=NoteForm,
         form_name="note_form",
@@ -388,5 +468,8 @@ def add_note(request, public_id):
 def reveal(request, public_id):
     """Show the install code once, on a page that is never cached."""
     incident = selectors.incident_get_for_user(request.user, public_id)
-    code = services.incident_reveal_code(actor=request.user, incident=incident)
+    try:
+        code = services.incident_reveal_code(actor=request.user, incident=incident)
+    except PermissionDenied:
+        return _moved_on(request, incident, action="reveal")
     return _render_detail(request, incident, revealed=code)

@@ -337,23 +337,25 @@ def test_working_days_between_undoes_add_working_days(start, count):
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
-        (london(2026, 4, 1, 10), 6),
+        (london(2026, 4, 1, 10), 5),
         (london(2026, 4, 3, 10), 4),
-        (london(2026, 4, 10, 9), 1),
-        (DOMAIN_DUE, 1),
+        (london(2026, 4, 9, 9), 1),
+        (london(2026, 4, 10, 9), 0),
+        (DOMAIN_DUE, 0),
         (DOMAIN_DUE + dt.timedelta(seconds=1), 0),
         (london(2026, 4, 20, 9), 0),
     ],
     ids=[
-        "on the day notified, counting it",
+        "on the day notified: all five",
         "on Good Friday",
+        "on the day before the due day",
         "on the due day",
         "at the deadline itself",
         "a second after the deadline",
         "long after the deadline",
     ],
 )
-def test_working_days_left_counts_today_and_the_working_days_up_to_the_deadline(now, expected):
+def test_working_days_left_counts_the_working_days_after_today_up_to_the_due_day(now, expected):
     assert ENGLAND.working_days_left(now, DOMAIN_DUE) == expected
 
 

@@ -16,6 +16,7 @@ from .lifecycle import (
     incident_reassign,
     incident_report_code_failed,
     incident_reveal_code,
+    not_installed_reason_clean,
 )
 from .raising import device_refusal, incident_raise
 from .registration_sync import incidents_cancel_registration_moved
@@ -39,4 +40,5 @@ __all__ = [
     "incident_report_code_failed",
     "incident_reveal_code",
     "looks_like_install_code",
+    "not_installed_reason_clean",
 ]

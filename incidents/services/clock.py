@@ -13,7 +13,7 @@ from django.utils import timezone
 from inventory.models import Supplier
 from ssi_portal.lib.working_days import LONDON, WorkingDayCalendar
 
-from ..calendar import answer_deadline, working_day_calendar
+from ..calendar import answer_deadline, deadline_text, working_day_calendar
 from ..models import ANSWERED_OUTCOMES, Assignment, Incident
 
 CLOCK_FIELDS = ["assigned_supplier", "notified_at", "due_at", "reminded_at", "breached_at"]
@@ -37,8 +37,10 @@ def clock_start(
     incident.due_at = due_at or answer_deadline(now)
     incident.reminded_at = None
     incident.breached_at = None
-    due = timezone.localtime(incident.due_at, LONDON)
-    return f"The five-Working-Day clock starts: answer due by {due:%A %d %B %Y, %H:%M} (UK time)."
+    return (
+        "The five-Working-Day clock starts: answer due by "
+        f"{deadline_text(incident.due_at, now=now)}."
+    )
 
 
 def clock_record_start(incident: Incident) -> Assignment:

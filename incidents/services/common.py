@@ -41,8 +41,7 @@ def _move(incident: Incident, to_status: str) -> str:
     if to_status not in TRANSITIONS[from_status]:
         raise IncidentError(
             "invalid_transition",
-            f"{incident.reference} is {incident.get_status_display().lower()}; that action is no "
-            "longer possible.",
+            f"{incident.reference} {incident.status_phrase}; that action is no longer possible.",
         )
     incident.status = to_status
     return from_status

@@ -16,7 +16,7 @@ from django.utils import timezone
 from notifications.services import notification_queue_many
 from ssi_portal.lib.working_days import END_OF_DAY, LONDON
 
-from ..calendar import working_day_calendar
+from ..calendar import deadline_text, working_day_calendar
 from ..models import Assignment, Incident, IncidentEvent, IncidentStatus
 from .events import event_notifications
 
@@ -80,10 +80,9 @@ def incident_escalate_overdue(
                 incident.breached_at = now
 
             def message(incident):
-                due = timezone.localtime(incident.due_at, LONDON)
                 return (
                     f"{incident.assigned_supplier.name} did not answer by "
-                    f"{due:%A %d %B %Y, %H:%M}: escalated to the DCC helpdesk."
+                    f"{deadline_text(incident.due_at, now=now)}: escalated to the DCC helpdesk."
                 )
 
             _record_batch(batch, Kind.BREACHED, message, now)
@@ -125,8 +124,10 @@ def incidents_remind_due(*, now: dt.datetime | None = None, batch_size: int = BA
             Incident.objects.filter(pk__in=[i.pk for i in batch]).update(reminded_at=now)
 
             def message(incident):
-                due = timezone.localtime(incident.due_at, LONDON)
-                return f"Reminder sent: the answer is due by {due:%A %d %B %Y, %H:%M}."
+                return (
+                    "Reminder sent: the answer is due by "
+                    f"{deadline_text(incident.due_at, now=now)}."
+                )
 
             _record_batch(batch, Kind.REMINDED, message, now)
         reminded += len(batch)

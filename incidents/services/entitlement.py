@@ -3,8 +3,9 @@
 Registration (``SSI_REGISTRATION_CHECK``): the raiser must be the Supplier the registration
 data names today for the Device's meter point (DOMAIN.md, "Registration data"). ``enforce``
 refuses anyone else; ``warn`` lets the raise go ahead with a warning; ``off`` reads no
-registration data. The refusal never names the Supplier that is registered: that is another
-Supplier's business.
+registration data. The refusal never names the Supplier that is registered (that is another
+Supplier's business), nor the meter point (it identifies a home the raiser has not shown it
+supplies); the security log records the meter point for the helpdesk.
 
 Rate limits (``SSI_RAISE_LIMIT_PER_USER``, ``SSI_RAISE_LIMIT_PER_SUPPLIER``) count requests
 raised in a sliding window, in the database (shared by every web worker, no cache needed):
@@ -66,17 +67,17 @@ def entitlement_problem(
         return None
     if status == EntitlementStatus.NOT_REGISTERED:
         message = (
-            f"{supplier.name} is not the registered Supplier for meter point "
-            f"{entitlement.mpxn} of Device {device_id}: the registration data names another "
-            "Supplier today. Only the registered Supplier may request the install code; if "
-            "your registration starts soon, raise the request once it has started."
+            f"{supplier.name} is not the registered Supplier for the meter point of Device "
+            f"{device_id}: the registration data names another Supplier today. Only the "
+            "registered Supplier may request the install code; if your registration starts "
+            "soon, raise the request once it has started."
         )
     elif status == EntitlementStatus.UNKNOWN:
         message = (
-            "The registration data names no Supplier registered today for "
-            f"{_meter_points(entitlement)} of "
-            f"Device {device_id}, so the portal cannot confirm that {supplier.name} may "
-            "request its install code. Ask the DCC helpdesk if the registration is missing."
+            f"The registration data names no Supplier registered today for "
+            f"{_meter_points(entitlement)} of Device {device_id}, so the portal cannot confirm "
+            f"that {supplier.name} may request its install code. Ask the DCC helpdesk if the "
+            "registration is missing, quoting the Device ID."
         )
     else:
         message = (
@@ -112,10 +113,11 @@ def entitlement_verdict(
 
 
 def _meter_points(entitlement: Entitlement) -> str:
-    points = entitlement.meter_points
-    if len(points) == 1:
-        return f"meter point {points[0]}"
-    return "meter points " + ", ".join(points[:-1]) + f" and {points[-1]}"
+    # Never the MPxN itself: a meter point identifies a home, and the raiser has not shown
+    # that it supplies this one. The security log keeps it for the helpdesk.
+    if len(entitlement.meter_points) == 1:
+        return "the meter point"
+    return f"any of the {len(entitlement.meter_points)} meter points"
 
 
 def warning_text(problem: IncidentError) -> str:

@@ -4,11 +4,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
 from inventory.models import Supplier
 from notifications.services import notification_queue_many
 
+from ..calendar import deadline_text
 from ..models import Incident, IncidentEvent, IncidentStatus
 
 Kind = IncidentEvent.Kind
@@ -151,11 +151,37 @@ def _context(incident: Incident, event: IncidentEvent) -> dict:
         "assigned_supplier": (
             incident.assigned_supplier.name if incident.assigned_supplier_id else ""
         ),
+        # "the end of Tuesday 8 December, UK time": emails say "due by" before it.
         "due_at": (
-            timezone.localtime(incident.due_at).strftime("%A %d %B %Y, %H:%M")
+            deadline_text(incident.due_at, now=event.created_at)
             if awaiting and incident.due_at
             else ""
         ),
+        "what_happened": _what_happened(incident, event),
         "url": settings.PORTAL_BASE_URL.rstrip("/")
         + reverse("incidents:detail", kwargs={"public_id": incident.public_id}),
     }
+
+
+def _what_happened(incident: Incident, event: IncidentEvent) -> str:
+    """The event as the end of a sentence ("… needs the DCC helpdesk: <this>."): its kind's
+    label is a heading ("Raised"), not words for the middle of a sentence."""
+    who = event.actor_organisation
+    if not event.actor_supplier_id:
+        who = f"the {who}"  # the DCC helpdesk, the SSI Portal
+    assignee = incident.assigned_supplier.name if incident.assigned_supplier_id else ""
+    return {
+        Kind.RAISED: (
+            f"{who} raised it, and the SMI names no installing Supplier"
+            if not incident.assigned_supplier_id
+            else f"{who} raised it"
+        ),
+        Kind.CODE_PROVIDED: f"{who} provided the install code",
+        Kind.NOT_INSTALLED: f"{who} says it did not install the Device",
+        Kind.CODE_FAILED: f"{who} reports that the install code did not work",
+        Kind.REASSIGNED: f"{who} assigned it to {assignee or 'another Supplier'}",
+        Kind.REMINDED: "the answer is due soon",
+        Kind.BREACHED: "the deadline passed without an answer",
+        Kind.NOTE: f"{who} added a note",
+        Kind.CLOSED: f"{who} closed it",
+    }.get(event.kind, event.get_kind_display())

@@ -150,6 +150,13 @@ def incident_answer(
     return incident
 
 
+def not_installed_reason_clean(reason: str) -> str:
+    """The reason given with "not installed by us", cleaned, or :class:`IncidentError` (too
+    long, or it holds an install code): checked before the answer is confirmed, and again by
+    :func:`incident_answer_not_installed`."""
+    return _clean_text(reason, field="reason", required=False)
+
+
 def incident_answer_not_installed(
     *, actor, incident: Incident, reason: str = "", now: dt.datetime | None = None
 ) -> Incident:
@@ -159,7 +166,7 @@ def incident_answer_not_installed(
     Writes a ``not_installed`` event; emails the helpdesk and the raiser.
     """
     now = now or timezone.now()
-    reason = _clean_text(reason, field="reason", required=False)
+    reason = not_installed_reason_clean(reason)
     with transaction.atomic():
         incident = _locked(incident)
         _guard(
@@ -319,7 +326,7 @@ def incident_reassign(
         if incident.status not in (IncidentStatus.WITH_HELPDESK, IncidentStatus.AWAITING_INSTALLER):
             raise IncidentError(
                 "invalid_transition",
-                f"{incident.reference} is {incident.get_status_display().lower()}; "
+                f"{incident.reference} {incident.status_phrase}; "
                 "only a request awaiting an answer can be reassigned.",
             )
         from_status = _move(incident, IncidentStatus.AWAITING_INSTALLER)

@@ -78,7 +78,9 @@ class WorkingDayCalendar:
         return dt.datetime.combine(due_day, END_OF_DAY, tzinfo=LONDON).astimezone(dt.UTC)
 
     def working_days_left(self, now: dt.datetime, due_at: dt.datetime) -> int:
-        """Whole Working Days left before ``due_at``, counting today if it is a Working Day."""
+        """Working Days left before ``due_at``: those after today, up to and including the day
+        of ``due_at`` (0 on that day itself, and once it has passed). On the day of notice of
+        a deadline ``n`` Working Days on, ``n`` are left."""
         # A naive ``now`` would otherwise be read in the server's local zone (or fail the
         # comparison below with a TypeError), so refuse it as deadline_after does.
         _require_aware("now", now)
@@ -87,4 +89,4 @@ class WorkingDayCalendar:
         due_day = due_at.astimezone(LONDON).date()
         if now > due_at:
             return 0
-        return self.working_days_between(today - dt.timedelta(days=1), due_day)
+        return self.working_days_between(today, due_day)

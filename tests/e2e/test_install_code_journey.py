@@ -194,10 +194,11 @@ def test_a_supplier_not_registered_for_the_meter_point_is_told_why_and_nothing_i
     expect(summary).to_be_focused()
     link = summary.get_by_role("link")
     expect(link).to_have_text(
-        re.compile(r"Third Party Gas is not the registered Supplier for meter point 1312345678907")
+        re.compile(r"Third Party Gas is not the registered Supplier for the meter point of Device")
     )
     expect(link).to_have_attribute("href", "#id_device_id")
     assert "Gaining" not in page.content()
+    assert "1312345678907" not in page.content()
     assert_accessible(page)
     assert not Incident.objects.exists()
 

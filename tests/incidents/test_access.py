@@ -16,7 +16,7 @@ PERSONAS = ["raiser", "installer", "other", "helpdesk", "anonymous"]
 # (url name, incident state, form data)
 ACTIONS = {
     "answer": ("awaiting", {"install_code": INSTALL_CODE_WITH_CRC}),
-    "not_installed": ("awaiting", {"reason": ""}),
+    "not_installed": ("awaiting", {"reason": "", "confirm": "yes"}),
     "reveal": ("answered", {}),
     "code_failed": ("answered", {"reason": "The meter rejected it."}),
     "close": ("awaiting", {"outcome": "no_longer_needed"}),

@@ -97,7 +97,7 @@ def test_a_bulk_raised_request_has_the_deadline_clock_and_event_of_a_single_rais
     )
     assert event.to_status == IncidentStatus.AWAITING_INSTALLER
     assert event.message.startswith("Assigned to the installing Supplier, Installing Power.")
-    assert "Friday 10 April 2026, 23:59" in event.message
+    assert "answer due by the end of Friday 10 April, UK time." in event.message
 
 
 def test_an_accepted_row_names_its_request_and_keeps_the_suppliers_reference(gaining_user, device):

@@ -46,7 +46,7 @@ def test_raising_starts_the_clock_with_an_event_naming_the_deadline(raised):
         DUE_AT,
         None,
     )
-    assert "answer due by Friday 10 April 2026, 23:59" in raised.events.get().message
+    assert "answer due by the end of Friday 10 April, UK time." in raised.events.get().message
 
 
 def test_raising_on_a_saturday_counts_from_the_next_working_day(gaining_user, device):
@@ -218,7 +218,9 @@ def test_the_reminder_goes_once_on_the_last_working_day(
         "installs@installing.example",
         "ops@installing.example",
     ]
-    assert mailoutbox[0].subject.startswith(f"[SSI] {raised.reference}: answer due by Friday")
+    assert mailoutbox[0].subject == (
+        f"[SSI] {raised.reference}: answer due by the end of Friday 10 April, UK time"
+    )
 
 
 def test_the_reminder_on_the_weekend_before_a_monday_deadline(gaining_user, device):

@@ -48,7 +48,7 @@ def test_a_supplier_that_is_not_registered_is_refused_without_naming_who_is(
 
     assert (error.code, error.field) == ("not_registered", "device_id")
     assert error.message == (
-        "Third Party Gas is not the registered Supplier for meter point 1312345678907 of Device "
+        "Third Party Gas is not the registered Supplier for the meter point of Device "
         "00-DB-12-34-56-78-90-A0: the registration data names another Supplier today. Only the "
         "registered Supplier may request the install code; if your registration starts soon, "
         "raise the request once it has started."
@@ -65,9 +65,10 @@ def test_a_meter_point_without_registration_data_is_refused_as_unconfirmed(
 
     assert error.code == "registration_unknown"
     assert error.message == (
-        f"The registration data names no Supplier registered today for meter point {OTHER_MPAN} "
-        f"of Device {device.device_id}, so the portal cannot confirm that Gaining Energy may "
-        "request its install code. Ask the DCC helpdesk if the registration is missing."
+        "The registration data names no Supplier registered today for the meter point of "
+        f"Device {device.device_id}, so the portal cannot confirm that Gaining Energy may "
+        "request its install code. Ask the DCC helpdesk if the registration is missing, quoting "
+        "the Device ID."
     )
 
 
@@ -124,14 +125,16 @@ def test_a_ppmid_is_judged_by_the_meter_points_of_its_comms_hub(gaining_user, in
     assert incident.registration_mpxn == GAS_MPRN
 
 
-def test_a_ppmid_whose_hub_meters_have_no_registration_names_them_all(
+def test_a_ppmid_whose_hub_meters_have_no_registration_counts_them_without_naming_them(
     gaining_user, installing_supplier
 ):
     ppmid = _dual_fuel_home_ppmid("00-DB-12-00-00-00-0C-02", installing_supplier)
 
     error = _refusal(gaining_user, ppmid.device_id)
 
-    assert f"meter points {OTHER_MPAN} and {GAS_MPRN} of Device" in error.message
+    assert f"for any of the 2 meter points of Device {ppmid.device_id}," in error.message
+    assert OTHER_MPAN not in error.message
+    assert GAS_MPRN not in error.message
 
 
 def test_a_supplier_that_is_not_registered_learns_nothing_of_an_open_request(
@@ -156,7 +159,7 @@ def test_the_raise_page_shows_the_refusal_at_the_top_linked_to_the_field(
     assert response.status_code == 400
     html = response.content.decode()
     assert 'href="#id_device_id"' in html
-    assert "is not the registered Supplier for meter point 1312345678907" in html
+    assert "is not the registered Supplier for the meter point of Device" in html
     assert_valid_page(html)
 
 
@@ -175,7 +178,7 @@ def test_under_warn_an_unregistered_supplier_raises_with_a_warning_on_the_timeli
 
     assert incident.entitlement_warning.startswith(
         "Raised in spite of the registration check: Third Party Gas is not the registered "
-        "Supplier for meter point 1312345678907"
+        "Supplier for the meter point of Device 00-DB-12-34-56-78-90-A0"
     )
     raised = IncidentEvent.objects.get(incident=incident, kind=EventKind.RAISED)
     assert raised.message.endswith(incident.entitlement_warning)
@@ -310,3 +313,101 @@ def test_a_bulk_upload_without_refusals_logs_nothing(gaining_user, device):
     run(gaining_user, "raise", RAISE_HEADER, device.device_id)
 
     assert not SecurityEvent.objects.exists()
+
+
+# --- A refusal never names the meter point ---------------------------------------------------
+# A meter point identifies a home: a Supplier the registration data does not name for it must
+# not learn it from a refusal, one at a time or in bulk (page, results, CSV). Only the
+# security log, read by the helpdesk, keeps it.
+
+HOME_MPRN = "3938424403"
+
+
+@pytest.fixture
+def refused_devices(gaining_supplier, installing_supplier):
+    """A Device for each refusal of the registration check, by its reason code, for the
+    third Supplier (other_supplier_user), with the meter points each would reveal."""
+    registered_elsewhere = DeviceFactory(installing_supplier=installing_supplier)
+    unregistered = DeviceFactory(installing_supplier=installing_supplier, mpxn=OTHER_MPAN)
+    hub = "00-DB-12-00-00-00-0C-09"
+    DeviceFactory(comms_hub_id=hub, mpxn=HOME_MPRN, installing_supplier=installing_supplier)
+    ppmid = DeviceFactory(
+        comms_hub_id=hub,
+        device_type=DeviceType.PPMID,
+        mpxn="",
+        installing_supplier=installing_supplier,
+    )
+    nowhere = DeviceFactory(installing_supplier=installing_supplier, mpxn="", comms_hub_id="")
+    return {
+        "not_registered": registered_elsewhere,
+        "registration_unknown": unregistered,
+        "registration_unknown (a PPMID)": ppmid,
+        "no_meter_point": nowhere,
+    }
+
+
+METER_POINTS = (DEFAULT_MPXN, OTHER_MPAN, HOME_MPRN)
+REFUSALS = ["not_registered", "registration_unknown", "registration_unknown (a PPMID)"]
+
+
+@pytest.mark.parametrize("case", [*REFUSALS, "no_meter_point"])
+def test_a_refused_raise_names_no_meter_point_on_the_page(
+    case, client, other_supplier_user, refused_devices
+):
+    client.force_login(other_supplier_user)
+    device = refused_devices[case]
+
+    response = client.post(reverse("incidents:raise"), {"device_id": device.device_id})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert device.device_id in html
+    assert not [mpxn for mpxn in METER_POINTS if mpxn in html]
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_a_raise_under_warn_names_no_meter_point_in_its_warning(
+    case, warn, client, other_supplier_user, refused_devices
+):
+    client.force_login(other_supplier_user)
+
+    response = client.post(
+        reverse("incidents:raise"), {"device_id": refused_devices[case].device_id}, follow=True
+    )
+
+    [warning] = [m for m in response.context["messages"] if m.level_tag == "warning"]
+    assert not [mpxn for mpxn in METER_POINTS if mpxn in str(warning)]
+
+
+def test_refused_bulk_rows_name_no_meter_point_in_the_results_page_or_csv(
+    client, other_supplier_user, refused_devices
+):
+    made = run(
+        other_supplier_user,
+        "raise",
+        RAISE_HEADER,
+        *[device.device_id for device in refused_devices.values()],
+    )
+    client.force_login(other_supplier_user)
+
+    page = client.get(reverse("incidents:bulk_detail", args=[made.public_id]))
+    csv = client.get(reverse("incidents:bulk_results", args=[made.public_id]))
+
+    page_text = page.content.decode()
+    csv_text = b"".join(csv.streaming_content).decode()
+
+    assert made.refused_rows == len(refused_devices)
+    assert "registration_unknown" in page_text
+    assert csv_text.count("meter point") == len(refused_devices)
+    for text in (page_text, csv_text):
+        assert not [mpxn for mpxn in METER_POINTS if mpxn in text]
+
+
+def test_the_security_log_keeps_the_meter_point_of_a_refusal_for_the_helpdesk(
+    other_supplier_user, refused_devices
+):
+    from inventory.models import SecurityEvent
+
+    _refusal(other_supplier_user, refused_devices["registration_unknown"].device_id)
+
+    assert SecurityEvent.objects.get().detail == f"registration_unknown: meter point {OTHER_MPAN}."

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from conftest import INSTALL_CODE, INSTALL_CODE_WITH_CRC
+from incidents import permissions
 from incidents.models import TRANSITIONS, EventKind, Incident, IncidentEvent, IncidentStatus
 from incidents.selectors import incidents_visible_to
 from incidents.services import (
@@ -231,10 +232,23 @@ def test_not_installed_emails_the_helpdesk_and_the_raiser(
     assert _recipients(mail) == sorted([*settings.HELPDESK_EMAILS, gaining_user.email])
 
 
-def test_after_not_installed_the_installer_no_longer_sees_the_request(
+def test_after_not_installed_the_installer_still_sees_the_request_but_may_not_act(
     with_helpdesk_incident, installing_user
 ):
-    assert not incidents_visible_to(installing_user).filter(pk=with_helpdesk_incident.pk).exists()
+    from incidents.selectors import incident_get_for_user
+
+    assert incidents_visible_to(installing_user).filter(pk=with_helpdesk_incident.pk).exists()
+    incident = incident_get_for_user(installing_user, with_helpdesk_incident.public_id)
+    assert not any(
+        check(installing_user, incident)
+        for check in (
+            permissions.can_answer,
+            permissions.can_add_note,
+            permissions.can_reveal_code,
+            permissions.can_close,
+            permissions.can_report_code_failed,
+        )
+    )
 
 
 @pytest.mark.parametrize("persona", ["gaining_user", "other_supplier_user", "helpdesk_user"])

@@ -99,13 +99,13 @@ ALL = {"awaiting", "answered", "helpdesk", "closed", "theirs", "foreign"}
     [
         ("gaining_user", {"awaiting", "answered", "helpdesk", "closed"}),
         ("gaining_colleague", {"awaiting", "answered", "helpdesk", "closed"}),
-        # "helpdesk" was handed back, so the installer no longer sees it.
-        ("installing_user", {"awaiting", "answered", "closed", "theirs"}),
+        # "helpdesk" was handed back: the installer keeps it in sight (read only).
+        ("installing_user", {"awaiting", "answered", "helpdesk", "closed", "theirs"}),
         ("other_supplier_user", {"theirs"}),
         ("helpdesk_user", ALL),
     ],
 )
-def test_each_persona_sees_only_the_incidents_it_raised_or_is_assigned(
+def test_each_persona_sees_only_the_incidents_it_raised_is_assigned_or_disclaimed(
     request, world, persona, sees
 ):
     user = request.getfixturevalue(persona)

@@ -61,11 +61,14 @@ ROUTES: dict[str, Route] = {
     "incidents:raise": Route(suppliers_only()),
     "incidents:raised": Route(suppliers_only()),
     "incidents:assigned": Route(suppliers_only()),
+    "incidents:disclaimed": Route(suppliers_only()),
     "incidents:detail": Route(everyone(200, other=404), obj="incident"),
     "incidents:answer": Route(
         INCIDENT_ACTION, "post", "incident", {"install_code": INSTALL_CODE_WITH_CRC}
     ),
-    "incidents:not_installed": Route(INCIDENT_ACTION, "post", "incident", {"reason": ""}),
+    "incidents:not_installed": Route(
+        INCIDENT_ACTION, "post", "incident", {"reason": "", "confirm": "yes"}
+    ),
     "incidents:reveal": Route(
         {"raiser": 200, "installer": 200, "other": 404, "admin": 200, "helpdesk": 403},
         "post",
