@@ -192,17 +192,18 @@ def test_an_error_of_the_whole_form_is_listed_once_in_the_summary(
 # --- The bulk answer's hint ---------------------------------------------------------------------
 
 
-def test_a_refused_code_in_a_bulk_answer_ends_with_a_sentence_about_not_installed(
-    installing_user, incident
-):
+def test_a_refused_code_in_a_bulk_answer_reads_as_the_answer_form_does(installing_user, incident):
+    from incidents import services
     from tests.support.bulk import ANSWER_HEADER, only_result, run
 
     row = only_result(run(installing_user, "answer", ANSWER_HEADER, f"{incident.reference},12"))
+    with pytest.raises(services.IncidentError) as refused:
+        services.incident_answer(actor=installing_user, incident=incident, install_code="12")
 
     assert row.message == (
-        "An install code has 32 hex digits, or 36 when its 4-digit CRC is included; this one "
-        "has 2. If you did not install this Device, write NOT_INSTALLED instead."
+        "An install code has 32 hex digits, or 36 when its 4-digit CRC is included; this one has 2."
     )
+    assert refused.value.message == row.message
 
 
 # --- Emails say what happened in words ------------------------------------------------------------
