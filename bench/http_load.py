@@ -537,7 +537,7 @@ def cursor_for(supplier_id: int, rows_down: int) -> str:
     )
     if row is None:
         raise SystemExit(f"the worklist of Supplier {supplier_id} is not {rows_down} rows deep")
-    return encode_cursor(row[0], row[1], page=rows_down // 25 + 1)
+    return encode_cursor(row, page=rows_down // 25 + 1)
 
 
 def build_requests(sessions: dict[str, list[str]], deep: int) -> dict[str, list[tuple]]:

@@ -5,12 +5,12 @@ import uuid
 from typing import NamedTuple
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
 from inventory.identifiers import IdentifierError, parse_device_id
-from ssi_portal.lib.keyset import KeysetPage, keyset_page
+from ssi_portal.lib.keyset import NEWEST_FIRST, KeysetPage, Order, Part, Segment, keyset_page
 
 from .models import OPEN_STATUSES, Incident, IncidentStatus, pk_from_reference, reference_for
 
@@ -131,20 +131,107 @@ def incident_list(
     return qs.select_related(*_LIST_RELATED).order_by("-created_at", "-id")
 
 
-def incident_page(queryset: QuerySet[Incident], cursor: str | None, *, size: int) -> KeysetPage:
-    """One page of a list from :func:`incident_list`, as :class:`IncidentListRow`, by keyset
-    (see ``ssi_portal.lib.keyset``): one query whatever the page, and no count."""
-    return keyset_page(queryset, cursor, size=size, fetch=_fetch_page)
+class ListOrder(NamedTuple):
+    """A sort order the lists offer: the column it sorts by, which way, what the page says of
+    it, and how the keyset reads it. Every segment of every order is one index range scan on
+    each side of the lists (``Incident.Meta.indexes``)."""
+
+    column: str  # "raised", "due" or "status"
+    ascending: bool
+    label: str
+    keyset: Order
 
 
-def _fetch_page(
-    queryset: QuerySet[Incident], ordering: tuple[str, ...], limit: int
-) -> list[IncidentListRow]:
+_AWAITING = Q(status=IncidentStatus.AWAITING_INSTALLER)
+_NEWEST = ("-created_at", "-id")
+# By deadline only where a clock runs: the others have no deadline to sort by, and follow.
+_NO_CLOCK = Segment(_NEWEST, ~_AWAITING)
+# The statuses in the order of the process.
+_PROCESS = tuple(IncidentStatus)
+
+LIST_ORDERS: dict[str, ListOrder] = {
+    "-raised": ListOrder("raised", False, "newest first", NEWEST_FIRST),
+    "raised": ListOrder(
+        "raised", True, "oldest first", Order("old", (Segment(("created_at", "id")),))
+    ),
+    "due": ListOrder(
+        "due",
+        True,
+        "answer due soonest first, then those with no deadline running",
+        Order("due", (Segment(("due_at", "created_at", "id"), _AWAITING), _NO_CLOCK)),
+    ),
+    "-due": ListOrder(
+        "due",
+        False,
+        "answer due latest first, then those with no deadline running",
+        Order("late", (Segment(("-due_at", "-created_at", "-id"), _AWAITING), _NO_CLOCK)),
+    ),
+    "status": ListOrder(
+        "status",
+        True,
+        "by status, awaiting the installing Supplier first, newest first within each",
+        Order("st", tuple(Segment(_NEWEST, Q(status=s)) for s in _PROCESS)),
+    ),
+    "-status": ListOrder(
+        "status",
+        False,
+        "by status, closed first, newest first within each",
+        Order("ts", tuple(Segment(_NEWEST, Q(status=s)) for s in reversed(_PROCESS))),
+    ),
+}
+DEFAULT_ORDER = "-raised"
+
+
+def list_order(sort: str | None) -> tuple[str, ListOrder]:
+    """The order a list's ``sort`` parameter names, the default for anything else."""
+    name = sort if sort in LIST_ORDERS else DEFAULT_ORDER
+    return name, LIST_ORDERS[name]
+
+
+def incident_page(
+    queryset: QuerySet[Incident],
+    cursor: str | None,
+    *,
+    size: int,
+    order: ListOrder = LIST_ORDERS[DEFAULT_ORDER],
+) -> KeysetPage:
+    """One page of a list from :func:`incident_list` in ``order``, as :class:`IncidentListRow`,
+    by keyset (see ``ssi_portal.lib.keyset``): one query whatever the page and the order, and
+    no count."""
+    return keyset_page(queryset, cursor, size=size, order=order.keyset, fetch=_fetch_page)
+
+
+def _fetch_page(parts: list[Part], limit: int) -> list[list[IncidentListRow]]:
     # Choose the page's rows first, then join their Device and Suppliers: otherwise the
     # planner may join every candidate row (all the overdue ones, say) before sorting.
-    chosen = queryset.select_related(None).order_by(*ordering).values("pk")[:limit]
-    rows = Incident.objects.filter(pk__in=chosen).order_by(*ordering).values_list(*_LIST_VALUES)
-    return [IncidentListRow(*row) for row in rows]
+    chosen = [
+        (queryset.select_related(None).order_by(*key).values("pk")[:limit], key)
+        for queryset, key in parts
+    ]
+    if len(chosen) == 1:
+        [(pks, key)] = chosen
+        rows = Incident.objects.filter(pk__in=pks).order_by(*key).values_list(*_LIST_VALUES)
+        return [[IncidentListRow(*row) for row in rows]]
+    # Several segments: each one's rows chosen by its own index scan, all read in one query;
+    # the tag says which segment a row came from, and each is put in its order here.
+    reads = [
+        Incident.objects.filter(pk__in=pks)
+        .order_by()
+        .annotate(part=Value(n, output_field=IntegerField()))
+        .values_list(*_LIST_VALUES, "part")
+        for n, (pks, _) in enumerate(chosen)
+    ]
+    found: list[list[IncidentListRow]] = [[] for _ in chosen]
+    for *values, part in reads[0].union(*reads[1:], all=True):
+        found[part].append(IncidentListRow(*values))
+    for rows, (_, key) in zip(found, chosen, strict=True):
+        rows.sort(key=_sort_key(key), reverse=key[0].startswith("-"))
+    return found
+
+
+def _sort_key(key: tuple[str, ...]):
+    attributes = tuple("pk" if name.lstrip("-") == "id" else name.lstrip("-") for name in key)
+    return lambda row: tuple(getattr(row, attribute) for attribute in attributes)
 
 
 # The two lists below are, by the rule of incidents_visible_to, exactly what a Supplier's user

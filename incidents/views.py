@@ -124,8 +124,9 @@ def _list_page(request, base, *, scope: str):
         overdue=filters.get("overdue", False),
         search=filters.get("q", ""),
     )
+    sort, order = selectors.list_order(request.GET.get("sort"))
     # Keyset pages (no COUNT, no OFFSET): a deep page costs what the first one does.
-    page = selectors.incident_page(qs, request.GET.get("cursor"), size=PAGE_SIZE)
+    page = selectors.incident_page(qs, request.GET.get("cursor"), size=PAGE_SIZE, order=order)
     return render(
         request,
         "incidents/list.html",
@@ -137,8 +138,55 @@ def _list_page(request, base, *, scope: str):
             "first_url": _page_url(request, ""),
             "previous_url": _page_url(request, page.previous_cursor),
             "next_url": _page_url(request, page.next_cursor),
+            "sort": sort if sort != selectors.DEFAULT_ORDER else "",
+            "order": order,
+            "sort_links": _sort_links(request, order),
         },
     )
+
+
+class SortLink(NamedTuple):
+    url: str
+    aria_sort: str  # "ascending" or "descending" on the column sorted by, else ""
+    hint: str  # what following the link does, for those who cannot see the arrows
+
+
+# The way a column sorts when first chosen: newest first, soonest deadline first, status in the
+# order of the process.
+_FIRST_SORT = {"raised": "-raised", "due": "due", "status": "status"}
+_SORT_HINTS = {
+    "-raised": "sort newest first",
+    "raised": "sort oldest first",
+    "due": "sort by answer due, soonest first",
+    "-due": "sort by answer due, latest first",
+    "status": "sort by status, awaiting the installing Supplier first",
+    "-status": "sort by status, closed first",
+}
+
+
+def _sort_links(request, order: selectors.ListOrder) -> dict[str, SortLink]:
+    """For each sortable column, where its heading leads (the other way round when the list
+    is sorted by it already) and what it tells assistive technology."""
+    query = request.GET.copy()
+    for name in ("cursor", "page", "sort"):
+        query.pop(name, None)
+    links = {}
+    for column, first in _FIRST_SORT.items():
+        aria_sort = ""
+        sort = first
+        if order.column == column:
+            aria_sort = "ascending" if order.ascending else "descending"
+            sort = column if not order.ascending else f"-{column}"
+        if sort != selectors.DEFAULT_ORDER:
+            query["sort"] = sort
+        else:
+            query.pop("sort", None)
+        links[column] = SortLink(
+            f"{request.path}?{query.urlencode()}" if query else request.path,
+            aria_sort,
+            _SORT_HINTS[sort],
+        )
+    return links
 
 
 class ListRow(NamedTuple):
