@@ -30,6 +30,7 @@ urlpatterns = [
 # Bulk uploads (raise, answer, lodge) and the worklist download.
 urlpatterns += [
     path("incidents/assigned/export.csv", views_bulk.worklist_csv, name="worklist_csv"),
+    path("incidents/raised/export.csv", views.raised_csv, name="raised_csv"),
     path("bulk/", views_bulk.history, name="bulk_history"),
     path("bulk/raise/", views_bulk.upload_raise, name="bulk_raise"),
     path("bulk/answer/", views_bulk.upload_answer, name="bulk_answer"),

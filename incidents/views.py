@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 
 from inventory.identifiers import crc_suffix, format_install_code
 from inventory.permissions import user_may_raise
+from ssi_portal.lib.csv_export import csv_streaming_response
+from ssi_portal.lib.working_days import LONDON
 
 from . import permissions, selectors, services
 from .calendar import working_day_calendar
@@ -115,7 +117,22 @@ def assigned_list(request):
     return _list_page(request, selectors.incidents_assigned_to_us(request.user), scope="assigned")
 
 
-def _list_page(request, base, *, scope: str):
+@login_required
+def raised_csv(request):
+    """ "Raised by us" as a CSV file, with the list's filters, newest first; streamed."""
+    if not request.user.supplier_id:
+        raise PermissionDenied("Only Supplier users have requests of their own.")
+    _, qs = _filtered(request, selectors.incidents_raised_by_us(request.user))
+    stamp = timezone.localtime(timezone.now(), LONDON)
+    return csv_streaming_response(
+        f"raised-by-us-{stamp:%Y-%m-%d-%H%M}.csv",
+        selectors.EXPORT_HEADER,
+        selectors.incident_export_rows(qs),
+    )
+
+
+def _filtered(request, base):
+    """The filter form of a list, and the list filtered by what it validly says."""
     form = IncidentFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.incident_list(
@@ -124,6 +141,11 @@ def _list_page(request, base, *, scope: str):
         overdue=filters.get("overdue", False),
         search=filters.get("q", ""),
     )
+    return form, qs
+
+
+def _list_page(request, base, *, scope: str):
+    form, qs = _filtered(request, base)
     sort, order = selectors.list_order(request.GET.get("sort"))
     # Keyset pages (no COUNT, no OFFSET): a deep page costs what the first one does.
     page = selectors.incident_page(qs, request.GET.get("cursor"), size=PAGE_SIZE, order=order)
@@ -141,8 +163,17 @@ def _list_page(request, base, *, scope: str):
             "sort": sort if sort != selectors.DEFAULT_ORDER else "",
             "order": order,
             "sort_links": _sort_links(request, order),
+            "filter_query": _filter_query(request),
         },
     )
+
+
+def _filter_query(request) -> str:
+    """The list's filters as a query string, without its page or order (for its download)."""
+    query = request.GET.copy()
+    for name in ("cursor", "page", "sort"):
+        query.pop(name, None)
+    return query.urlencode()
 
 
 class SortLink(NamedTuple):

@@ -81,6 +81,7 @@ ROUTES: dict[str, Route] = {
     "incidents:compliance_all": Route(everyone(403, helpdesk=200)),
     "incidents:compliance_all_csv": Route(everyone(403, helpdesk=200)),
     "incidents:worklist_csv": Route(suppliers_only()),
+    "incidents:raised_csv": Route(suppliers_only()),
     "incidents:bulk_history": Route(suppliers_only()),
     "incidents:bulk_raise": Route(suppliers_only()),
     "incidents:bulk_answer": Route(suppliers_only()),
