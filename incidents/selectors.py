@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from django.db import connections
-from django.db.models import IntegerField, Q, QuerySet, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -14,7 +14,17 @@ from inventory.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.keyset import NEWEST_FIRST, KeysetPage, Order, Part, Segment, keyset_page
 from ssi_portal.lib.working_days import LONDON
 
-from .models import OPEN_STATUSES, Incident, IncidentStatus, pk_from_reference, reference_for
+from .models import (
+    OPEN_STATUSES,
+    BulkStatus,
+    BulkUpload,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    pk_from_reference,
+    reference_for,
+)
 
 # The home page counts each figure up to this many and shows "10,000+" beyond: past that the
 # number tells nobody anything more, and the count stays a bounded index range scan.
@@ -101,15 +111,24 @@ def incident_timeline(incident: Incident):
 
 
 def incident_list(
-    base: QuerySet[Incident], *, status: str = "", overdue: bool = False, search: str = "", now=None
+    base: QuerySet[Incident],
+    *,
+    status: str = "",
+    overdue: bool = False,
+    search: str = "",
+    due_today: bool = False,
+    to_reveal: bool = False,
+    now=None,
 ) -> QuerySet[Incident]:
     """Filter a visible queryset for the list pages, newest first.
 
     Each filter is served by an index (see ``Incident.Meta.indexes``): the Supplier's
     newest-first index for the whole list and "open", the partial index of running clocks by
     Supplier and deadline for "overdue", the unique Device ID for a full Device ID, the
-    primary key for a reference. A partial Device ID is the exception: it is matched against
-    each of the visible incidents' Devices, so it costs in proportion to the list.
+    primary key for a reference; "due today" as "overdue"; "codes to reveal" the Supplier's
+    status index, then each candidate's events. A partial Device ID is the exception: it is
+    matched against each of the visible incidents' Devices, so it costs in proportion to the
+    list.
     """
     now = now or timezone.now()
     qs = base
@@ -119,6 +138,10 @@ def incident_list(
         qs = qs.filter(status=status)
     if overdue:
         qs = qs.filter(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=now)
+    if due_today:
+        qs = qs.filter(_due_today(now))
+    if to_reveal:
+        qs = qs.filter(_CODE_NOT_REVEALED)
     search = search.strip()
     if search:
         pk = pk_from_reference(search)
@@ -302,9 +325,11 @@ def incidents_assigned_to_us(user) -> QuerySet[Incident]:
 def home_counts(user, *, now=None) -> dict[str, int]:
     """The figures on the home page, in one query, each counted up to ``HOME_COUNT_CAP + 1``.
 
-    Supplier users: raised by us and open, awaiting our answer, ours overdue. The helpdesk:
-    waiting on the helpdesk, overdue anywhere. Each figure is its own index range scan (an
-    aggregate over everything the user sees would read tens of thousands of rows).
+    Supplier users, what needs their attention today: ours overdue, ours due today, install
+    codes given to us and not yet revealed, our bulk uploads still running; and the totals,
+    raised by us and open, awaiting our answer. The helpdesk: waiting on the helpdesk,
+    overdue anywhere. Each figure is its own index range scan (an aggregate over everything
+    the user sees would read tens of thousands of rows).
     """
     now = now or timezone.now()
     overdue = Q(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=now)
@@ -316,12 +341,40 @@ def home_counts(user, *, now=None) -> dict[str, int]:
         }
     else:
         assigned = incidents_assigned_to_us(user)
+        raised = incidents_raised_by_us(user)
         figures = {
-            "raised_open": incidents_raised_by_us(user).filter(status__in=OPEN_STATUSES),
-            "awaiting_us": assigned.filter(status=IncidentStatus.AWAITING_INSTALLER),
             "overdue": assigned.filter(overdue),
+            "due_today": assigned.filter(_due_today(now)),
+            "to_reveal": raised.filter(_CODE_NOT_REVEALED),
+            "bulk_running": BulkUpload.objects.filter(
+                supplier_id=user.supplier_id,
+                status__in=(BulkStatus.QUEUED, BulkStatus.PROCESSING),
+            ),
+            "raised_open": raised.filter(status__in=OPEN_STATUSES),
+            "awaiting_us": assigned.filter(status=IncidentStatus.AWAITING_INSTALLER),
         }
     return _capped_counts(figures, cap=HOME_COUNT_CAP)
+
+
+def _due_today(now: dt.datetime) -> Q:
+    """A running clock that ends later today (UK time): deadlines are the end of a day."""
+    end_of_today = timezone.localtime(now, LONDON).replace(
+        hour=23, minute=59, second=59, microsecond=999_999
+    )
+    return Q(status=IncidentStatus.AWAITING_INSTALLER, due_at__gte=now, due_at__lte=end_of_today)
+
+
+# An install code given to the raiser that nobody of the raising Supplier has revealed since
+# it was given (a code given again after "did not work" counts afresh). Reveals are recorded
+# as events; the incident's events are read by their index.
+_CODE_NOT_REVEALED = Q(status=IncidentStatus.CODE_PROVIDED) & ~Exists(
+    IncidentEvent.objects.filter(
+        incident=OuterRef("pk"),
+        kind=EventKind.CODE_REVEALED,
+        actor_supplier=OuterRef("raising_supplier"),
+        created_at__gte=OuterRef("code_provided_at"),
+    )
+)
 
 
 def _capped_counts(querysets: dict[str, QuerySet], *, cap: int) -> dict[str, int]:

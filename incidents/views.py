@@ -140,6 +140,8 @@ def _filtered(request, base):
         status=filters.get("status", ""),
         overdue=filters.get("overdue", False),
         search=filters.get("q", ""),
+        due_today=filters.get("due_today", False),
+        to_reveal=filters.get("to_reveal", False),
     )
     return form, qs
 

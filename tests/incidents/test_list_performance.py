@@ -305,7 +305,14 @@ def test_home_figures_count_at_most_one_past_the_cap(installing_user, worklist, 
 
     figures = selectors.home_counts(installing_user, now=AFTER_DUE)
 
-    assert figures == {"raised_open": 0, "awaiting_us": 3, "overdue": 3}
+    assert figures == {
+        "overdue": 3,
+        "due_today": 0,
+        "to_reveal": 0,
+        "bulk_running": 0,
+        "raised_open": 0,
+        "awaiting_us": 3,
+    }
 
 
 def test_home_figures_for_a_user_of_no_organisation_need_no_query(django_assert_num_queries, db):
