@@ -204,9 +204,9 @@ def test_an_unknown_sort_shows_the_list_newest_first(client, installing_user, mi
 
 def _headings(page: str) -> dict[str, tuple[str, str]]:
     """Column title -> (its aria-sort, where its link leads) of the sortable headings."""
+    heading = r'<th scope="col" class="sortable"(?: aria-sort="(\w+)")?>'
     found = re.findall(
-        r'<th scope="col"(?: aria-sort="(\w+)")?><a class="sort-link" href="([^"]+)">([^<]+)<',
-        page,
+        heading + r'<a class="sort-link" href="([^"]+)" aria-label="[^"]+">([^<]+)<', page
     )
     return {title: (aria, html.unescape(url)) for aria, url, title in found}
 
