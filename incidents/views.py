@@ -119,7 +119,7 @@ def assigned_list(request):
 
 @login_required
 def raised_csv(request):
-    """ "Raised by us" as a CSV file, with the list's filters, newest first; streamed."""
+    """The "Raised by us" list as a CSV file, with the list's filters, newest first; streamed."""
     if not request.user.supplier_id:
         raise PermissionDenied("Only Supplier users have requests of their own.")
     _, qs = _filtered(request, selectors.incidents_raised_by_us(request.user))
@@ -170,12 +170,17 @@ def _list_page(request, base, *, scope: str):
     )
 
 
-def _filter_query(request) -> str:
-    """The list's filters as a query string, without its page or order (for its download)."""
+def _list_query(request):
+    """The list's filters, without its page or order."""
     query = request.GET.copy()
     for name in ("cursor", "page", "sort"):
         query.pop(name, None)
-    return query.urlencode()
+    return query
+
+
+def _filter_query(request) -> str:
+    """The list's filters as a query string (for its download)."""
+    return _list_query(request).urlencode()
 
 
 class SortLink(NamedTuple):
@@ -200,9 +205,7 @@ _SORT_HINTS = {
 def _sort_links(request, order: selectors.ListOrder) -> dict[str, SortLink]:
     """For each sortable column, where its heading leads (the other way round when the list
     is sorted by it already) and what it tells assistive technology."""
-    query = request.GET.copy()
-    for name in ("cursor", "page", "sort"):
-        query.pop(name, None)
+    query = _list_query(request)
     links = {}
     for column, first in _FIRST_SORT.items():
         aria_sort = ""

@@ -177,7 +177,7 @@ def test_the_bulk_figure_leads_to_the_uploads(client, gaining_user, device):
 
     page = client.get(HOME).text
 
-    assert 'id="count-bulk-running">1</strong> bulk upload still running' in page
+    assert 'id="count-bulk-running">1</strong> bulk job still running' in page
     assert _link(page, "bulk-running") == reverse("incidents:bulk_history")
 
 
