@@ -14,6 +14,8 @@ factor, as after the portal's code step), warms up, and then drives each scenari
 - ``worklist``, ``worklist-deep``, ``worklist-overdue``, ``worklist-search``: the assigned
   list, first page, a page 10,000 rows down (a cursor), the overdue filter and a full Device
   ID search; each user its own worklist, the users taking turns;
+- ``worklist-due``, ``worklist-status-deep``: the assigned list sorted by deadline (first
+  page), and by status 10,000 rows down (a cursor in the middle of the closed ones);
 - ``raised``: the "raised by us" list, open requests;
 - ``home``: the home page and its figures;
 - ``raise``: ``POST /incidents/new/`` with a CSRF token, a distinct eligible Device each time;
@@ -77,6 +79,8 @@ SCENARIOS = (
     "worklist-deep",
     "worklist-overdue",
     "worklist-search",
+    "worklist-due",
+    "worklist-status-deep",
     "raised",
     "home",
     "raise",
@@ -537,7 +541,29 @@ def cursor_for(supplier_id: int, rows_down: int) -> str:
     )
     if row is None:
         raise SystemExit(f"the worklist of Supplier {supplier_id} is not {rows_down} rows deep")
-    return encode_cursor(row[0], row[1], page=rows_down // 25 + 1)
+    return encode_cursor(row, page=rows_down // 25 + 1)
+
+
+def status_cursor_for(supplier_id: int, rows_down: int) -> str:
+    """The cursor of the page ``rows_down`` rows below the top of the worklist sorted by
+    status, written as the app writes it."""
+    from incidents.models import Incident
+    from incidents.selectors import LIST_ORDERS
+    from ssi_portal.lib.keyset import encode_cursor
+
+    order = LIST_ORDERS["status"].keyset
+    statuses = [segment.where.children[0][1] for segment in order.segments]
+    passed = 0
+    for index, status in enumerate(statuses):
+        rows = Incident.objects.filter(assigned_supplier_id=supplier_id, status=status)
+        count = rows.count()
+        if passed + count >= rows_down:
+            row = rows.order_by("-created_at", "-id").values_list("created_at", "pk")[
+                rows_down - passed - 1
+            ]
+            return encode_cursor(row, page=rows_down // 25 + 1, order=order, segment=index)
+        passed += count
+    raise SystemExit(f"the worklist of Supplier {supplier_id} is not {rows_down} rows deep")
 
 
 def build_requests(sessions: dict[str, list[str]], deep: int) -> dict[str, list[tuple]]:
@@ -559,8 +585,12 @@ def build_requests(sessions: dict[str, list[str]], deep: int) -> dict[str, list[
             lines["raised"].append(("GET", "/incidents/raised/?status=open", cookie))
             lines["home"].append(("GET", "/", cookie))
             lines["worklist-overdue"].append(("GET", "/incidents/assigned/?overdue=on", cookie))
+            lines["worklist-due"].append(("GET", "/incidents/assigned/?sort=due", cookie))
     for user in users:
         deep_url = f"/incidents/assigned/?cursor={cursor_for(user.supplier_id, deep)}"
+        status_deep = "/incidents/assigned/?sort=status&cursor=" + status_cursor_for(
+            user.supplier_id, deep
+        )
         searched = (
             Incident.objects.filter(
                 assigned_supplier_id=user.supplier_id, status=IncidentStatus.AWAITING_INSTALLER
@@ -571,8 +601,13 @@ def build_requests(sessions: dict[str, list[str]], deep: int) -> dict[str, list[
         for n, device_id in enumerate(searched):
             cookie = _cookie(sessions, user, n)
             lines["worklist-deep"].append(("GET", deep_url, cookie))
+            lines["worklist-status-deep"].append(("GET", status_deep, cookie))
             lines["worklist-search"].append(("GET", f"/incidents/assigned/?q={device_id}", cookie))
-    for lines_of in (lines["worklist-deep"], lines["worklist-search"]):
+    for lines_of in (
+        lines["worklist-deep"],
+        lines["worklist-search"],
+        lines["worklist-status-deep"],
+    ):
         random.Random(len(lines_of)).shuffle(lines_of)  # the users take turns
     helpdesk = sessions["bench-helpdesk"]
     lines["admin"] = [("GET", "/admin/incidents/incident/", cookie) for cookie in helpdesk]

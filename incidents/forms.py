@@ -94,6 +94,8 @@ class IncidentFilterForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     overdue = forms.BooleanField(label="Overdue only", required=False)
+    due_today = forms.BooleanField(label="Due today only", required=False)
+    to_reveal = forms.BooleanField(label="Install codes not yet revealed", required=False)
     q = forms.CharField(label="Device ID or reference", required=False, max_length=64)
 
 

@@ -189,12 +189,6 @@ class Incident(models.Model):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["raising_supplier", "status", "-created_at"], name="inc_raiser_idx"
-            ),
-            models.Index(
-                fields=["assigned_supplier", "status", "-created_at"], name="inc_assignee_idx"
-            ),
             models.Index(fields=["status", "due_at"], name="inc_status_due_idx"),
             # The sweeps read only running clocks: small partial indexes on the deadline.
             models.Index(
@@ -234,6 +228,29 @@ class Incident(models.Model):
                 fields=["raising_supplier", "due_at", "created_at", "id"],
                 condition=Q(status="awaiting_installer"),
                 name="inc_raiser_awaiting_idx",
+            ),
+            # A Supplier's lists in their other orders (incidents.selectors.LIST_ORDERS), one
+            # index range scan per segment: by status, each status newest first (also the
+            # status filters and the home-page figures); by deadline, the running clocks
+            # (above) and then the others newest first. Oldest first reads the newest-first
+            # indexes backwards.
+            models.Index(
+                fields=["raising_supplier", "status", "-created_at", "-id"],
+                name="inc_raiser_status_idx",
+            ),
+            models.Index(
+                fields=["assigned_supplier", "status", "-created_at", "-id"],
+                name="inc_assignee_status_idx",
+            ),
+            models.Index(
+                fields=["raising_supplier", "-created_at", "-id"],
+                condition=~Q(status="awaiting_installer"),
+                name="inc_raiser_noclock_idx",
+            ),
+            models.Index(
+                fields=["assigned_supplier", "-created_at", "-id"],
+                condition=~Q(status="awaiting_installer"),
+                name="inc_assignee_noclock_idx",
             ),
             # The per-user rate limit counts a user's recent raises through the form.
             models.Index(

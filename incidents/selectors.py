@@ -2,20 +2,33 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from django.db import connections
-from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.http import Http404
 from django.utils import timezone
 
 from inventory.identifiers import IdentifierError, parse_device_id
-from ssi_portal.lib.keyset import KeysetPage, keyset_page
+from ssi_portal.lib.keyset import NEWEST_FIRST, KeysetPage, Order, Part, Segment, keyset_page
+from ssi_portal.lib.working_days import LONDON
 
 from .models import (
     OPEN_STATUSES,
     Assignment,
     AssignmentOutcome,
+    BulkStatus,
+    BulkUpload,
     EventKind,
     Incident,
     IncidentEvent,
@@ -141,6 +154,8 @@ def incident_list(
     overdue: bool = False,
     search: str = "",
     raiser_references: bool = False,
+    due_today: bool = False,
+    to_reveal: bool = False,
     now=None,
 ) -> QuerySet[Incident]:
     """Filter a visible queryset for the list pages, newest first.
@@ -148,8 +163,10 @@ def incident_list(
     Each filter is served by an index (see ``Incident.Meta.indexes``): the Supplier's
     newest-first index for the whole list and "open", the partial index of running clocks by
     Supplier and deadline for "overdue", the unique Device ID for a full Device ID, the
-    primary key for a reference. A partial Device ID is the exception: it is matched against
-    each of the visible incidents' Devices, so it costs in proportion to the list.
+    primary key for a reference; "due today" as "overdue"; "codes to reveal" the Supplier's
+    status index, then each candidate's events. A partial Device ID is the exception: it is
+    matched against each of the visible incidents' Devices, so it costs in proportion to the
+    list.
     ``raiser_references``: the search also finds the raiser's own reference, exactly (its
     partial index by raising Supplier); for the raiser's list alone, as the reference is its.
     """
@@ -161,6 +178,10 @@ def incident_list(
         qs = qs.filter(status=status)
     if overdue:
         qs = qs.filter(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=now)
+    if due_today:
+        qs = qs.filter(_due_today(now))
+    if to_reveal:
+        qs = qs.filter(_CODE_NOT_REVEALED)
     search = search.strip()
     if search:
         pk = pk_from_reference(search)
@@ -178,20 +199,152 @@ def incident_list(
     return qs.select_related(*_LIST_RELATED).order_by("-created_at", "-id")
 
 
-def incident_page(queryset: QuerySet[Incident], cursor: str | None, *, size: int) -> KeysetPage:
-    """One page of a list from :func:`incident_list`, as :class:`IncidentListRow`, by keyset
-    (see ``ssi_portal.lib.keyset``): one query whatever the page, and no count."""
-    return keyset_page(queryset, cursor, size=size, fetch=_fetch_page)
+class ListOrder(NamedTuple):
+    """A sort order the lists offer: the column it sorts by, which way, what the page says of
+    it, and how the keyset reads it. Every segment of every order is one index range scan on
+    each side of the lists (``Incident.Meta.indexes``)."""
+
+    column: str  # "raised", "due" or "status"
+    ascending: bool
+    label: str
+    keyset: Order
 
 
-def _fetch_page(
-    queryset: QuerySet[Incident], ordering: tuple[str, ...], limit: int
-) -> list[IncidentListRow]:
+_AWAITING = Q(status=IncidentStatus.AWAITING_INSTALLER)
+_NEWEST = ("-created_at", "-id")
+# By deadline only where a clock runs: the others have no deadline to sort by, and follow.
+_NO_CLOCK = Segment(_NEWEST, ~_AWAITING)
+# The statuses in the order of the process.
+_PROCESS = tuple(IncidentStatus)
+
+LIST_ORDERS: dict[str, ListOrder] = {
+    "-raised": ListOrder("raised", False, "newest first", NEWEST_FIRST),
+    "raised": ListOrder(
+        "raised", True, "oldest first", Order("old", (Segment(("created_at", "id")),))
+    ),
+    "due": ListOrder(
+        "due",
+        True,
+        "answer due soonest first, then those with no deadline running",
+        Order("due", (Segment(("due_at", "created_at", "id"), _AWAITING), _NO_CLOCK)),
+    ),
+    "-due": ListOrder(
+        "due",
+        False,
+        "answer due latest first, then those with no deadline running",
+        Order("late", (Segment(("-due_at", "-created_at", "-id"), _AWAITING), _NO_CLOCK)),
+    ),
+    "status": ListOrder(
+        "status",
+        True,
+        "by status, awaiting the installing Supplier first, newest first within each",
+        Order("st", tuple(Segment(_NEWEST, Q(status=s)) for s in _PROCESS)),
+    ),
+    "-status": ListOrder(
+        "status",
+        False,
+        "by status, closed first, newest first within each",
+        Order("ts", tuple(Segment(_NEWEST, Q(status=s)) for s in reversed(_PROCESS))),
+    ),
+}
+DEFAULT_ORDER = "-raised"
+
+
+def list_order(sort: str | None) -> tuple[str, ListOrder]:
+    """The order a list's ``sort`` parameter names, the default for anything else."""
+    name = sort if sort in LIST_ORDERS else DEFAULT_ORDER
+    return name, LIST_ORDERS[name]
+
+
+def incident_page(
+    queryset: QuerySet[Incident],
+    cursor: str | None,
+    *,
+    size: int,
+    order: ListOrder = LIST_ORDERS[DEFAULT_ORDER],
+) -> KeysetPage:
+    """One page of a list from :func:`incident_list` in ``order``, as :class:`IncidentListRow`,
+    by keyset (see ``ssi_portal.lib.keyset``): one query whatever the page and the order, and
+    no count."""
+    return keyset_page(queryset, cursor, size=size, order=order.keyset, fetch=_fetch_page)
+
+
+def _fetch_page(parts: list[Part], limit: int) -> list[list[IncidentListRow]]:
     # Choose the page's rows first, then join their Device and Suppliers: otherwise the
     # planner may join every candidate row (all the overdue ones, say) before sorting.
-    chosen = queryset.select_related(None).order_by(*ordering).values("pk")[:limit]
-    rows = Incident.objects.filter(pk__in=chosen).order_by(*ordering).values_list(*_LIST_VALUES)
-    return [IncidentListRow(*row) for row in rows]
+    chosen = [
+        (queryset.select_related(None).order_by(*key).values("pk")[:limit], key)
+        for queryset, key in parts
+    ]
+    if len(chosen) == 1:
+        [(pks, key)] = chosen
+        rows = Incident.objects.filter(pk__in=pks).order_by(*key).values_list(*_LIST_VALUES)
+        return [[IncidentListRow(*row) for row in rows]]
+    # Several segments: each one's rows chosen by its own index scan, all read in one query;
+    # the tag says which segment a row came from, and each is put in its order here.
+    reads = [
+        Incident.objects.filter(pk__in=pks)
+        .order_by()
+        .annotate(part=Value(n, output_field=IntegerField()))
+        .values_list(*_LIST_VALUES, "part")
+        for n, (pks, _) in enumerate(chosen)
+    ]
+    found: list[list[IncidentListRow]] = [[] for _ in chosen]
+    for *values, part in reads[0].union(*reads[1:], all=True):
+        found[part].append(IncidentListRow(*values))
+    for rows, (_, key) in zip(found, chosen, strict=True):
+        rows.sort(key=_sort_key(key), reverse=key[0].startswith("-"))
+    return found
+
+
+def _sort_key(key: tuple[str, ...]):
+    attributes = tuple("pk" if name.lstrip("-") == "id" else name.lstrip("-") for name in key)
+    return lambda row: tuple(getattr(row, attribute) for attribute in attributes)
+
+
+EXPORT_HEADER = [
+    "reference",
+    "device_id",
+    "device_type",
+    "assigned_to",
+    "status",
+    "raised_at",
+    "due",
+]
+_EXPORT_CHUNK = 2000
+
+
+def incident_export_rows(queryset: QuerySet[Incident]) -> Iterator[tuple]:
+    """A list from :func:`incident_list` as CSV rows, newest first, streamed: (reference,
+    Device ID, type, assigned to, status, raised at, due while the clock runs), times in UK
+    time. Reads the columns named here only: no install code ever leaves the database."""
+    rows = queryset.select_related(None).order_by(*NEWEST_FIRST.segments[0].key)
+    values = rows.values_list(
+        "pk",
+        "device__device_id",
+        "device__device_type",
+        "assigned_supplier__name",
+        "status",
+        "created_at",
+        "due_at",
+    )
+    for pk, device_id, device_type, assignee, status, raised_at, due_at in values.iterator(
+        _EXPORT_CHUNK
+    ):
+        clock_runs = status == IncidentStatus.AWAITING_INSTALLER and due_at
+        yield (
+            reference_for(pk),
+            device_id,
+            device_type,
+            assignee or "DCC helpdesk",
+            IncidentStatus(status).label,
+            _uk_time(raised_at),
+            _uk_time(due_at) if clock_runs else "",
+        )
+
+
+def _uk_time(value: dt.datetime) -> str:
+    return f"{timezone.localtime(value, LONDON):%Y-%m-%d %H:%M}"
 
 
 # The two lists below are, by the rule of incidents_visible_to, exactly what a Supplier's user
@@ -282,9 +435,11 @@ def _who(event: IncidentEvent) -> str:
 def home_counts(user, *, now=None) -> dict[str, int]:
     """The figures on the home page, in one query, each counted up to ``HOME_COUNT_CAP + 1``.
 
-    Supplier users: raised by us and open, awaiting our answer, ours overdue. The helpdesk:
-    waiting on the helpdesk, overdue anywhere. Each figure is its own index range scan (an
-    aggregate over everything the user sees would read tens of thousands of rows).
+    Supplier users, what needs their attention today: ours overdue, ours due today, install
+    codes given to us and not yet revealed, our bulk uploads still running; and the totals,
+    raised by us and open, awaiting our answer. The helpdesk: waiting on the helpdesk,
+    overdue anywhere. Each figure is its own index range scan (an aggregate over everything
+    the user sees would read tens of thousands of rows).
     """
     now = now or timezone.now()
     overdue = Q(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=now)
@@ -296,12 +451,40 @@ def home_counts(user, *, now=None) -> dict[str, int]:
         }
     else:
         assigned = incidents_assigned_to_us(user)
+        raised = incidents_raised_by_us(user)
         figures = {
-            "raised_open": incidents_raised_by_us(user).filter(status__in=OPEN_STATUSES),
-            "awaiting_us": assigned.filter(status=IncidentStatus.AWAITING_INSTALLER),
             "overdue": assigned.filter(overdue),
+            "due_today": assigned.filter(_due_today(now)),
+            "to_reveal": raised.filter(_CODE_NOT_REVEALED),
+            "bulk_running": BulkUpload.objects.filter(
+                supplier_id=user.supplier_id,
+                status__in=(BulkStatus.QUEUED, BulkStatus.PROCESSING),
+            ),
+            "raised_open": raised.filter(status__in=OPEN_STATUSES),
+            "awaiting_us": assigned.filter(status=IncidentStatus.AWAITING_INSTALLER),
         }
     return _capped_counts(figures, cap=HOME_COUNT_CAP)
+
+
+def _due_today(now: dt.datetime) -> Q:
+    """A running clock that ends later today (UK time): deadlines are the end of a day."""
+    end_of_today = timezone.localtime(now, LONDON).replace(
+        hour=23, minute=59, second=59, microsecond=999_999
+    )
+    return Q(status=IncidentStatus.AWAITING_INSTALLER, due_at__gte=now, due_at__lte=end_of_today)
+
+
+# An install code given to the raiser that nobody of the raising Supplier has revealed since
+# it was given (a code given again after "did not work" counts afresh). Reveals are recorded
+# as events; the incident's events are read by their index.
+_CODE_NOT_REVEALED = Q(status=IncidentStatus.CODE_PROVIDED) & ~Exists(
+    IncidentEvent.objects.filter(
+        incident=OuterRef("pk"),
+        kind=EventKind.CODE_REVEALED,
+        actor_supplier=OuterRef("raising_supplier"),
+        created_at__gte=OuterRef("code_provided_at"),
+    )
+)
 
 
 def _capped_counts(querysets: dict[str, QuerySet], *, cap: int) -> dict[str, int]:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
-from . import views, views_bench, views_bulk, views_compliance
+from . import views, views_bench, views_bulk, views_compliance, views_devices
 
 app_name = "incidents"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("incidents/<uuid:public_id>/code-failed/", views.code_failed, name="code_failed"),
     path("incidents/<uuid:public_id>/close/", views.close, name="close"),
     path("incidents/<uuid:public_id>/notes/", views.add_note, name="note"),
+    path("devices/<str:device_id>/", views_devices.device_detail, name="device"),
     path("compliance/", views_compliance.supplier_compliance, name="compliance"),
     path("compliance/export.csv", views_compliance.supplier_compliance_csv, name="compliance_csv"),
     path("compliance/all/", views_compliance.all_compliance, name="compliance_all"),
@@ -31,6 +32,7 @@ urlpatterns = [
 # Bulk uploads (raise, answer, lodge) and the worklist download.
 urlpatterns += [
     path("incidents/assigned/export.csv", views_bulk.worklist_csv, name="worklist_csv"),
+    path("incidents/raised/export.csv", views.raised_csv, name="raised_csv"),
     path("bulk/", views_bulk.history, name="bulk_history"),
     path("bulk/raise/", views_bulk.upload_raise, name="bulk_raise"),
     path("bulk/answer/", views_bulk.upload_answer, name="bulk_answer"),

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 
 from inventory.identifiers import crc_suffix, format_install_code
 from inventory.permissions import user_may_raise
+from ssi_portal.lib.csv_export import csv_streaming_response
+from ssi_portal.lib.working_days import LONDON
 
 from . import permissions, selectors, services
 from .calendar import days_left_text, deadline_text
@@ -124,7 +126,24 @@ def disclaimed_list(request):
     )
 
 
-def _list_page(request, base, *, scope: str):
+@login_required
+def raised_csv(request):
+    """The "Raised by us" list as a CSV file, with the list's filters, newest first; streamed."""
+    if not request.user.supplier_id:
+        raise PermissionDenied("Only Supplier users have requests of their own.")
+    _, qs = _filtered(
+        request, selectors.incidents_raised_by_us(request.user), raiser_references=True
+    )
+    stamp = timezone.localtime(timezone.now(), LONDON)
+    return csv_streaming_response(
+        f"raised-by-us-{stamp:%Y-%m-%d-%H%M}.csv",
+        selectors.EXPORT_HEADER,
+        selectors.incident_export_rows(qs),
+    )
+
+
+def _filtered(request, base, *, raiser_references: bool = False):
+    """The filter form of a list, and the list filtered by what it validly says."""
     form = IncidentFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.incident_list(
@@ -132,10 +151,18 @@ def _list_page(request, base, *, scope: str):
         status=filters.get("status", ""),
         overdue=filters.get("overdue", False),
         search=filters.get("q", ""),
-        raiser_references=scope == "raised",
+        raiser_references=raiser_references,
+        due_today=filters.get("due_today", False),
+        to_reveal=filters.get("to_reveal", False),
     )
+    return form, qs
+
+
+def _list_page(request, base, *, scope: str):
+    form, qs = _filtered(request, base, raiser_references=scope == "raised")
+    sort, order = selectors.list_order(request.GET.get("sort"))
     # Keyset pages (no COUNT, no OFFSET): a deep page costs what the first one does.
-    page = selectors.incident_page(qs, request.GET.get("cursor"), size=PAGE_SIZE)
+    page = selectors.incident_page(qs, request.GET.get("cursor"), size=PAGE_SIZE, order=order)
     return render(
         request,
         "incidents/list.html",
@@ -147,8 +174,67 @@ def _list_page(request, base, *, scope: str):
             "first_url": _page_url(request, ""),
             "previous_url": _page_url(request, page.previous_cursor),
             "next_url": _page_url(request, page.next_cursor),
+            "sort": sort if sort != selectors.DEFAULT_ORDER else "",
+            "order": order,
+            "sort_links": _sort_links(request, order),
+            "filter_query": _filter_query(request),
         },
     )
+
+
+def _list_query(request):
+    """The list's filters, without its page or order."""
+    query = request.GET.copy()
+    for name in ("cursor", "page", "sort"):
+        query.pop(name, None)
+    return query
+
+
+def _filter_query(request) -> str:
+    """The list's filters as a query string (for its download)."""
+    return _list_query(request).urlencode()
+
+
+class SortLink(NamedTuple):
+    url: str
+    aria_sort: str  # "ascending" or "descending" on the column sorted by, else ""
+    hint: str  # what following the link does, for those who cannot see the arrows
+
+
+# The way a column sorts when first chosen: newest first, soonest deadline first, status in the
+# order of the process.
+_FIRST_SORT = {"raised": "-raised", "due": "due", "status": "status"}
+_SORT_HINTS = {
+    "-raised": "sort newest first",
+    "raised": "sort oldest first",
+    "due": "sort by answer due, soonest first",
+    "-due": "sort by answer due, latest first",
+    "status": "sort by status, awaiting the installing Supplier first",
+    "-status": "sort by status, closed first",
+}
+
+
+def _sort_links(request, order: selectors.ListOrder) -> dict[str, SortLink]:
+    """For each sortable column, where its heading leads (the other way round when the list
+    is sorted by it already) and what it tells assistive technology."""
+    query = _list_query(request)
+    links = {}
+    for column, first in _FIRST_SORT.items():
+        aria_sort = ""
+        sort = first
+        if order.column == column:
+            aria_sort = "ascending" if order.ascending else "descending"
+            sort = column if not order.ascending else f"-{column}"
+        if sort != selectors.DEFAULT_ORDER:
+            query["sort"] = sort
+        else:
+            query.pop("sort", None)
+        links[column] = SortLink(
+            f"{request.path}?{query.urlencode()}" if query else request.path,
+            aria_sort,
+            _SORT_HINTS[sort],
+        )
+    return links
 
 
 class ListRow(NamedTuple):

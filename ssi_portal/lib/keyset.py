@@ -1,33 +1,85 @@
-"""Keyset ("seek") pagination of newest-first lists, with an opaque cursor.
+"""Keyset ("seek") pagination of lists in several orders, with an opaque cursor.
 
-A page is "the next N rows after this (created_at, id)": one index range scan whose cost does
-not grow with the page number (an OFFSET reads and throws away every row before the page), and
-no COUNT of the list. Pages are numbered for the reader; there is no total and no jumping to
-page N, only previous and next. The cursor is a position, not a secret: a made-up one shows a
-page of the same list the user may see anyway, a malformed one the first page.
+A list is read in an :class:`Order`: one or more *segments*, disjoint parts of the list read one
+after another (the requests whose clock runs, by deadline, then the others, newest first), each
+in the order of its own key, date-time columns ending with the primary key (``("due_at",
+"created_at", "id")``). A page is "the next N rows after this key": per segment one index range
+scan whose cost does not grow with the page number (an OFFSET reads and throws away every row
+before the page), and no COUNT of the list. Pages are numbered for the reader; there is no
+total and no jumping to page N, only previous and next.
+
+The cursor names the order, the segment and the key of the row at the page's edge. It is a
+position, not a secret: a made-up one shows a page of the same list the user may see anyway; a
+malformed one, or one written for another order, the first page.
 """
 
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db.models import Q, QuerySet
 
-NEWEST_FIRST = ("-created_at", "-id")
-OLDEST_FIRST = ("created_at", "id")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _MAX_PAGE = 10_000_000
+_MAX_CURSOR = 120
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a list in one key order. ``key``: date-time columns then ``"id"``, every
+    one ascending or every one descending (``"-"``), so that one index scan reads it in order;
+    ``where``: which rows of the list belong here (None: all of them)."""
+
+    key: tuple[str, ...]
+    where: Q | None = None
+
+    def __post_init__(self):
+        directions = {name.startswith("-") for name in self.key}
+        if len(directions) != 1 or self.key[-1].lstrip("-") != "id":
+            raise ValueError(f"a segment's key runs one way and ends with the id: {self.key}")
+
+    @property
+    def descending(self) -> bool:
+        return self.key[0].startswith("-")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(name.lstrip("-") for name in self.key)
+
+    def reversed_key(self) -> tuple[str, ...]:
+        return tuple(name.lstrip("-") if self.descending else f"-{name}" for name in self.key)
+
+    def values_of(self, row) -> tuple:
+        return tuple(getattr(row, "pk" if name == "id" else name) for name in self.fields)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A way of reading a list: its segments, in turn. ``name`` (letters only) is written into
+    cursors, so that a cursor of one order is never read as a position in another."""
+
+    name: str
+    segments: tuple[Segment, ...]
+
+
+NEWEST_FIRST = Order("new", (Segment(("-created_at", "-id")),))
 
 
 @dataclass(frozen=True)
 class Position:
-    created_at: dt.datetime
-    pk: int
+    order: str
+    segment: int
+    values: tuple  # the key of the row at the page's edge: date-times, then the id
     page: int
     backwards: bool = False
+
+    @property
+    def pk(self) -> int:
+        return self.values[-1]
 
 
 @dataclass(frozen=True)
@@ -41,33 +93,66 @@ class KeysetPage:
     next_cursor: str
 
 
-def encode_cursor(created_at: dt.datetime, pk: int, *, page: int, backwards: bool = False) -> str:
-    micros = (created_at - _EPOCH) // _MICROSECOND
-    raw = f"{'p' if backwards else 'n'}{page}.{micros}.{pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+# What a fetch reads: for each part of the page, the rows it may take from and their key order.
+Part = tuple[QuerySet, tuple[str, ...]]
 
 
-def decode_cursor(cursor: str | None) -> Position | None:
-    """The position a cursor names, or None for a missing or malformed one."""
-    if not cursor or len(cursor) > 80:
+def encode_cursor(
+    values: Sequence,
+    *,
+    page: int,
+    order: Order = NEWEST_FIRST,
+    segment: int = 0,
+    backwards: bool = False,
+) -> str:
+    """The cursor of the row whose key is ``values`` (date-times, then the id)."""
+    numbers = [
+        (value - _EPOCH) // _MICROSECOND if isinstance(value, dt.datetime) else int(value)
+        for value in values
+    ]
+    raw = f"{'p' if backwards else 'n'}{page}.{order.name}.{segment}." + ".".join(map(str, numbers))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, order: Order = NEWEST_FIRST) -> Position | None:
+    """The position a cursor names in ``order``, or None for a missing or malformed one, or
+    one written for another order."""
+    if not cursor or len(cursor) > _MAX_CURSOR:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        direction, rest = raw[0], raw[1:]
-        page, micros, pk = (int(part) for part in rest.split("."))
+        direction, page, name, segment, *numbers = raw[0], *raw[1:].split(".")
+        page, segment = int(page), int(segment)
+        numbers = [int(number) for number in numbers]
     except (binascii.Error, UnicodeDecodeError, ValueError, IndexError):
         return None
-    if direction not in "np" or not 1 <= page <= _MAX_PAGE or pk < 1 or micros < 0:
+    if direction not in "np" or name != order.name or not 0 <= segment < len(order.segments):
+        return None
+    fields = order.segments[segment].fields
+    if not 1 <= page <= _MAX_PAGE or len(numbers) != len(fields) or min(numbers) < 0:
+        return None
+    if numbers[-1] < 1:
         return None
     try:
-        created_at = _EPOCH + micros * _MICROSECOND
+        values = tuple(
+            _EPOCH + number * _MICROSECOND if field != "id" else number
+            for field, number in zip(fields, numbers, strict=True)
+        )
     except OverflowError:
         return None
-    return Position(created_at=created_at, pk=pk, page=page, backwards=direction == "p")
+    return Position(
+        order=name, segment=segment, values=values, page=page, backwards=direction == "p"
+    )
 
 
-def _fetch(queryset: QuerySet, ordering: tuple[str, ...], limit: int) -> list:
-    return list(queryset.order_by(*ordering)[:limit])
+def _fetch(parts: list[Part], limit: int) -> list[list]:
+    """Each part's first ``limit`` rows, a query per part, none once ``limit`` rows are read."""
+    found, wanted = [], limit
+    for queryset, key in parts:
+        rows = list(queryset.order_by(*key)[:wanted]) if wanted else []
+        found.append(rows)
+        wanted -= len(rows)
+    return found
 
 
 def keyset_page(
@@ -75,47 +160,88 @@ def keyset_page(
     cursor: str | None,
     *,
     size: int,
-    fetch: Callable[[QuerySet, tuple[str, ...], int], list] = _fetch,
+    order: Order = NEWEST_FIRST,
+    fetch: Callable[[list[Part], int], list[list]] = _fetch,
 ) -> KeysetPage:
-    """The page of ``queryset`` (newest first by ``created_at`` then ``id``) that ``cursor``
-    names, read as ``size + 1`` rows to know whether another page follows.
+    """The page of ``queryset`` in ``order`` that ``cursor`` names, read as ``size + 1`` rows
+    to know whether another page follows.
 
-    ``fetch(queryset, ordering, limit)`` reads the rows; the default orders and slices.
-    Usually one query; two when a "previous" cursor finds the top of the list moved, and the
+    ``fetch(parts, limit)`` reads, for each part (a queryset and its key order), up to
+    ``limit`` of its rows in that order; the default asks one query per part. The parts are
+    the segment the cursor is in (from the cursor on) and the segments after it (before it,
+    going back). Two fetches when a "previous" cursor finds the top of the list moved, and the
     first page is read instead.
     """
-    position = decode_cursor(cursor)
+    position = decode_cursor(cursor, order)
+    segments = order.segments
     if position is None:
-        rows = fetch(queryset, NEWEST_FIRST, size + 1)
-        return _page(rows[:size], number=1, has_previous=False, has_next=len(rows) > size)
-    at, pk = position.created_at, position.pk
+        rows = _read(fetch, [(queryset, s, i, None) for i, s in enumerate(segments)], size)
+        return _page(order, rows[:size], number=1, has_previous=False, has_next=len(rows) > size)
+    at = position.segment
     if not position.backwards:
-        # "created_at <= at" is the index condition; the OR only breaks ties inside it.
-        after = queryset.filter(
-            Q(created_at__lt=at) | Q(created_at=at, id__lt=pk), created_at__lte=at
-        )
-        rows = fetch(after, NEWEST_FIRST, size + 1)
+        plan = [(queryset, segments[at], at, position.values)]
+        plan += [(queryset, segments[i], i, None) for i in range(at + 1, len(segments))]
+        rows = _read(fetch, plan, size)
         return _page(
-            rows[:size], number=position.page, has_previous=True, has_next=len(rows) > size
+            order, rows[:size], number=position.page, has_previous=True, has_next=len(rows) > size
         )
-    before = queryset.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=pk), created_at__gte=at)
-    rows = fetch(before, OLDEST_FIRST, size + 1)
+    plan = [(queryset, segments[at], at, position.values)]
+    plan += [(queryset, segments[i], i, None) for i in range(at - 1, -1, -1)]
+    rows = _read(fetch, plan, size, backwards=True)
     if len(rows) <= size:
         # Rows came or went above: this is the top of the list, so show the first page.
-        return keyset_page(queryset, None, size=size, fetch=fetch)
-    return _page(rows[:size][::-1], number=max(position.page, 2), has_previous=True, has_next=True)
+        return keyset_page(queryset, None, size=size, order=order, fetch=fetch)
+    return _page(
+        order, rows[:size][::-1], number=max(position.page, 2), has_previous=True, has_next=True
+    )
 
 
-def _page(rows: list, *, number: int, has_previous: bool, has_next: bool) -> KeysetPage:
+def _read(fetch, plan, size: int, *, backwards: bool = False) -> list[tuple[int, object]]:
+    """(segment index, row) of the first ``size + 1`` rows the plan reaches."""
+    parts = []
+    for queryset, segment, _, values in plan:
+        part = queryset if segment.where is None else queryset.filter(segment.where)
+        if values is not None:
+            part = part.filter(_beyond(segment, values, backwards=backwards))
+        parts.append((part, segment.reversed_key() if backwards else segment.key))
+    found = fetch(parts, size + 1)
+    rows = [(index, row) for (_, _, index, _), got in zip(plan, found, strict=True) for row in got]
+    return rows[: size + 1]
+
+
+def _beyond(segment: Segment, values: tuple, *, backwards: bool) -> Q:
+    """Rows after ``values`` in the segment's key order (before it, going back)."""
+    later = "gt" if segment.descending == backwards else "lt"
+    fields = segment.fields
+    ties = [
+        Q(**{f"{name}__{later}": values[n]}, **dict(zip(fields[:n], values[:n], strict=True)))
+        for n, name in enumerate(fields)
+    ]
+    # "first key <= its value" is the index condition; the OR only breaks ties inside it.
+    bound = Q(**{f"{fields[0]}__{later}e": values[0]})
+    return bound & reduce(lambda a, b: a | b, ties)
+
+
+def _page(
+    order: Order, rows: list, *, number: int, has_previous: bool, has_next: bool
+) -> KeysetPage:
     previous_cursor = next_cursor = ""
     if rows and has_next:
-        last = rows[-1]
-        next_cursor = encode_cursor(last.created_at, last.pk, page=number + 1)
+        index, last = rows[-1]
+        next_cursor = encode_cursor(
+            order.segments[index].values_of(last), page=number + 1, order=order, segment=index
+        )
     if rows and has_previous and number > 2:
-        first = rows[0]
-        previous_cursor = encode_cursor(first.created_at, first.pk, page=number - 1, backwards=True)
+        index, first = rows[0]
+        previous_cursor = encode_cursor(
+            order.segments[index].values_of(first),
+            page=number - 1,
+            order=order,
+            segment=index,
+            backwards=True,
+        )
     return KeysetPage(
-        object_list=rows,
+        object_list=[row for _, row in rows],
         number=number,
         has_previous=has_previous,
         has_next=has_next,

@@ -23,6 +23,7 @@ PERSONAS = ["raiser", "installer", "other", "admin", "helpdesk", "anonymous"]
 SUPPLIERS = ["raiser", "installer", "other", "admin"]
 MISSING_UUID = uuid.UUID("00000000-0000-4000-8000-000000000000")
 MISSING_INT = 987_654_321
+MISSING_DEVICE_ID = "00-DB-FF-FF-FF-FF-FF-01"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Route:
 
     expected: dict[str, int]
     method: str = "get"
-    obj: str = ""  # incident, answered, upload, member, contact, or "" for none
+    obj: str = ""  # incident, answered, upload, member, contact, device, or "" for none
     data: dict = field(default_factory=dict)
     kwargs: dict = field(default_factory=dict)
     anonymous: int = 302
@@ -76,6 +77,9 @@ ROUTES: dict[str, Route] = {
     ),
     "incidents:code_failed": Route(RAISER_ACTION, "post", "answered", {"reason": "Rejected."}),
     "incidents:close": Route(RAISER_ACTION, "post", "incident", {"outcome": "no_longer_needed"}),
+    # The Device of the raiser's incident: the raiser is registered for its meter point, the
+    # installer pre-notified it; the third Supplier has no link to it.
+    "incidents:device": Route(everyone(200, other=404), obj="device"),
     "incidents:note": Route(
         everyone(302, other=404), "post", "incident", {"text": "Site visit booked."}
     ),
@@ -84,6 +88,7 @@ ROUTES: dict[str, Route] = {
     "incidents:compliance_all": Route(everyone(403, helpdesk=200)),
     "incidents:compliance_all_csv": Route(everyone(403, helpdesk=200)),
     "incidents:worklist_csv": Route(suppliers_only()),
+    "incidents:raised_csv": Route(suppliers_only()),
     "incidents:bulk_history": Route(suppliers_only()),
     "incidents:bulk_raise": Route(suppliers_only()),
     "incidents:bulk_answer": Route(suppliers_only()),
@@ -224,6 +229,8 @@ def owned_objects(incident, installing_user, gaining_user, gaining_colleague, ga
         if kind == "upload":
             made = upload(gaining_user, "raise", csv_bytes(RAISE_HEADER, "00-DB-12-34-56-78-90-A0"))
             return {"public_id": made.public_id}
+        if kind == "device":
+            return {"device_id": incident.device.device_id}
         if kind == "member":
             return {"user_id": gaining_colleague.pk}
         if kind == "contact":
@@ -238,6 +245,8 @@ def owned_objects(incident, installing_user, gaining_user, gaining_colleague, ga
 def missing_kwargs(kind: str) -> dict:
     if kind in ("incident", "answered", "upload"):
         return {"public_id": MISSING_UUID}
+    if kind == "device":
+        return {"device_id": MISSING_DEVICE_ID}
     return {{"member": "user_id", "contact": "contact_id"}[kind]: MISSING_INT}
 
 
