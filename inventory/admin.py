@@ -19,7 +19,11 @@ from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import selectors, services
+from . import (
+    admin_lockouts,  # noqa: F401 (django-axes' pages, replaced by the portal's)
+    selectors,
+    services,
+)
 from .admin_log import SecurityLoggedAdmin
 from .forms import FirstAdministratorForm
 from .identifiers import IdentifierError, device_id_or_none, parse_device_id
@@ -79,13 +83,55 @@ class SupplierForm(forms.ModelForm):
         return self.cleaned_data["gas_short_code"].strip().upper()
 
 
-class SupplierContactInline(admin.TabularInline):
+class _OperatorEditsInline:
+    """A Supplier's contact addresses are its own: its administrators keep them on the portal's
+    "Contact addresses" page. Only an operator edits them here, else the helpdesk could send
+    the first administrator's invitation (a password link) to an address it chose."""
+
+    def has_add_permission(self, request, obj=None):
+        return is_operator(request.user) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return is_operator(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_operator(request.user) and super().has_delete_permission(request, obj)
+
+
+class SupplierContactInline(_OperatorEditsInline, admin.TabularInline):
     model = SupplierContact
     extra = 1
 
 
+# What the helpdesk (anyone but an operator) may edit on a Supplier: its name. The EUI-64 User
+# ID decides whom an SMI load names as a Device's installing Supplier (who answers with the
+# code); the MPID and gas short code decide whom the registration check lets raise (and
+# reveal); the roles are the SEC Party's. All are market data, an operator's to change.
+_SUPPLIER_HELPDESK_EDITS = ("name",)
+
+
+class _SupplierDataForOperators:
+    """Suppliers, for the helpdesk to read, correct a name and invite a first administrator at
+    a registered address. Operators add and delete Suppliers and set their market data and
+    contact addresses."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if is_operator(request.user):
+            return readonly
+        locked = [f for f in SupplierForm._meta.fields if f not in _SUPPLIER_HELPDESK_EDITS]
+        return (*readonly, *(f for f in locked if f not in readonly))
+
+    def has_add_permission(self, request):
+        return is_operator(request.user) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a Supplier deletes its contact addresses too.
+        return is_operator(request.user) and super().has_delete_permission(request, obj)
+
+
 @admin.register(Supplier)
-class SupplierAdmin(SecurityLoggedAdmin, admin.ModelAdmin):
+class SupplierAdmin(_SupplierDataForOperators, SecurityLoggedAdmin, admin.ModelAdmin):
     form = SupplierForm
     readonly_fields = ("administrators",)
     list_display = (

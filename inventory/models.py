@@ -289,6 +289,7 @@ class SecurityEventKind(models.TextChoices):
     ADMIN_ADDED = "admin_added", "Added in the admin"
     ADMIN_CHANGED = "admin_changed", "Changed in the admin"
     ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
+    LOCKOUT_LIFTED = "lockout_lifted", "Lockout lifted"
 
 
 class AppendOnlyError(Exception):

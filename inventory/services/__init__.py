@@ -2,7 +2,8 @@
 ``smi_load`` (the load of an SMI extract), ``smi_rows`` (its columns and row checks),
 ``smi_copy`` (its PostgreSQL writer), ``registrations`` (the registration services' extract),
 ``accounts`` (a Supplier's users, managed by its administrators, and what the DCC helpdesk
-may do to them), ``mfa`` (two-factor authentication), ``security_events`` (the security log)."""
+may do to them), ``mfa`` (two-factor authentication), ``lockouts`` (lifting a login lockout),
+``security_events`` (the security log)."""
 
 from .accounts import (
     AccountError,
@@ -17,6 +18,7 @@ from .accounts import (
     user_reactivate,
     user_roles_change,
 )
+from .lockouts import login_lockout_lift
 from .mfa import (
     mfa_backup_codes_regenerate,
     mfa_enrolment_confirm,
@@ -57,6 +59,7 @@ __all__ = [
     "SmiStatusChange",
     "first_admin_invitation_refusal",
     "first_admin_invited",
+    "login_lockout_lift",
     "mfa_backup_codes_regenerate",
     "mfa_enrolment_confirm",
     "mfa_enrolment_start",

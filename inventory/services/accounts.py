@@ -192,7 +192,7 @@ def first_admin_invitation_refusal(supplier: Supplier) -> AccountError | None:
     if not supplier.contacts.exists():
         return AccountError(
             "no_contact",
-            f"{supplier.name} has no registered contact address: add one to the Supplier first.",
+            f"{supplier.name} has no registered contact address: an operator registers one first.",
         )
     return None
 

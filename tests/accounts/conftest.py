@@ -60,3 +60,9 @@ def helpdesk_admin_client(client, helpdesk_with_every_permission):
 def operator(django_user_model):
     """A superuser who is not helpdesk staff: an operator of the portal."""
     return django_user_model.objects.create_superuser("root", "root@ops.example", "x" * 16)
+
+
+@pytest.fixture
+def operator_client(client, operator):
+    client.force_login(operator)
+    return client

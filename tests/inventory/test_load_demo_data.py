@@ -190,6 +190,13 @@ def test_the_helpdesk_user_belongs_to_no_supplier_and_may_not_delete(demo_output
     assert not helpdesk.has_perm("inventory.delete_device")
 
 
+def test_the_demo_helpdesk_may_lift_a_lockout_but_not_delete_one(demo_output):
+    helpdesk = User.objects.get(username="helpdesk")
+    assert helpdesk.has_perm("axes.view_accessattempt")
+    assert helpdesk.has_perm("axes.change_accessattempt")
+    assert not helpdesk.has_perm("axes.delete_accessattempt")
+
+
 def test_the_helpdesk_user_can_log_in_to_the_admin_and_see_the_device_changelist(
     demo_output, client
 ):

@@ -426,9 +426,10 @@ def _demo_registrations(devices: list[Device], suppliers: list[Supplier]) -> dic
 
 
 def _helpdesk_permissions() -> list[Permission]:
-    """View and change on every model of the portal's apps, add on the inventory; no delete."""
+    """View and change on every model of the portal's apps, add on the inventory; no delete.
+    django-axes' too: view to see who is locked out, change to lift a lockout."""
     wanted: set[tuple[int, str]] = set()
-    for label in ("inventory", "incidents", "notifications"):
+    for label in ("inventory", "incidents", "notifications", "axes"):
         models = list(apps.get_app_config(label).get_models())
         for model, content_type in ContentType.objects.get_for_models(*models).items():
             actions = ("view", "change", "add") if label == "inventory" else ("view", "change")
