@@ -4,42 +4,28 @@ Receivers only write an audit row (``security_event_record``); no rule of the po
 Connected in ``InventoryConfig.ready``. Also the client's address, for the log and the lockout.
 """
 
-import ipaddress
-
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from ssi_portal.lib.networks import forwarded_client
+
 from .models import SecurityEventKind, User
 
 
 def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or behind ``SSI_TRUSTED_PROXY_COUNT`` proxies the
-    address the outermost of them saw.
-
-    Each proxy appends the address it received the request from to X-Forwarded-For, so the
-    client's is the N-th from the right; entries further left came from the client itself and
-    prove nothing. Also django-axes' ``AXES_CLIENT_IP_CALLABLE``.
+    """The client's address: REMOTE_ADDR, unless that is one of ``SSI_TRUSTED_PROXIES``; then
+    the right-most address in X-Forwarded-For that is not one of them (see
+    ``ssi_portal.lib.networks``). A client that reaches the portal directly cannot choose its
+    address with the header. Also django-axes' ``AXES_CLIENT_IP_CALLABLE``.
     """
     meta = getattr(request, "META", {})
-    proxies = settings.SSI_TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [
-            part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part
-        ]
-        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
-            return forwarded[-proxies]
-    address = meta.get("REMOTE_ADDR") or ""
-    return address if _is_ip(address) else None
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+    return forwarded_client(
+        meta.get("REMOTE_ADDR") or "",
+        meta.get("HTTP_X_FORWARDED_FOR", ""),
+        settings.SSI_TRUSTED_PROXIES,
+    )
 
 
 def _record(**kwargs) -> None:

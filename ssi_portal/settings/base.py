@@ -10,6 +10,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from ssi_portal.lib.networks import parse_networks
 from ssi_portal.lib.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -345,10 +346,23 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 AXES_VERBOSE = False
 # django-axes reports every login at INFO; lockouts, which matter, come at WARNING.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
-# Proxies in front of the portal that append the client's address to X-Forwarded-For. 0: the
-# client's address is REMOTE_ADDR. Wrong either way weakens the lockout: too many lets a client
-# choose its own address, too few lumps every client together behind the proxy.
-SSI_TRUSTED_PROXY_COUNT = env.int("SSI_TRUSTED_PROXY_COUNT", default=0)
+# The proxies in front of the portal (addresses or CIDR networks) whose X-Forwarded-For is
+# believed: from a peer on this list the client is the right-most forwarded address that is not
+# one of them; from any other peer, the socket's address, whatever the header says. Empty here
+# (nothing in front); production trusts loopback, where its proxy reaches gunicorn. Too few and
+# every client behind the proxy shares one address (one lockout); too many and a client that
+# reaches gunicorn directly chooses its own.
+SSI_TRUSTED_PROXIES = env.list("SSI_TRUSTED_PROXIES", default=[])
+# Replaced by SSI_TRUSTED_PROXIES: a count of proxies believed the header from any peer at all.
+if "SSI_TRUSTED_PROXY_COUNT" in env:
+    raise ImproperlyConfigured(
+        "SSI_TRUSTED_PROXY_COUNT is no longer read: list the proxies in front of the portal in "
+        "SSI_TRUSTED_PROXIES (addresses or CIDR networks, comma-separated) and unset it."
+    )
+try:
+    parse_networks(SSI_TRUSTED_PROXIES, setting="SSI_TRUSTED_PROXIES")
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from _exc
 
 # Sessions end after this much inactivity (each request moves the expiry on) or when the
 # browser closes, whichever comes first.
