@@ -28,6 +28,24 @@ def client_ip(request) -> str | None:
     )
 
 
+# The username column of accounts (and of the security log); django-axes' holds 255.
+USERNAME_MAX_LENGTH = User._meta.get_field("username").max_length
+
+
+def login_username(request, credentials=None) -> str | None:
+    """The username a login attempt named, cut to the length an account's can have: django-axes'
+    ``AXES_USERNAME_CALLABLE``, so that no attempt is too long for its records. An over-long
+    name, which no account has, then counts against the account named by its first 150
+    characters, from that address only, as any wrong guess at that name would."""
+    if credentials:
+        username = credentials.get("username")
+    else:
+        username = getattr(request, "POST", {}).get("username")
+    if username is None:
+        return None
+    return str(username)[:USERNAME_MAX_LENGTH]
+
+
 def _record(**kwargs) -> None:
     from .services import security_event_record
 
@@ -54,7 +72,7 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="inventory.audit.login_failed")
 def _login_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get("username") or "")[:150]
+    username = str(credentials.get("username") or "")[:USERNAME_MAX_LENGTH]
     if _refused_while_locked_out(request):
         detail = "Refused: locked out after too many failed attempts."
     elif credentials.get("second_factor"):
@@ -74,7 +92,7 @@ def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     if _refused_while_locked_out(request):
         # django-axes says so again for each attempt it refuses; the failed login row says it.
         return
-    username = str(username or "")[:150]
+    username = str(username or "")[:USERNAME_MAX_LENGTH]
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     _record(
         kind=SecurityEventKind.LOCKED_OUT,

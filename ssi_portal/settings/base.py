@@ -339,6 +339,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "inventory.views_accounts.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "inventory.audit.client_ip"
+AXES_USERNAME_CALLABLE = "inventory.audit.login_username"
 # Logins are in the portal's own security log (inventory.SecurityEvent); axes keeps only the
 # failure counts. Codes typed at the second step never reach its stored request data.
 AXES_DISABLE_ACCESS_LOG = True
