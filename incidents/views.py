@@ -31,6 +31,7 @@ from .forms import (
     RaiseForm,
 )
 from .models import Incident, IncidentStatus
+from .services import looks_like_install_code
 
 PAGE_SIZE = 25
 
@@ -212,6 +213,8 @@ def _page_url(request, cursor: str) -> str:
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("page", None)
+    for key in [k for k, values in query.lists() if any(map(looks_like_install_code, values))]:
+        query.pop(key)  # refused by the filter form; not repeated in the page's links
     if cursor:
         query["cursor"] = cursor
     return f"{request.path}?{query.urlencode()}" if query else request.path
