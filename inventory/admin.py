@@ -11,6 +11,7 @@ from django.db import connections
 from django.db.models import Q
 from django.utils.functional import cached_property
 
+from .admin_site import HostileInputSafeAdminMixin
 from .identifiers import IdentifierError, device_id_or_none, parse_device_id
 from .models import Device, Registration, SecurityEvent, Supplier, SupplierContact, User
 
@@ -101,7 +102,7 @@ _POWER_FIELDS = ("is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(HostileInputSafeAdminMixin, DjangoUserAdmin):
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     fieldsets = (
@@ -206,7 +207,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(HostileInputSafeAdminMixin, admin.ModelAdmin):
     list_display = (
         "device_id",
         "device_type",
@@ -275,7 +276,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(HostileInputSafeAdminMixin, admin.ModelAdmin):
     """The security log, for the helpdesk to read: nobody adds, changes or deletes a row."""
 
     list_display = (
