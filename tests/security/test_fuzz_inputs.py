@@ -109,7 +109,7 @@ PAGED += ["notifications:sent_emails"]
 
 
 @pytest.mark.parametrize("name", PAGED)
-@FUZZ
+@settings(parent=FUZZ, max_examples=40)
 @given(
     params=st.dictionaries(
         st.sampled_from(["page", "cursor", "q", "status", "overdue"]), query_text, max_size=5
