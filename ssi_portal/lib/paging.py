@@ -18,9 +18,10 @@ def page_number(value) -> int:
     """The page a query-string value asks for: 1 unless it is a positive whole number; capped
     at ``MAX_PAGE`` (read as "past the end")."""
     text = str(value or "").strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 12:
-        # Too many digits for any page: past the end. Anything else: the first page.
-        return MAX_PAGE if text.isascii() and text.isdigit() else 1
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    if len(text) > 12:
+        return MAX_PAGE  # more digits than any page has: past the end
     return min(max(int(text), 1), MAX_PAGE)
 
 
