@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from inventory.admin import EstimatedCountPaginator
 from inventory.admin_log import SecurityLoggedAdmin
+from inventory.admin_site import HostileInputSafeAdminMixin
 from inventory.identifiers import device_id_or_none
 
 from . import permissions, services
@@ -204,9 +205,11 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
-        extra_context["reassign_url"] = reverse(
-            "admin:incidents_incident_reassign", args=[object_id]
-        )
+        if str(object_id).isascii() and str(object_id).isdigit():
+            # Anything else is no incident's key: the admin says it does not exist.
+            extra_context["reassign_url"] = reverse(
+                "admin:incidents_incident_reassign", args=[object_id]
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def reassign_view(self, request, pk):
@@ -291,7 +294,7 @@ class IncidentEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(NonWorkingDay)
-class NonWorkingDayAdmin(SecurityLoggedAdmin, admin.ModelAdmin):
+class NonWorkingDayAdmin(HostileInputSafeAdminMixin, SecurityLoggedAdmin, admin.ModelAdmin):
     """Extra days that are not Working Days; deadlines set from now on skip them."""
 
     list_display = ("date", "description", "created_at")

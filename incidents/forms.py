@@ -6,7 +6,7 @@ from inventory.identifiers import INSTALL_CODE_MISSING
 from inventory.models import Supplier
 
 from .models import CloseOutcome, IncidentStatus
-from .services import NOTE_MAX_LENGTH
+from .services import CONTAINS_CODE_MESSAGE, NOTE_MAX_LENGTH, looks_like_install_code
 
 _CODE_ATTRS = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
 
@@ -19,13 +19,32 @@ class UnechoedTextInput(forms.TextInput):
         return None
 
 
+class _CodeSafe:
+    """A widget that sends back what was typed, unless it looks like an install code: a text
+    refused for holding one (``CONTAINS_CODE_MESSAGE`` says so, and that it was not kept) comes
+    back empty rather than repeating the credential in the response."""
+
+    def format_value(self, value):
+        if value and looks_like_install_code(str(value)):
+            return None
+        return super().format_value(value)
+
+
+class CodeSafeTextInput(_CodeSafe, forms.TextInput):
+    pass
+
+
+class CodeSafeTextarea(_CodeSafe, forms.Textarea):
+    pass
+
+
 class RaiseForm(forms.Form):
     device_id = forms.CharField(
         label="Device ID",
         max_length=64,
         help_text="The EUI-64 of the meter or other Device, e.g. 00-DB-12-34-56-78-90-A0. "
         "Lower case and IDs without hyphens are accepted.",
-        widget=forms.TextInput(attrs=_CODE_ATTRS),
+        widget=CodeSafeTextInput(attrs=_CODE_ATTRS),
     )
 
 
@@ -46,7 +65,7 @@ class NotInstalledForm(forms.Form):
         label="Anything the helpdesk should know (optional)",
         required=False,
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=CodeSafeTextarea(attrs={"rows": 2}),
     )
 
 
@@ -54,7 +73,7 @@ class CodeFailedForm(forms.Form):
     reason = forms.CharField(
         label="What happened when you used the code?",
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=CodeSafeTextarea(attrs={"rows": 2}),
     )
 
 
@@ -80,7 +99,7 @@ class NoteForm(forms.Form):
         max_length=NOTE_MAX_LENGTH,
         help_text="Seen by both Suppliers and the DCC helpdesk. "
         "Never put an install code in a note.",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=CodeSafeTextarea(attrs={"rows": 3}),
     )
 
 
@@ -98,6 +117,20 @@ class IncidentFilterForm(forms.Form):
     to_reveal = forms.BooleanField(label="Install codes not yet revealed", required=False)
     q = forms.CharField(label="Device ID or reference", required=False, max_length=64)
 
+    def __init__(self, data=None, *args, **kwargs):
+        # A search that looks like an install code is refused, and the box comes back empty:
+        # the value is dropped before any rendering can show it (the list draws its own box).
+        self.code_refused = bool(data) and looks_like_install_code(data.get("q") or "")
+        if self.code_refused:
+            data = data.copy()
+            data["q"] = ""
+        super().__init__(data, *args, **kwargs)
+
+    def clean(self):
+        if self.code_refused:
+            self.add_error("q", forms.ValidationError(CONTAINS_CODE_MESSAGE, code="contains_code"))
+        return super().clean()
+
 
 class ReassignForm(forms.Form):
     supplier = forms.ModelChoiceField(
@@ -107,6 +140,6 @@ class ReassignForm(forms.Form):
     reason = forms.CharField(
         label="Reason",
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=CodeSafeTextarea(attrs={"rows": 3}),
         help_text="Recorded on the incident's timeline and seen by both Suppliers.",
     )

@@ -41,10 +41,14 @@ def can_report_code_failed(user, incident: Incident) -> bool:
 
 
 def can_reveal_code(user, incident: Incident) -> bool:
+    """The raising Supplier's users who hold the role to raise (they commission with it), and
+    the providing Supplier's users who hold the role to answer (they gave it). Belonging to
+    either organisation is not enough: a role-less user sees that a code exists, not the code.
+    The reveal service asks this same question."""
     if not incident.has_install_code:
         return False
-    return is_raiser(user, incident) or (
-        bool(user.supplier_id) and user.supplier_id == incident.code_provided_by_id
+    return acts_for_raiser(user, incident) or (
+        user_may_answer(user) and user.supplier_id == incident.code_provided_by_id
     )
 
 
@@ -88,7 +92,8 @@ def takes_part_in(action: str, user, incident: Incident) -> bool:
     if action in ("close", "code_failed"):
         return acts_for_raiser(user, incident)
     if action == "reveal":
-        return is_raiser(user, incident) or installer_side
+        # Revealing needs the role to raise (raiser) or to answer (the providing side).
+        return acts_for_raiser(user, incident) or (installer_side and user_may_answer(user))
     if action == "note":
         return is_raiser(user, incident) or installer_side or user.is_helpdesk
     raise ValueError(f"unknown action {action!r}")

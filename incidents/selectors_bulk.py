@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from ssi_portal.lib.paging import NumberedPage, numbered_page
 from ssi_portal.lib.working_days import LONDON
 
 from .models import (
@@ -36,12 +37,11 @@ def bulk_uploads_of(user) -> QuerySet[BulkUpload]:
     )
 
 
-def bulk_upload_page(user, page: int, size: int) -> tuple[list[BulkUpload], bool]:
+def bulk_upload_page(user, page: int, size: int) -> NumberedPage:
     """One page of the history and whether another follows: ``size + 1`` rows are fetched
-    instead of counting them all (a COUNT over a long history costs more than the page)."""
-    start = (page - 1) * size
-    found = list(bulk_uploads_of(user)[start : start + size + 1])
-    return found[:size], len(found) > size
+    instead of counting them all (a COUNT over a long history costs more than the page); past
+    the end, the last page."""
+    return numbered_page(bulk_uploads_of(user), page, size)
 
 
 def bulk_upload_get_for_user(user, public_id) -> BulkUpload:

@@ -33,6 +33,7 @@ from .forms import (
     RaiseForm,
 )
 from .models import Incident, IncidentStatus
+from .services import looks_like_install_code
 
 PAGE_SIZE = 25
 
@@ -182,11 +183,21 @@ def _list_page(request, base, *, scope: str):
     )
 
 
+def _query_without_page(request):
+    """The list's query string without its page, and without any value that looks like an
+    install code: the filter form refuses those, and the page's links do not repeat them."""
+    query = request.GET.copy()
+    for name in ("cursor", "page"):
+        query.pop(name, None)
+    for key in [k for k, values in query.lists() if any(map(looks_like_install_code, values))]:
+        query.pop(key)
+    return query
+
+
 def _list_query(request):
     """The list's filters, without its page or order."""
-    query = request.GET.copy()
-    for name in ("cursor", "page", "sort"):
-        query.pop(name, None)
+    query = _query_without_page(request)
+    query.pop("sort", None)
     return query
 
 
@@ -305,9 +316,7 @@ def _short_date(value, *, with_time: bool = False) -> str:
 
 def _page_url(request, cursor: str) -> str:
     """This list with its filters, at ``cursor`` ("" for the first page)."""
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    query.pop("page", None)
+    query = _query_without_page(request)
     if cursor:
         query["cursor"] = cursor
     return f"{request.path}?{query.urlencode()}" if query else request.path

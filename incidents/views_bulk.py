@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from ssi_portal.lib.csv_export import csv_response, csv_streaming_response
+from ssi_portal.lib.paging import page_number
 from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
@@ -70,15 +71,13 @@ def _supplier_only(request) -> None:
 @login_required
 def history(request):
     _supplier_only(request)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    uploads, has_next = selectors_bulk.bulk_upload_page(request.user, page, PAGE_SIZE)
+    page = selectors_bulk.bulk_upload_page(
+        request.user, page_number(request.GET.get("page")), PAGE_SIZE
+    )
     return render(
         request,
         "incidents/bulk/history.html",
-        {"uploads": uploads, "page": page, "has_next": has_next, "kinds": PAGES},
+        {"uploads": page.rows, "page": page.number, "has_next": page.has_next, "kinds": PAGES},
     )
 
 

@@ -25,6 +25,7 @@ from . import (
     services,
 )
 from .admin_log import SecurityLoggedAdmin
+from .admin_site import HostileInputSafeAdminMixin
 from .forms import FirstAdministratorForm
 from .identifiers import IdentifierError, device_id_or_none, parse_device_id
 from .models import Device, Registration, SecurityEvent, Supplier, SupplierContact, User
@@ -280,7 +281,7 @@ _TWO_FACTOR = ("Two-factor authentication", {"fields": ("two_factor_state",)})
 
 
 @admin.register(User)
-class UserAdmin(SecurityLoggedAdmin, DjangoUserAdmin):
+class UserAdmin(HostileInputSafeAdminMixin, SecurityLoggedAdmin, DjangoUserAdmin):
     """Users, for the helpdesk to read, correct names, deactivate and require a new two-factor
     enrolment (actions, each logged). Supplier users come from their organisation's
     administrators, or for a first administrator from the invitation on the Supplier's page.
@@ -462,7 +463,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 @admin.register(Device)
-class DeviceAdmin(SecurityLoggedAdmin, admin.ModelAdmin):
+class DeviceAdmin(HostileInputSafeAdminMixin, SecurityLoggedAdmin, admin.ModelAdmin):
     list_display = (
         "device_id",
         "device_type",
@@ -531,7 +532,7 @@ class RegistrationAdmin(SecurityLoggedAdmin, admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(HostileInputSafeAdminMixin, admin.ModelAdmin):
     """The security log, for the helpdesk to read: nobody adds, changes or deletes a row."""
 
     list_display = (

@@ -2,9 +2,12 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 
@@ -27,3 +30,49 @@ class PortalAdminSite(admin.AdminSite):
             "admin:index", current_app=self.name
         )
         return redirect_to_login(next_url, login_url=reverse("login"))
+
+
+# --- Hostile input on admin pages ---------------------------------------------------------------
+# Two places where Django's admin turns a malformed value into a server error rather than a
+# refusal; the admins that use them take ``HostileInputSafeAdminMixin``.
+
+
+class _SafeChangeList(ChangeList):
+    """A date-hierarchy year past any date (``?created_at__year=99999999999999999999``) is an
+    OverflowError in Django's own check: make it the bad-lookup notice like any other."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class _SafeAutocompleteSelect(AutocompleteSelect):
+    """A refused form shows its autocomplete box again with what was posted; Django looks the
+    posted value up as it is, and a non-numeric key is a ValueError. Values that cannot be a
+    key show as nothing chosen (the field's own error says why)."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if self._is_key(v)], attr)
+
+    def _is_key(self, value) -> bool:
+        try:
+            self.field.target_field.to_python(value)
+        except ValidationError:
+            return False
+        return True
+
+
+class HostileInputSafeAdminMixin:
+    """For a ModelAdmin with a date hierarchy or autocomplete fields: malformed values in the
+    query string or a posted form are refused, never a server error."""
+
+    def get_changelist(self, request, **kwargs):
+        return _SafeChangeList
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and type(field.widget) is AutocompleteSelect:
+            field.widget.__class__ = _SafeAutocompleteSelect
+        return field

@@ -4,42 +4,46 @@ Receivers only write an audit row (``security_event_record``); no rule of the po
 Connected in ``InventoryConfig.ready``. Also the client's address, for the log and the lockout.
 """
 
-import ipaddress
-
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from ssi_portal.lib.networks import forwarded_client
+
 from .models import SecurityEventKind, User
 
 
 def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or behind ``SSI_TRUSTED_PROXY_COUNT`` proxies the
-    address the outermost of them saw.
-
-    Each proxy appends the address it received the request from to X-Forwarded-For, so the
-    client's is the N-th from the right; entries further left came from the client itself and
-    prove nothing. Also django-axes' ``AXES_CLIENT_IP_CALLABLE``.
+    """The client's address: REMOTE_ADDR, unless that is one of ``SSI_TRUSTED_PROXIES``; then
+    the right-most address in X-Forwarded-For that is not one of them (see
+    ``ssi_portal.lib.networks``). A client that reaches the portal directly cannot choose its
+    address with the header. Also django-axes' ``AXES_CLIENT_IP_CALLABLE``.
     """
     meta = getattr(request, "META", {})
-    proxies = settings.SSI_TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [
-            part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part
-        ]
-        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
-            return forwarded[-proxies]
-    address = meta.get("REMOTE_ADDR") or ""
-    return address if _is_ip(address) else None
+    return forwarded_client(
+        meta.get("REMOTE_ADDR") or "",
+        meta.get("HTTP_X_FORWARDED_FOR", ""),
+        settings.SSI_TRUSTED_PROXIES,
+    )
 
 
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+# The username column of accounts (and of the security log); django-axes' holds 255.
+USERNAME_MAX_LENGTH = User._meta.get_field("username").max_length
+
+
+def login_username(request, credentials=None) -> str | None:
+    """The username a login attempt named, cut to the length an account's can have: django-axes'
+    ``AXES_USERNAME_CALLABLE``, so that no attempt is too long for its records. An over-long
+    name, which no account has, then counts against the account named by its first 150
+    characters, from that address only, as any wrong guess at that name would."""
+    if credentials:
+        username = credentials.get("username")
+    else:
+        username = getattr(request, "POST", {}).get("username")
+    if username is None:
+        return None
+    return str(username)[:USERNAME_MAX_LENGTH]
 
 
 def _record(**kwargs) -> None:
@@ -68,7 +72,7 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="inventory.audit.login_failed")
 def _login_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get("username") or "")[:150]
+    username = str(credentials.get("username") or "")[:USERNAME_MAX_LENGTH]
     if _refused_while_locked_out(request):
         detail = "Refused: locked out after too many failed attempts."
     elif credentials.get("second_factor"):
@@ -88,7 +92,7 @@ def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     if _refused_while_locked_out(request):
         # django-axes says so again for each attempt it refuses; the failed login row says it.
         return
-    username = str(username or "")[:150]
+    username = str(username or "")[:USERNAME_MAX_LENGTH]
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     _record(
         kind=SecurityEventKind.LOCKED_OUT,

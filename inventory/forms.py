@@ -7,12 +7,32 @@ from .models import User
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login form with the browser hints a password manager needs."""
+    """Django's login form with the browser hints a password manager needs. A username longer
+    than any account's is refused saying so, and counts as a failed login like any wrong one
+    (django-axes records it cut to that length: ``inventory.audit.login_username``)."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            username = self.cleaned_data.get("username") or ""
+            limit = self.fields["username"].max_length
+            if len(username) > limit:
+                # Authentication ran (and failed, and was counted); only the words differ.
+                self.add_error(
+                    "username",
+                    forms.ValidationError(
+                        f"A username has at most {limit} characters; this one has {len(username)}.",
+                        code="username_too_long",
+                    ),
+                )
+                return self.cleaned_data
+            raise
 
 
 class CodeForm(forms.Form):

@@ -1,11 +1,12 @@
 """Reads of the notifications app."""
 
 import logging
-from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.template import Context, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
+
+from ssi_portal.lib.paging import NumberedPage, numbered_page
 
 from .models import Notification
 
@@ -36,26 +37,11 @@ def notifications_for_supplier(supplier_id: int, *, status: str = "") -> QuerySe
     return qs.only("created_at", "recipient", "template", "context", "status", "sent_at")
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, without counting the list: it only knows whether another follows."""
-
-    rows: list
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-
-def page_of(queryset: QuerySet, number: int, size: int) -> Page:
+def page_of(queryset: QuerySet, number: int, size: int) -> NumberedPage:
     """Fetch ``size + 1`` rows: the extra one says whether a next page exists. A COUNT over a
-    large organisation's history would cost more than the page itself."""
-    number = max(number, 1)
-    start = (number - 1) * size
-    rows = list(queryset[start : start + size + 1])
-    return Page(rows=rows[:size], number=number, has_next=len(rows) > size)
+    large organisation's history would cost more than the page itself; past the end, the last
+    page."""
+    return numbered_page(queryset, number, size)
 
 
 def notification_subject(notification: Notification) -> str:

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ssi_portal.lib.paging import page_number
+
 from . import permissions, selectors, services
 from .forms import ContactAddForm, NotificationFilterForm
 
@@ -25,12 +27,10 @@ def sent_emails(request):
     user = _supplier_user(request)
     form = NotificationFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    try:
-        number = int(request.GET.get("page", 1))
-    except ValueError:
-        number = 1
     page = selectors.page_of(
-        selectors.notifications_for_supplier(user.supplier_id, status=status), number, PAGE_SIZE
+        selectors.notifications_for_supplier(user.supplier_id, status=status),
+        page_number(request.GET.get("page")),
+        PAGE_SIZE,
     )
     rows = [
         {

@@ -90,3 +90,46 @@ def test_every_page_carries_the_content_security_policy(client, db):
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "key,why",
+    [
+        ("k3y" * 16, "has 48 characters, fewer than 50"),
+        ("ab" * 40, "has 2 different characters, fewer than 5"),
+        (
+            "django-insecure-" + "q7Xv2mPz9LkRt4Ws8Nb1Yc6Hd3Jf5Gu0Ea" * 2,
+            "starts with 'django-insecure-'",
+        ),
+    ],
+)
+def test_production_refuses_a_secret_key_the_deploy_check_calls_weak(key, why):
+    result = manage("check", DJANGO_SECRET_KEY=key)
+
+    assert result.returncode != 0
+    assert f"DJANGO_SECRET_KEY is weak: it {why}" in result.stderr
+
+
+def test_production_trusts_forwarded_addresses_from_loopback_only_by_default():
+    result = manage(
+        "shell", "-c", "from django.conf import settings as s; print(s.SSI_TRUSTED_PROXIES)"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['127.0.0.1', '::1']"
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "proxy.internal", "10.0.0.1/8"])
+def test_a_malformed_trusted_proxy_network_stops_start_up_naming_the_setting(value):
+    result = manage("check", SSI_TRUSTED_PROXIES=f"127.0.0.1,{value}")
+
+    assert result.returncode != 0
+    assert f"SSI_TRUSTED_PROXIES: {value!r} is not an address or a network" in result.stderr
+
+
+def test_the_retired_proxy_count_stops_start_up_naming_its_replacement():
+    result = manage("check", SSI_TRUSTED_PROXY_COUNT="1")
+
+    assert result.returncode != 0
+    assert "SSI_TRUSTED_PROXY_COUNT is no longer read" in result.stderr
+    assert "SSI_TRUSTED_PROXIES" in result.stderr

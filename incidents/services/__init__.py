@@ -5,7 +5,13 @@ Each transition follows one recipe: ``transaction.atomic()`` → re-read the row
 ``IncidentEvent`` → write the notification rows of that event (delivered after commit).
 """
 
-from .common import NOTE_MAX_LENGTH, IncidentError, looks_like_install_code
+from .common import (
+    CODE_AS_DEVICE_ID_MESSAGE,
+    CONTAINS_CODE_MESSAGE,
+    NOTE_MAX_LENGTH,
+    IncidentError,
+    looks_like_install_code,
+)
 from .deadlines import incident_escalate_overdue, incidents_remind_due
 from .entitlement import RateLimited
 from .lifecycle import (
@@ -23,6 +29,8 @@ from .registration_sync import incidents_cancel_registration_moved
 from .smi_sync import incidents_sync_with_smi
 
 __all__ = [
+    "CODE_AS_DEVICE_ID_MESSAGE",
+    "CONTAINS_CODE_MESSAGE",
     "NOTE_MAX_LENGTH",
     "IncidentError",
     "RateLimited",

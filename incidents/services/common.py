@@ -18,6 +18,19 @@ _DEVICE_ID_IN_TEXT = re.compile(
 _HEX_DIGIT = re.compile(r"[0-9A-Fa-f]")
 
 
+# The refusals of text that holds what looks like an install code. The page that refuses it
+# does not send the text back (incidents.forms: the code-safe widgets), and says so.
+CONTAINS_CODE_MESSAGE = (
+    "This text looks like it contains an install code. Install codes are credentials: provide "
+    "them only with the Answer form, never in free text. What you typed has not been kept: "
+    "type it again without the code."
+)
+CODE_AS_DEVICE_ID_MESSAGE = (
+    "This looks like an install code, not a Device ID (a Device ID has 16 hex digits, e.g. "
+    "00-DB-12-34-56-78-90-A0). Install codes are credentials: what you typed has not been kept."
+)
+
+
 class IncidentError(Exception):
     """A request the rules refuse. ``code`` is machine-readable; ``message`` is for the user."""
 
@@ -63,12 +76,7 @@ def _clean_text(value: str, *, field: str, required: bool) -> str:
             field=field,
         )
     if looks_like_install_code(value):
-        raise IncidentError(
-            "contains_code",
-            "This text looks like it contains an install code. Install codes are credentials: "
-            "provide them only with the Answer form, never in free text.",
-            field=field,
-        )
+        raise IncidentError("contains_code", CONTAINS_CODE_MESSAGE, field=field)
     return value
 
 

@@ -187,10 +187,17 @@ def incident_answer_not_installed(
     return incident
 
 
+REVEAL_REFUSED = (
+    "Only users of the raising Supplier with the role to raise requests, or of the Supplier "
+    "that provided the code with the role to answer them, may see this code."
+)
+
+
 def incident_reveal_code(*, actor, incident: Incident, now: dt.datetime | None = None) -> bytes:
     """Return the install code to a user entitled to it, and record that it was revealed.
 
-    Allowed to users of the raising Supplier and of the Supplier that provided the code.
+    Allowed as ``permissions.can_reveal_code`` says: users of the raising Supplier with the
+    role to raise, and users of the Supplier that provided the code with the role to answer.
     Writes a ``code_revealed`` event; sends no email.
     """
     now = now or timezone.now()
@@ -198,7 +205,7 @@ def incident_reveal_code(*, actor, incident: Incident, now: dt.datetime | None =
         incident = _locked(incident)
         _guard(
             permissions.can_reveal_code(actor, incident),
-            "Only the raising Supplier, or the Supplier that provided it, may see this code.",
+            REVEAL_REFUSED,
         )
         code = key_ring().open(incident.install_code_sealed, aad=incident.seal_context())
         record_event(

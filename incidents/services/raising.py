@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inventory.identifiers import IdentifierError, parse_device_id
+from inventory.identifiers import IdentifierError, device_id_or_none, parse_device_id
 from inventory.models import (
     STATUSES_AWAITING_COMMISSIONING,
     TYPE_2_DEVICES,
@@ -21,7 +21,7 @@ from inventory.services import security_event_record
 
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
 from .clock import clock_record_start, clock_start
-from .common import IncidentError
+from .common import CODE_AS_DEVICE_ID_MESSAGE, IncidentError, looks_like_install_code
 from .entitlement import (
     RateLimited,
     entitlement_verdict,
@@ -128,14 +128,18 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     try:
         raise_rate_check(actor=actor, now=now)
     except RateLimited as exc:
+        # What was typed is recorded only as the Device ID it is: it may be anything, a
+        # mistyped install code included.
         security_event_record(
             kind=SecurityEventKind.RAISE_RATE_LIMITED,
             actor=actor,
-            reference=f"device:{device_id}"[:120],
+            reference=f"device:{device_id_or_none(device_id) or '(not a Device ID)'}",
             detail=exc.message,
             now=now,
         )
         raise
+    if looks_like_install_code(device_id or ""):
+        raise IncidentError("contains_code", CODE_AS_DEVICE_ID_MESSAGE, field="device_id")
     try:
         canonical = parse_device_id(device_id)
     except IdentifierError as exc:

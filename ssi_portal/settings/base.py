@@ -10,6 +10,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from ssi_portal.lib.networks import parse_networks
 from ssi_portal.lib.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -46,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ssi_portal.lib.middleware.RefuseNulInQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "inventory.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "incidents.middleware.NoStoreMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -338,6 +341,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "inventory.views_accounts.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "inventory.audit.client_ip"
+AXES_USERNAME_CALLABLE = "inventory.audit.login_username"
 # Logins are in the portal's own security log (inventory.SecurityEvent); axes keeps only the
 # failure counts. Codes typed at the second step never reach its stored request data.
 AXES_DISABLE_ACCESS_LOG = True
@@ -345,10 +349,23 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 AXES_VERBOSE = False
 # django-axes reports every login at INFO; lockouts, which matter, come at WARNING.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
-# Proxies in front of the portal that append the client's address to X-Forwarded-For. 0: the
-# client's address is REMOTE_ADDR. Wrong either way weakens the lockout: too many lets a client
-# choose its own address, too few lumps every client together behind the proxy.
-SSI_TRUSTED_PROXY_COUNT = env.int("SSI_TRUSTED_PROXY_COUNT", default=0)
+# The proxies in front of the portal (addresses or CIDR networks) whose X-Forwarded-For is
+# believed: from a peer on this list the client is the right-most forwarded address that is not
+# one of them; from any other peer, the socket's address, whatever the header says. Empty here
+# (nothing in front); production trusts loopback, where its proxy reaches gunicorn. Too few and
+# every client behind the proxy shares one address (one lockout); too many and a client that
+# reaches gunicorn directly chooses its own.
+SSI_TRUSTED_PROXIES = env.list("SSI_TRUSTED_PROXIES", default=[])
+# Replaced by SSI_TRUSTED_PROXIES: a count of proxies believed the header from any peer at all.
+if "SSI_TRUSTED_PROXY_COUNT" in env:
+    raise ImproperlyConfigured(
+        "SSI_TRUSTED_PROXY_COUNT is no longer read: list the proxies in front of the portal in "
+        "SSI_TRUSTED_PROXIES (addresses or CIDR networks, comma-separated) and unset it."
+    )
+try:
+    parse_networks(SSI_TRUSTED_PROXIES, setting="SSI_TRUSTED_PROXIES")
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from _exc
 
 # Sessions end after this much inactivity (each request moves the expiry on) or when the
 # browser closes, whichever comes first.

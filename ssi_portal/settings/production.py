@@ -1,12 +1,37 @@
 """Production: PostgreSQL, Redis, SMTP; refuses to start without its secrets."""
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
+
+from ssi_portal.lib.networks import parse_networks
 
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# What `check --deploy` calls weak (security.W009) stops start-up here: sessions, password
+# reset links and the backup-code digests are only as strong as this key.
+if SECRET_KEY.startswith(SECRET_KEY_INSECURE_PREFIX):
+    _weakness = f"starts with {SECRET_KEY_INSECURE_PREFIX!r}, the mark of a development key"
+elif len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH:
+    _weakness = f"has {len(SECRET_KEY)} characters, fewer than {SECRET_KEY_MIN_LENGTH}"
+elif len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+    _weakness = (
+        f"has {len(set(SECRET_KEY))} different characters, fewer than "
+        f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS}"
+    )
+else:
+    _weakness = ""
+if _weakness:
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY is weak: it {_weakness}. Make a long random one, e.g. with "
+        'python -c "import secrets; print(secrets.token_urlsafe(50))".'
+    )
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
@@ -28,9 +53,14 @@ SECURE_HSTS_PRELOAD = True
 # --- Authentication ----------------------------------------------------------
 # Two-factor authentication for every user, whatever the environment says.
 SSI_MFA_REQUIRED = True
-# The portal runs behind the TLS-terminating proxy that SECURE_PROXY_SSL_HEADER trusts; the
-# lockout counts by the client address that proxy appends to X-Forwarded-For.
-SSI_TRUSTED_PROXY_COUNT = env.int("SSI_TRUSTED_PROXY_COUNT", default=1)
+# The portal runs behind the TLS-terminating proxy that SECURE_PROXY_SSL_HEADER trusts, on the
+# same host, with gunicorn bound to loopback (README): the lockout counts by the client address
+# that proxy appends to X-Forwarded-For. A proxy elsewhere is named in SSI_TRUSTED_PROXIES.
+SSI_TRUSTED_PROXIES = env.list("SSI_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+try:
+    parse_networks(SSI_TRUSTED_PROXIES, setting="SSI_TRUSTED_PROXIES")
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from _exc
 # The session cookie: HTTPS only (SESSION_COOKIE_SECURE above), out of reach of scripts, and not
 # sent on cross-site requests other than top-level navigation.
 SESSION_COOKIE_HTTPONLY = True

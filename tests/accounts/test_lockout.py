@@ -139,3 +139,23 @@ def test_the_lockout_message_shows_uk_summer_time(client, gaining_user):
         html = fail(client, 5)[-1].content.decode()
 
     assert re.search(r"Try again after 00:05 \(UK time\)", html)
+
+
+TOO_LONG = "g" * 300
+
+
+def test_an_over_long_username_is_refused_saying_why(client, gaining_user, clock):
+    response = password_step(client, TOO_LONG)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "A username has at most 150 characters; this one has 300." in html
+    assert_valid_page(html)
+    assert not is_signed_in(client)
+
+
+def test_over_long_usernames_count_as_failures_towards_the_lockout(client, gaining_user, clock):
+    statuses = [password_step(client, TOO_LONG, "not-the-password").status_code for _ in range(5)]
+
+    assert statuses == [200] * 4 + [429]
+    assert SecurityEvent.objects.filter(kind=SecurityEventKind.LOCKED_OUT).count() == 1

@@ -176,28 +176,54 @@ def test_deleting_a_user_with_a_history_is_refused(event, gaining_user):
 # --- The client's address -----------------------------------------------------------------
 
 
-def test_the_address_is_remote_addr_without_a_proxy(settings):
-    settings.SSI_TRUSTED_PROXY_COUNT = 0
-    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
-
-    assert client_ip(request) == "192.0.2.1"
+def _request(peer: str, forwarded: str | None = None):
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return RequestFactory().get("/", REMOTE_ADDR=peer, **extra)
 
 
-def test_behind_one_proxy_the_address_is_the_one_it_appended(settings):
-    settings.SSI_TRUSTED_PROXY_COUNT = 1
+def test_without_trusted_proxies_the_address_is_the_peers(settings):
+    settings.SSI_TRUSTED_PROXIES = []
+
+    assert client_ip(_request("192.0.2.1", "203.0.113.5")) == "192.0.2.1"
+
+
+def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(settings):
+    settings.SSI_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    assert client_ip(_request("192.0.2.1", "198.51.100.1")) == "192.0.2.1"
+
+
+def test_behind_a_trusted_proxy_the_address_is_the_one_it_appended(settings):
+    settings.SSI_TRUSTED_PROXIES = ["10.0.0.0/8"]
     # The client wrote the first entry itself; the proxy appended the second.
-    request = RequestFactory().get(
-        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.5, 198.51.100.20"
-    )
+    request = _request("10.0.0.2", "203.0.113.5, 198.51.100.20")
 
     assert client_ip(request) == "198.51.100.20"
 
 
-def test_a_malformed_forwarded_address_falls_back_to_remote_addr(settings):
-    settings.SSI_TRUSTED_PROXY_COUNT = 1
-    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="nonsense")
+def test_behind_two_trusted_proxies_the_address_is_the_first_untrusted_from_the_right(settings):
+    settings.SSI_TRUSTED_PROXIES = ["10.0.0.0/8", "192.0.2.7"]
+    request = _request("10.0.0.2", "203.0.113.5, 198.51.100.20, 192.0.2.7")
 
-    assert client_ip(request) == "10.0.0.2"
+    assert client_ip(request) == "198.51.100.20"
+
+
+def test_a_trusted_proxy_without_the_header_is_the_client(settings):
+    settings.SSI_TRUSTED_PROXIES = ["127.0.0.1"]
+
+    assert client_ip(_request("127.0.0.1")) == "127.0.0.1"
+
+
+def test_a_malformed_forwarded_address_stops_at_the_proxy_that_passed_it(settings):
+    settings.SSI_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    assert client_ip(_request("10.0.0.2", "198.51.100.1, nonsense")) == "10.0.0.2"
+
+
+def test_an_ipv4_peer_written_in_ipv6_is_matched_as_ipv4(settings):
+    settings.SSI_TRUSTED_PROXIES = ["127.0.0.1"]
+
+    assert client_ip(_request("::ffff:127.0.0.1", "198.51.100.1")) == "198.51.100.1"
 
 
 # --- The helpdesk's view ------------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_production_requires_two_factor_and_keeps_cookies_secure_and_same_site()
     # In a process of its own: production settings need their secrets in the environment.
     env = {
         **os.environ,
-        "DJANGO_SECRET_KEY": "x" * 50,
+        "DJANGO_SECRET_KEY": "session-check-" + "q7Xv2mPz9LkRt4Ws8Nb1Yc6Hd3Jf5Gu0Ea" * 2,
         "DATABASE_URL": "postgres://ssi@db.invalid:5432/ssi",
         "CELERY_BROKER_URL": "redis://redis.invalid:6379/0",
         "INSTALL_CODE_KEYS": "q0zvI3b4b8VvQ3Jb0k3Zx7o1wKc5b2GxZ8mC0yQe9lE=",

@@ -297,6 +297,32 @@ def test_the_history_pages_without_counting_every_upload(client, gaining_user):
     assert "f00.csv" in second and "f00.csv" not in first
 
 
+@pytest.mark.parametrize("page", ["99999999999999999999", "9" * 400, "7"])
+def test_a_history_page_past_the_end_shows_the_oldest_uploads(client, gaining_user, page):
+    for n in range(PAGE_SIZE + 1):
+        upload(gaining_user, "raise", b"", filename=f"f{n:02d}.csv")
+    client.force_login(gaining_user)
+
+    response = client.get(reverse("incidents:bulk_history"), {"page": page})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "f00.csv" in html and "Newer uploads" in html and "Older uploads" not in html
+
+
+@pytest.mark.parametrize("page", ["-1", "0", "abc"])
+def test_a_history_page_that_is_not_a_positive_number_shows_the_newest_uploads(
+    client, gaining_user, page
+):
+    for n in range(PAGE_SIZE + 1):
+        upload(gaining_user, "raise", b"", filename=f"f{n:02d}.csv")
+    client.force_login(gaining_user)
+
+    html = client.get(reverse("incidents:bulk_history"), {"page": page}).content.decode()
+
+    assert "f00.csv" not in html and "Older uploads" in html and "Newer uploads" not in html
+
+
 # --- Downloads ----------------------------------------------------------------------------------
 
 

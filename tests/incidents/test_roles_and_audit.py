@@ -55,6 +55,47 @@ def test_a_raiser_without_the_raise_role_cannot_close(incident, gaining_user):
         incident_close(actor=gaining_user, incident=incident, outcome="no_longer_needed")
 
 
+def test_a_raiser_without_the_raise_role_cannot_reveal_the_code(answered_incident, gaining_user):
+    gaining_user.can_raise = False
+    gaining_user.save()
+
+    with pytest.raises(PermissionDenied, match="with the role to raise requests"):
+        incident_reveal_code(actor=gaining_user, incident=answered_incident)
+
+
+def test_a_provider_without_the_answer_role_cannot_reveal_the_code(
+    answered_incident, installing_user
+):
+    installing_user.can_answer = False
+    installing_user.save()
+
+    with pytest.raises(PermissionDenied, match="with the role to answer them"):
+        incident_reveal_code(actor=installing_user, incident=answered_incident)
+
+
+def test_a_provider_with_only_the_raise_role_cannot_reveal_the_code(
+    answered_incident, installing_user
+):
+    installing_user.can_answer = False
+    installing_user.can_raise = True
+    installing_user.save()
+
+    with pytest.raises(PermissionDenied):
+        incident_reveal_code(actor=installing_user, incident=answered_incident)
+
+
+def test_a_user_without_the_role_is_not_offered_the_reveal_button(
+    client, answered_incident, gaining_user
+):
+    gaining_user.can_raise = False
+    gaining_user.save()
+    client.force_login(gaining_user)
+
+    html = client.get(reverse("incidents:detail", args=[answered_incident.public_id])).content
+    assert reverse("incidents:reveal", args=[answered_incident.public_id]).encode() not in html
+    assert b"It is hidden." in html
+
+
 def test_revealing_a_code_is_audited(answered_incident, gaining_user):
     incident_reveal_code(actor=gaining_user, incident=answered_incident)
     event = SecurityEvent.objects.get(kind="code_revealed")

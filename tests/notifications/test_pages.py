@@ -140,6 +140,39 @@ def test_the_list_is_newest_first_in_pages_without_counting(
     assert "Next page" not in second and "Previous page" in second
 
 
+@pytest.mark.parametrize("page", ["99999999999999999999", "3", "9" * 400])
+def test_a_page_past_the_end_shows_the_last_page(
+    client, installing_user, installing_supplier, page
+):
+    for n in range(30):
+        make_notification(
+            supplier=installing_supplier,
+            recipient=f"r{n:02d}@installing.example",
+            age=dt.timedelta(minutes=30 - n),
+        )
+
+    response = logged_in(client, installing_user).get(EMAILS + f"?page={page}")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Page 2" in html
+    assert "r00@" in html and "r05@" not in html
+    assert "Next page" not in html and "Previous page" in html
+
+
+@pytest.mark.parametrize("page", ["-3", "0", "two", "1e9", "\u0661"])
+def test_a_page_that_is_not_a_positive_number_shows_the_first_page(
+    client, installing_user, installing_supplier, page
+):
+    for n in range(30):
+        make_notification(supplier=installing_supplier, recipient=f"r{n:02d}@installing.example")
+
+    response = logged_in(client, installing_user).get(EMAILS, {"page": page})
+
+    assert response.status_code == 200
+    assert "Page 1" in response.content.decode()
+
+
 def test_the_list_costs_the_same_queries_for_any_number_of_emails(
     client, installing_user, installing_supplier, django_assert_num_queries
 ):

@@ -7,15 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.security import test_url_matrix as matrix
 from tests.security.test_url_matrix import ROUTED_NOW, ROUTES, database_snapshot
 from tests.support.bulk import RAISE_HEADER, csv_bytes
 
-# The matrix's personas and objects (fixtures are found by their name in this module).
-supplier_admin = matrix.supplier_admin
-personas = matrix.personas
-client_as = matrix.client_as
-owned_objects = matrix.owned_objects
+# The matrix's personas and objects (client_as, owned_objects) are in conftest.py.
 
 DEVICE = "00-DB-12-34-56-78-90-A0"
 

@@ -1,5 +1,7 @@
-"""Malformed input never makes a 500: Device IDs, install codes, CSV files of any bytes and SMI
-extracts are refused clearly, and a refused input writes nothing."""
+"""Malformed input never makes a 500: Device IDs, install codes, notes, login usernames, query
+strings of the paginated pages, CSV files of any bytes and SMI extracts are refused clearly,
+and a refused input writes nothing. Run on both databases; PostgreSQL is the stricter (NUL
+characters, column lengths, bigint range)."""
 
 import io
 
@@ -37,9 +39,14 @@ def _not_an_install_code(value: str) -> bool:
     return False
 
 
-# Text a form field may receive: printable, control characters, separators, long runs.
-form_text = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=120
+# Text a form field may receive: printable, control characters (NUL included), separators,
+# long runs.
+form_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=120)
+# What a query string may carry: any text, digits far past bigint, signs and exponents.
+query_text = st.one_of(
+    form_text,
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.from_regex(r"[0-9]{19,40}|-?[0-9]+e[0-9]{1,4}", fullmatch=True),
 )
 
 
@@ -74,6 +81,49 @@ def test_a_malformed_install_code_is_refused_with_a_message(
     assert _counts(*WRITTEN) == before
     incident.refresh_from_db()
     assert not incident.has_install_code
+
+
+@FUZZ
+@given(username=st.one_of(form_text, st.text(min_size=150, max_size=400)), password=form_text)
+def test_any_login_is_refused_or_accepted_without_a_500(username, password, client, db):
+    response = client.post(reverse("login"), {"username": username, "password": password})
+
+    assert response.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session
+
+
+@FUZZ
+@given(text=st.one_of(form_text, st.text(min_size=1990, max_size=2100)))
+def test_any_note_is_added_or_refused_with_a_message(text, client, gaining_user, incident):
+    client.force_login(gaining_user)
+
+    response = client.post(reverse("incidents:note", args=[incident.public_id]), {"text": text})
+
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        assert b"invalid-feedback" in response.content
+
+
+PAGED = ["incidents:raised", "incidents:assigned", "incidents:bulk_history"]
+PAGED += ["notifications:sent_emails"]
+
+
+@pytest.mark.parametrize("name", PAGED)
+@settings(parent=FUZZ, max_examples=40)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["page", "cursor", "q", "status", "overdue"]), query_text, max_size=5
+    )
+)
+def test_any_query_string_of_a_paginated_page_shows_a_page_or_is_refused(
+    name, params, client, gaining_user
+):
+    client.force_login(gaining_user)
+
+    response = client.get(reverse(name), params)
+
+    nul = any("\x00" in value for value in params.values())
+    assert response.status_code == (400 if nul else 200)
 
 
 def _file_contents():

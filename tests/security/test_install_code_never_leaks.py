@@ -1,6 +1,8 @@
 """An install code planted through the real flows shows nowhere but on the reveal page: not in
 emails, logs, task arguments, error pages, CSV exports, admin pages, URLs, nor any database
-column outside the sealed ones."""
+column outside the sealed ones. It is also typed where it does not belong (a note, a reason, a
+Device ID, a search, a reassignment): the refused pages do not repeat it. Users without the
+role to raise or to answer try to reveal it, and are refused without it."""
 
 import json
 import logging
@@ -16,7 +18,7 @@ from django.db import models
 from django.urls import reverse
 
 from inventory.identifiers import crc_suffix, format_install_code
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, UserFactory
 from tests.security.test_url_matrix import MISSING_UUID
 
 SEALED_COLUMNS = {"install_code_sealed", "code_sealed", "payload_sealed"}
@@ -146,6 +148,29 @@ def test_an_install_code_shows_only_on_the_reveal_page(
         return response, body
 
     detail = reverse("incidents:detail", args=[incident.public_id])
+    grouped = " ".join(typed[i : i + 4] for i in range(0, 36, 4))
+    # The helpdesk, as superuser, writes the code into a reassignment's reason: refused.
+    helpdesk_user.is_superuser = True
+    helpdesk_user.save(update_fields=["is_superuser"])
+    client.force_login(helpdesk_user)
+    visit(
+        "post",
+        reverse("admin:incidents_incident_reassign", args=[incident.pk]),
+        {"supplier": installing_user.supplier_id, "reason": f"Code {typed}"},
+    )
+    # Codes typed where they do not belong, by each side: every one refused.
+    client.force_login(installing_user)
+    visit(
+        "post",
+        reverse("incidents:not_installed", args=[incident.public_id]),
+        {"reason": f"Not ours; the label says {grouped}"},
+    )
+    visit("post", reverse("incidents:note", args=[incident.public_id]), {"text": typed.lower()})
+    visit("get", reverse("incidents:assigned"), {"q": typed})
+    client.force_login(gaining_user)
+    visit("post", reverse("incidents:raise"), {"device_id": typed})
+    visit("post", reverse("incidents:note", args=[incident.public_id]), {"text": f"Is it {typed}?"})
+    visit("get", reverse("incidents:raised"), {"q": grouped})
     # The installing Supplier answers, lodges the code for a Device in advance, and answers a
     # second request by file; a bad answer shows the form error page.
     client.force_login(installing_user)
@@ -176,19 +201,35 @@ def test_an_install_code_shows_only_on_the_reveal_page(
     for upload in BulkUpload.objects.all():
         visit("get", reverse("incidents:bulk_results", args=[upload.public_id]))
         visit("get", reverse("incidents:bulk_detail", args=[upload.public_id]))
-    # The raising Supplier reveals it (the one place it may show), then closes the request.
+    # Users of either Supplier without the role to raise or to answer try to reveal it.
+    for supplier_id, name in (
+        (gaining_user.supplier_id, "gainnorole"),
+        (installing_user.supplier_id, "instnorole"),
+    ):
+        client.force_login(
+            UserFactory(username=name, supplier_id=supplier_id, can_raise=False, can_answer=False)
+        )
+        refused, _ = visit("post", reverse("incidents:reveal", args=[incident.public_id]))
+        assert refused.status_code == 403
+        visit("get", detail)
+    # The raising Supplier reveals it (the one place it may show), reports that it failed with
+    # the code in the reason (refused), then closes the request.
     client.force_login(gaining_user)
     revealed, body = visit(
         "post", reverse("incidents:reveal", args=[incident.public_id]), allowed=True
     )
     assert format_install_code(code).encode() in body
+    refused, _ = visit(
+        "post",
+        reverse("incidents:code_failed", args=[incident.public_id]),
+        {"reason": f"{grouped} was rejected"},
+    )
+    assert refused.status_code == 400
     visit("get", detail)
     visit("post", reverse("incidents:close", args=[incident.public_id]), {"outcome": "code_worked"})
     visit("get", detail)
     visit("get", reverse("notifications:sent_emails"))
-    # The helpdesk, as superuser, reads every admin page of the portal's models.
-    helpdesk_user.is_superuser = True
-    helpdesk_user.save(update_fields=["is_superuser"])
+    # The helpdesk reads every admin page of the portal's models.
     client.force_login(helpdesk_user)
     visit("get", reverse("incidents:compliance_all_csv"))
     visit("post", reverse("incidents:reveal", args=[incident.public_id]))

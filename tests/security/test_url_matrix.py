@@ -1,4 +1,8 @@
-"""Every URL of the portal, classified for six personas: who may read it, who may act on it.
+"""Every URL of the portal, classified for eight personas: who may read it, who may act on it.
+
+Two personas hold no role: a user of the raising Supplier whose organisation has not given them
+the role to raise, and a user of the installing Supplier without the role to answer. They see
+their organisation's requests, but take none of the actions the roles give (the code included).
 
 The table below must name every routed URL (the admin and static files aside): a new URL fails
 ``test_every_url_of_the_portal_is_classified`` until someone says who may use it. Objects in
@@ -19,8 +23,18 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import INSTALL_CODE_WITH_CRC
 
-PERSONAS = ["raiser", "installer", "other", "admin", "helpdesk", "anonymous"]
-SUPPLIERS = ["raiser", "installer", "other", "admin"]
+PERSONAS = [
+    "raiser",
+    "installer",
+    "raiser_no_role",
+    "installer_no_role",
+    "other",
+    "admin",
+    "helpdesk",
+    "anonymous",
+]
+SUPPLIERS = ["raiser", "installer", "raiser_no_role", "installer_no_role", "other", "admin"]
+ROLE_LESS = ["raiser_no_role", "installer_no_role"]
 MISSING_UUID = uuid.UUID("00000000-0000-4000-8000-000000000000")
 MISSING_INT = 987_654_321
 MISSING_DEVICE_ID = "00-DB-FF-FF-FF-FF-FF-01"
@@ -50,16 +64,54 @@ def admin_only(status: int) -> dict[str, int]:
     return everyone(403, admin=status)
 
 
-# What the raiser's incident answers to each persona (test_access.py has the reasons).
-INCIDENT_ACTION = {"raiser": 403, "installer": 302, "other": 404, "admin": 403, "helpdesk": 403}
-RAISER_ACTION = {"raiser": 302, "installer": 403, "other": 404, "admin": 302, "helpdesk": 403}
+def with_a_role(status: int = 200) -> dict[str, int]:
+    """Pages for Supplier users holding the role the page is for (the role-less are refused)."""
+    return suppliers_only(status, **dict.fromkeys(ROLE_LESS, 403))
+
+
+# What the raiser's incident answers to each persona (test_access.py has the reasons); the
+# role-less personas may see it but take no action that needs a role.
+NO_ROLE = dict.fromkeys(ROLE_LESS, 403)
+INCIDENT_ACTION = {
+    "raiser": 403,
+    "installer": 302,
+    "other": 404,
+    "admin": 403,
+    "helpdesk": 403,
+    **NO_ROLE,
+}
+RAISER_ACTION = {
+    "raiser": 302,
+    "installer": 403,
+    "other": 404,
+    "admin": 302,
+    "helpdesk": 403,
+    **NO_ROLE,
+}
+# Revealing needs the role to raise (raising Supplier) or to answer (providing Supplier).
+REVEAL = {
+    "raiser": 200,
+    "installer": 200,
+    "other": 404,
+    "admin": 200,
+    "helpdesk": 403,
+    **NO_ROLE,
+}
 # A bulk upload is its Supplier's alone; the helpdesk has no bulk pages at all.
-OWN_UPLOAD = {"raiser": 200, "installer": 404, "other": 404, "admin": 200, "helpdesk": 403}
+OWN_UPLOAD = {
+    "raiser": 200,
+    "installer": 404,
+    "raiser_no_role": 200,
+    "installer_no_role": 404,
+    "other": 404,
+    "admin": 200,
+    "helpdesk": 403,
+}
 
 ROUTES: dict[str, Route] = {
     # --- incidents --------------------------------------------------------------------------
     "incidents:home": Route(everyone(200)),
-    "incidents:raise": Route(suppliers_only()),
+    "incidents:raise": Route(with_a_role()),
     "incidents:raised": Route(suppliers_only()),
     "incidents:assigned": Route(suppliers_only()),
     "incidents:disclaimed": Route(suppliers_only()),
@@ -70,11 +122,7 @@ ROUTES: dict[str, Route] = {
     "incidents:not_installed": Route(
         INCIDENT_ACTION, "post", "incident", {"reason": "", "confirm": "yes"}
     ),
-    "incidents:reveal": Route(
-        {"raiser": 200, "installer": 200, "other": 404, "admin": 200, "helpdesk": 403},
-        "post",
-        "answered",
-    ),
+    "incidents:reveal": Route(REVEAL, "post", "answered"),
     "incidents:code_failed": Route(RAISER_ACTION, "post", "answered", {"reason": "Rejected."}),
     "incidents:close": Route(RAISER_ACTION, "post", "incident", {"outcome": "no_longer_needed"}),
     # The Device of the raiser's incident: the raiser is registered for its meter point, the
@@ -90,9 +138,9 @@ ROUTES: dict[str, Route] = {
     "incidents:worklist_csv": Route(suppliers_only()),
     "incidents:raised_csv": Route(suppliers_only()),
     "incidents:bulk_history": Route(suppliers_only()),
-    "incidents:bulk_raise": Route(suppliers_only()),
-    "incidents:bulk_answer": Route(suppliers_only()),
-    "incidents:bulk_lodge": Route(suppliers_only()),
+    "incidents:bulk_raise": Route(with_a_role()),
+    "incidents:bulk_answer": Route(with_a_role()),
+    "incidents:bulk_lodge": Route(with_a_role()),
     "incidents:bulk_sample": Route(everyone(200), kwargs={"kind": "raise"}),
     "incidents:bulk_detail": Route(OWN_UPLOAD, obj="upload"),
     "incidents:bulk_status": Route(OWN_UPLOAD, obj="upload"),
@@ -174,72 +222,7 @@ def database_snapshot() -> dict[str, list]:
     return snapshot
 
 
-# --- Fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def supplier_admin(gaining_supplier):
-    from tests.factories import UserFactory
-
-    return UserFactory(
-        username="gainadmin",
-        email="admin@gaining.example",
-        supplier=gaining_supplier,
-        is_supplier_admin=True,
-    )
-
-
-@pytest.fixture
-def personas(gaining_user, installing_user, other_supplier_user, supplier_admin, helpdesk_user):
-    return {
-        "raiser": gaining_user,
-        "installer": installing_user,
-        "other": other_supplier_user,
-        "admin": supplier_admin,
-        "helpdesk": helpdesk_user,
-        "anonymous": None,
-    }
-
-
-@pytest.fixture
-def client_as(personas):
-    def make(persona: str, **kwargs) -> Client:
-        client = Client(**kwargs)
-        if personas[persona] is not None:
-            client.force_login(personas[persona])
-        return client
-
-    return make
-
-
-@pytest.fixture
-def owned_objects(incident, installing_user, gaining_user, gaining_colleague, gaining_supplier):
-    """Objects of the raising Supplier, by the kind of identifier a URL takes."""
-    from incidents.services import incident_answer
-    from tests.factories import SupplierContactFactory
-    from tests.support.bulk import RAISE_HEADER, csv_bytes, upload
-
-    def make(kind: str):
-        if kind in ("incident", "answered"):
-            if kind == "answered":
-                incident_answer(
-                    actor=installing_user, incident=incident, install_code=INSTALL_CODE_WITH_CRC
-                )
-            return {"public_id": incident.public_id}
-        if kind == "upload":
-            made = upload(gaining_user, "raise", csv_bytes(RAISE_HEADER, "00-DB-12-34-56-78-90-A0"))
-            return {"public_id": made.public_id}
-        if kind == "device":
-            return {"device_id": incident.device.device_id}
-        if kind == "member":
-            return {"user_id": gaining_colleague.pk}
-        if kind == "contact":
-            # A second address, so that removing one is allowed for the administrator.
-            contact = SupplierContactFactory(supplier=gaining_supplier, email="two@gaining.example")
-            return {"contact_id": contact.pk}
-        return {}
-
-    return make
+# --- Fixtures: personas, client_as and owned_objects are in conftest.py ----------------------
 
 
 def missing_kwargs(kind: str) -> dict:
@@ -286,6 +269,9 @@ def test_each_persona_gets_exactly_its_answer_from_each_url(
     response = call(client, route, url)
 
     assert response.status_code == expected, (name, persona, response.status_code)
+    if name.startswith("incidents:"):
+        directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        assert {"no-store", "private"} <= directives, (name, persona, directives)
     if persona == "anonymous" and expected == 302:
         assert response["Location"].startswith(reverse("login"))
     if before is not None:

@@ -1,0 +1,89 @@
+"""Personas of the security tests (the URL matrix's eight, by name) and the objects their URLs
+take."""
+
+import pytest
+from django.test import Client
+
+from conftest import INSTALL_CODE_WITH_CRC
+
+
+@pytest.fixture
+def supplier_admin(gaining_supplier):
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        username="gainadmin",
+        email="admin@gaining.example",
+        supplier=gaining_supplier,
+        is_supplier_admin=True,
+    )
+
+
+@pytest.fixture
+def personas(
+    gaining_user,
+    installing_user,
+    other_supplier_user,
+    supplier_admin,
+    helpdesk_user,
+    gaining_supplier,
+    installing_supplier,
+):
+    from tests.factories import UserFactory
+
+    role_less = {"can_raise": False, "can_answer": False}
+    return {
+        "raiser": gaining_user,
+        "installer": installing_user,
+        "raiser_no_role": UserFactory(
+            username="gainnorole", supplier=gaining_supplier, **role_less
+        ),
+        "installer_no_role": UserFactory(
+            username="instnorole", supplier=installing_supplier, **role_less
+        ),
+        "other": other_supplier_user,
+        "admin": supplier_admin,
+        "helpdesk": helpdesk_user,
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def client_as(personas):
+    def make(persona: str, **kwargs) -> Client:
+        client = Client(**kwargs)
+        if personas[persona] is not None:
+            client.force_login(personas[persona])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def owned_objects(incident, installing_user, gaining_user, gaining_colleague, gaining_supplier):
+    """Objects of the raising Supplier, by the kind of identifier a URL takes."""
+    from incidents.services import incident_answer
+    from tests.factories import SupplierContactFactory
+    from tests.support.bulk import RAISE_HEADER, csv_bytes, upload
+
+    def make(kind: str):
+        if kind in ("incident", "answered"):
+            if kind == "answered":
+                incident_answer(
+                    actor=installing_user, incident=incident, install_code=INSTALL_CODE_WITH_CRC
+                )
+            return {"public_id": incident.public_id}
+        if kind == "upload":
+            made = upload(gaining_user, "raise", csv_bytes(RAISE_HEADER, "00-DB-12-34-56-78-90-A0"))
+            return {"public_id": made.public_id}
+        if kind == "device":
+            return {"device_id": incident.device.device_id}
+        if kind == "member":
+            return {"user_id": gaining_colleague.pk}
+        if kind == "contact":
+            # A second address, so that removing one is allowed for the administrator.
+            contact = SupplierContactFactory(supplier=gaining_supplier, email="two@gaining.example")
+            return {"contact_id": contact.pk}
+        return {}
+
+    return make
