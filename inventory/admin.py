@@ -4,15 +4,23 @@ import re
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminEmailInputWidget
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminUserCreationForm,
+    ReadOnlyPasswordHashWidget,
+    UserChangeForm,
+)
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
+from ssi_portal.lib.admin import AccessibleWidgetsMixin
+
 from .identifiers import IdentifierError, device_id_or_none, parse_device_id
 from .models import Device, Registration, SecurityEvent, Supplier, SupplierContact, User
+from .selectors import supplier_ids_named
 
 _SEPARATORS = re.compile(r"[\s:\-]+")
 _HEX_DIGITS = re.compile(r"[0-9A-F]+")
@@ -46,6 +54,10 @@ class SupplierForm(forms.ModelForm):
 class SupplierContactInline(admin.TabularInline):
     model = SupplierContact
     extra = 1
+    # A table's column heading does not label the box in each row.
+    formfield_overrides = {
+        models.EmailField: {"widget": AdminEmailInputWidget(attrs={"aria-label": "Email address"})}
+    }
 
 
 @admin.register(Supplier)
@@ -85,8 +97,21 @@ class _OrganisationFormMixin:
         return cleaned
 
 
+class _PasswordHashWidget(ReadOnlyPasswordHashWidget):
+    """The password's summary without ``disabled``, which HTML allows on form controls only
+    (this is a <div>); the field stays disabled, so a posted value is still ignored."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].pop("disabled", None)
+        return context
+
+
 class PortalUserChangeForm(_OrganisationFormMixin, UserChangeForm):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "password" in self.fields:
+            self.fields["password"].widget = _PasswordHashWidget()
 
 
 class PortalUserCreationForm(_OrganisationFormMixin, AdminUserCreationForm):
@@ -101,7 +126,7 @@ _POWER_FIELDS = ("is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AccessibleWidgetsMixin, DjangoUserAdmin):
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     fieldsets = (
@@ -206,7 +231,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(AccessibleWidgetsMixin, admin.ModelAdmin):
     list_display = (
         "device_id",
         "device_type",
@@ -217,7 +242,10 @@ class DeviceAdmin(admin.ModelAdmin):
     )
     list_filter = ("device_type", "smi_status", "installing_supplier")
     search_fields = ("device_id", "mpxn")  # shows the search box; see get_search_results
-    search_help_text = "Search by Device ID (any spelling, or its first digits) or exact MPxN."
+    search_help_text = (
+        "Search by Device ID (any spelling, or its first digits), exact MPxN or the installing "
+        "Supplier's name."
+    )
     list_select_related = ("installing_supplier",)
     autocomplete_fields = ("installing_supplier",)
     readonly_fields = ("updated_at",)
@@ -240,6 +268,9 @@ class DeviceAdmin(admin.ModelAdmin):
             # The first digits of an ID, re-spelt as stored: "00db1" -> "00-DB-1".
             prefix = "-".join(compact[i : i + 2] for i in range(0, len(compact), 2))
             query |= Q(device_id__startswith=prefix)
+        if supplier_ids := supplier_ids_named(term):
+            # As the sidebar's Supplier filter does: the indexed column, ids in hand.
+            query |= Q(installing_supplier_id__in=supplier_ids)
         return queryset.filter(query), False
 
 
