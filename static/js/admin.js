@@ -30,5 +30,9 @@ function nameAutocompleteBoxes(root) {
     if (name && rendered) rendered.setAttribute("aria-label", name);
   }
 }
-window.addEventListener("load", () => nameAutocompleteBoxes(document));
+// Django's autocomplete.js draws the boxes when the document is ready; this script, deferred,
+// asks jQuery after it, so that the boxes are there.
+if (window.django && window.django.jQuery) {
+  window.django.jQuery(() => nameAutocompleteBoxes(document));
+}
 document.addEventListener("formset:added", (event) => nameAutocompleteBoxes(event.target));

@@ -43,6 +43,14 @@ REDIRECTS = (301, 302, 303, 307, 308)
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
+# jQuery (in the admin) runs its "document ready" work in timers, which may come after the
+# load event that page.goto waits for (Select2 draws the autocomplete boxes then): wait for it.
+SCRIPTS_READY = """() => new Promise(done => {
+    const jq = window.django && window.django.jQuery;
+    jq ? jq(() => setTimeout(done, 0)) : done();
+})"""
+
+
 def _body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
@@ -97,6 +105,7 @@ class PortalTab:
         self._problems = []
         self._document = response
         self.page.goto(ORIGIN + url)
+        self.page.evaluate(SCRIPTS_READY)
         return self._problems + blocking_problems(self.page)
 
     def close(self) -> None:

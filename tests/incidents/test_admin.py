@@ -167,6 +167,18 @@ def test_the_helpdesk_finds_the_requests_assigned_to_a_supplier_by_part_of_its_n
     assert incident.reference in changelist(helpdesk_client, "?q=Installing")
 
 
+def test_a_supplier_whose_name_could_be_hex_digits_is_found_by_its_name(
+    helpdesk_client, gaining_user
+):
+    from incidents.services import incident_raise
+    from tests.factories import DeviceFactory, SupplierFactory
+
+    device = DeviceFactory(installing_supplier=SupplierFactory(name="EDF"))
+    raised = incident_raise(actor=gaining_user, device_id=device.device_id)
+
+    assert raised.reference in changelist(helpdesk_client, "?q=edf")
+
+
 def test_a_search_for_a_supplier_that_has_no_requests_finds_none(
     helpdesk_client, incident, other_supplier
 ):
