@@ -1,8 +1,9 @@
 """Shared test set-up: which tests may run here, and the personas every test speaks of.
 
-Tests marked ``postgres``, ``redis`` or ``browser`` need that part for real. Where it is missing
-they skip with the reason; in CI (``CI=true``) a missing Redis or Chromium fails the run
-instead, and the PostgreSQL pass of CI refuses to run on anything but PostgreSQL.
+Tests marked ``postgres``, ``redis``, ``browser`` or ``vnu`` need that part for real. Where it is
+missing they skip with the reason; in CI (``CI=true``) a missing Redis, Chromium or Java (for
+the Nu Html Checker) fails the run instead, and the PostgreSQL pass of CI refuses to run on
+anything but PostgreSQL.
 """
 
 import os
@@ -36,13 +37,17 @@ def _missing_parts(config) -> dict[str, str]:
         missing["redis"] = f"needs a Redis broker at {REDIS_URL}, which is not reachable"
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         missing["browser"] = f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+    from tests.support.nu_checker import java_missing
+
+    if why := java_missing():
+        missing["vnu"] = why
     return missing
 
 
 def pytest_collection_modifyitems(config, items):
     missing = _missing_parts(config)
     for part, reason in missing.items():
-        if IN_CI and part in ("redis", "browser"):
+        if IN_CI and part in ("redis", "browser", "vnu"):
             needed = [i for i in items if part in i.keywords]
             if needed:
                 raise pytest.UsageError(f"CI must not skip {len(needed)} tests: {reason}.")

@@ -1,11 +1,14 @@
 """The DCC helpdesk's view of incidents: search, filter, follow the timeline, reassign."""
 
 import json
+import operator
 import re
+from functools import reduce
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import connections
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -16,6 +19,8 @@ from inventory.admin import EstimatedCountPaginator
 from inventory.admin_log import SecurityLoggedAdmin
 from inventory.admin_site import HostileInputSafeAdminMixin
 from inventory.identifiers import device_id_or_none
+from inventory.selectors import supplier_ids_named
+from ssi_portal.lib.admin import AccessibleWidgetsMixin, NoSaveWhenReadOnlyMixin
 
 from . import permissions, services
 from .forms import ReassignForm
@@ -104,7 +109,7 @@ class IncidentEventInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "reference_display",
         "device",
@@ -126,8 +131,8 @@ class IncidentAdmin(admin.ModelAdmin):
     )
     search_fields = ("device__device_id",)  # shows the search box; see get_search_results
     search_help_text = (
-        "Search by reference (INC0000123), Device ID (any spelling) or the first digits of a "
-        "Device ID."
+        "Search by reference (INC0000123), Device ID (any spelling), the first digits of a "
+        "Device ID, or the name of the raising or assigned Supplier."
     )
     list_select_related = ("device", "raising_supplier", "assigned_supplier")
     # Neither the whole table nor a big filtered list is counted on each page view.
@@ -186,12 +191,20 @@ class IncidentAdmin(admin.ModelAdmin):
         canonical = device_id_or_none(term)
         if canonical:
             return queryset.filter(device__device_id=canonical), False
+        matches = []
         compact = _SEPARATORS.sub("", term).upper()
         if compact and len(compact) < 16 and _HEX_DIGITS.fullmatch(compact):
             # The first digits of an ID, re-spelt as stored: "00db1" -> "00-DB-1".
             prefix = "-".join(compact[i : i + 2] for i in range(0, len(compact), 2))
-            return queryset.filter(device__device_id__startswith=prefix), False
-        return queryset.none(), False
+            matches.append(Q(device__device_id__startswith=prefix))
+        if supplier_ids := supplier_ids_named(term):
+            # The Suppliers' ids first (a small table), then the indexed Supplier columns.
+            matches.append(
+                Q(raising_supplier_id__in=supplier_ids) | Q(assigned_supplier_id__in=supplier_ids)
+            )
+        if not matches:
+            return queryset.none(), False
+        return queryset.filter(reduce(operator.or_, matches)), False
 
     def get_urls(self):
         return [
@@ -252,6 +265,11 @@ class IncidentAdmin(admin.ModelAdmin):
             "form": form,
             "opts": self.model._meta,
             "original": incident,
+            # What each Supplier said when it disclaimed the request, newest first: the
+            # helpdesk reads it before choosing whom to assign next.
+            "disclaimers": incident.events.filter(kind=IncidentEvent.Kind.NOT_INSTALLED)
+            .select_related("actor_supplier")
+            .order_by("-created_at", "-id"),
         }
         return render(
             request,
@@ -294,7 +312,9 @@ class IncidentEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(NonWorkingDay)
-class NonWorkingDayAdmin(HostileInputSafeAdminMixin, SecurityLoggedAdmin, admin.ModelAdmin):
+class NonWorkingDayAdmin(
+    AccessibleWidgetsMixin, HostileInputSafeAdminMixin, SecurityLoggedAdmin, admin.ModelAdmin
+):
     """Extra days that are not Working Days; deadlines set from now on skip them."""
 
     list_display = ("date", "description", "created_at")

@@ -4,13 +4,18 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminEmailInputWidget
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminUserCreationForm,
+    ReadOnlyPasswordHashWidget,
+    UserChangeForm,
+)
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -18,6 +23,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ssi_portal.lib.admin import AccessibleWidgetsMixin
 
 from . import (
     admin_lockouts,  # noqa: F401 (django-axes' pages, replaced by the portal's)
@@ -30,6 +37,7 @@ from .forms import FirstAdministratorForm
 from .identifiers import IdentifierError, device_id_or_none, parse_device_id
 from .models import Device, Registration, SecurityEvent, Supplier, SupplierContact, User
 from .permissions import is_helpdesk_staff, is_operator
+from .selectors import supplier_ids_named
 
 # The helpdesk never enrols or removes anyone's authenticator or backup codes, and does not set
 # permissions: django-otp's device pages are not served (the user page says what a user has,
@@ -102,6 +110,10 @@ class _OperatorEditsInline:
 class SupplierContactInline(_OperatorEditsInline, admin.TabularInline):
     model = SupplierContact
     extra = 1
+    # A table's column heading does not label the box in each row.
+    formfield_overrides = {
+        models.EmailField: {"widget": AdminEmailInputWidget(attrs={"aria-label": "Email address"})}
+    }
 
 
 # What the helpdesk (anyone but an operator) may edit on a Supplier: its name. The EUI-64 User
@@ -263,8 +275,21 @@ class _OrganisationFormMixin:
         return cleaned
 
 
+class _PasswordHashWidget(ReadOnlyPasswordHashWidget):
+    """The password's summary without ``disabled``, which HTML allows on form controls only
+    (this is a <div>); the field stays disabled, so a posted value is still ignored."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].pop("disabled", None)
+        return context
+
+
 class PortalUserChangeForm(_OrganisationFormMixin, UserChangeForm):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "password" in self.fields:
+            self.fields["password"].widget = _PasswordHashWidget()
 
 
 class PortalUserCreationForm(_OrganisationFormMixin, AdminUserCreationForm):
@@ -281,7 +306,9 @@ _TWO_FACTOR = ("Two-factor authentication", {"fields": ("two_factor_state",)})
 
 
 @admin.register(User)
-class UserAdmin(HostileInputSafeAdminMixin, SecurityLoggedAdmin, DjangoUserAdmin):
+class UserAdmin(
+    AccessibleWidgetsMixin, HostileInputSafeAdminMixin, SecurityLoggedAdmin, DjangoUserAdmin
+):
     """Users, for the helpdesk to read, correct names, deactivate and require a new two-factor
     enrolment (actions, each logged). Supplier users come from their organisation's
     administrators, or for a first administrator from the invitation on the Supplier's page.
@@ -463,7 +490,9 @@ class EstimatedCountPaginator(Paginator):
 
 
 @admin.register(Device)
-class DeviceAdmin(HostileInputSafeAdminMixin, SecurityLoggedAdmin, admin.ModelAdmin):
+class DeviceAdmin(
+    AccessibleWidgetsMixin, HostileInputSafeAdminMixin, SecurityLoggedAdmin, admin.ModelAdmin
+):
     list_display = (
         "device_id",
         "device_type",
@@ -474,7 +503,10 @@ class DeviceAdmin(HostileInputSafeAdminMixin, SecurityLoggedAdmin, admin.ModelAd
     )
     list_filter = ("device_type", "smi_status", "installing_supplier")
     search_fields = ("device_id", "mpxn")  # shows the search box; see get_search_results
-    search_help_text = "Search by Device ID (any spelling, or its first digits) or exact MPxN."
+    search_help_text = (
+        "Search by Device ID (any spelling, or its first digits), exact MPxN or the installing "
+        "Supplier's name."
+    )
     list_select_related = ("installing_supplier",)
     autocomplete_fields = ("installing_supplier",)
     readonly_fields = ("updated_at",)
@@ -497,6 +529,9 @@ class DeviceAdmin(HostileInputSafeAdminMixin, SecurityLoggedAdmin, admin.ModelAd
             # The first digits of an ID, re-spelt as stored: "00db1" -> "00-DB-1".
             prefix = "-".join(compact[i : i + 2] for i in range(0, len(compact), 2))
             query |= Q(device_id__startswith=prefix)
+        if supplier_ids := supplier_ids_named(term):
+            # As the sidebar's Supplier filter does: the indexed column, ids in hand.
+            query |= Q(installing_supplier_id__in=supplier_ids)
         return queryset.filter(query), False
 
 

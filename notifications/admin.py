@@ -1,12 +1,14 @@
 from django.contrib import admin, messages
 from django.utils.text import Truncator
 
+from ssi_portal.lib.admin import NoSaveWhenReadOnlyMixin
+
 from .models import Notification
 from .services import notifications_retry_failed
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
     """The helpdesk's view of the outbox: failed emails, why they failed, and a retry."""
 
     list_display = (

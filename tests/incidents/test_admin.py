@@ -150,3 +150,111 @@ def test_the_breached_filter(helpdesk_client, incident, flag, shown):
 
     incident_escalate_overdue(now=incident.due_at + dt.timedelta(seconds=1))
     assert (incident.reference in changelist(helpdesk_client, f"?breached={flag}")) is shown
+
+
+# --- Finding requests by Supplier name ---------------------------------------------------------
+
+
+def test_the_helpdesk_finds_the_requests_a_supplier_raised_by_its_name(
+    helpdesk_client, incident, other_supplier
+):
+    assert incident.reference in changelist(helpdesk_client, "?q=gaining energy")
+
+
+def test_the_helpdesk_finds_the_requests_assigned_to_a_supplier_by_part_of_its_name(
+    helpdesk_client, incident
+):
+    assert incident.reference in changelist(helpdesk_client, "?q=Installing")
+
+
+def test_a_supplier_whose_name_could_be_hex_digits_is_found_by_its_name(
+    helpdesk_client, gaining_user
+):
+    from incidents.services import incident_raise
+    from tests.factories import DeviceFactory, SupplierFactory
+
+    device = DeviceFactory(installing_supplier=SupplierFactory(name="EDF"))
+    raised = incident_raise(actor=gaining_user, device_id=device.device_id)
+
+    assert raised.reference in changelist(helpdesk_client, "?q=edf")
+
+
+def test_a_search_for_a_supplier_that_has_no_requests_finds_none(
+    helpdesk_client, incident, other_supplier
+):
+    assert incident.reference not in changelist(helpdesk_client, "?q=Third Party")
+
+
+# --- The reassign page ---------------------------------------------------------------------------
+
+
+def reassign_page(client, incident) -> str:
+    return client.get(
+        reverse("admin:incidents_incident_reassign", args=[incident.pk])
+    ).content.decode()
+
+
+def test_the_reassign_page_shows_why_the_supplier_disclaimed_the_request(
+    helpdesk_client, incident, installing_user
+):
+    from incidents.services import incident_answer_not_installed
+
+    incident_answer_not_installed(
+        actor=installing_user, incident=incident, reason="Our records show another installer."
+    )
+
+    html = reassign_page(helpdesk_client, incident)
+
+    said = html.split('aria-labelledby="said-heading"', 1)[1].split("</aside>", 1)[0]
+    assert "Installing Power" in said
+    assert "Reason: Our records show another installer." in said
+
+
+def test_the_reassign_page_says_when_no_supplier_has_disclaimed_the_request(
+    helpdesk_client, incident
+):
+    assert "No Supplier has said it did not install this Device." in reassign_page(
+        helpdesk_client, incident
+    )
+
+
+def test_the_reassign_page_has_the_admins_breadcrumbs(helpdesk_client, incident):
+    html = reassign_page(helpdesk_client, incident)
+
+    crumbs = html.split('<ol class="breadcrumbs">', 1)[1].split("</ol>", 1)[0]
+    assert f">{incident.reference}</a></li>" in crumbs
+    assert '<li aria-current="page">Reassign</li>' in crumbs
+
+
+# --- Read-only pages and times -------------------------------------------------------------------
+
+
+def test_the_incident_page_offers_no_save_button_since_nothing_on_it_can_be_changed(
+    helpdesk_client, incident
+):
+    html = helpdesk_client.get(
+        reverse("admin:incidents_incident_change", args=[incident.pk])
+    ).content.decode()
+
+    assert 'name="_save"' not in html
+    assert 'name="_continue"' not in html
+    assert 'class="closelink"' in html
+
+
+def test_the_admin_shows_times_on_the_24_hour_clock(helpdesk_client, gaining_user, device):
+    from zoneinfo import ZoneInfo
+
+    from incidents.services import incident_raise
+
+    raised = incident_raise(
+        actor=gaining_user,
+        device_id=device.device_id,
+        now=dt.datetime(2026, 4, 1, 14, 30, tzinfo=ZoneInfo("Europe/London")),
+    )
+
+    html = helpdesk_client.get(
+        reverse("admin:incidents_incident_change", args=[raised.pk])
+    ).content.decode()
+
+    assert "1 Apr 2026 14:30" in html
+    assert "p.m." not in html

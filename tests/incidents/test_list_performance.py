@@ -371,13 +371,24 @@ def test_the_whole_change_list_takes_a_fixed_number_of_queries(
         assert helpdesk_client.get(CHANGELIST + query).status_code == 200
 
 
-def test_a_search_no_device_id_can_match_asks_nothing_of_the_incidents(
+def test_a_search_that_names_no_device_id_nor_supplier_asks_nothing_of_the_incidents(
     helpdesk_client, worklist, django_assert_num_queries
 ):
-    with django_assert_num_queries(6):
-        page = helpdesk_client.get(CHANGELIST, {"q": "Gaining"}).content.decode()
+    # As a page with nothing found, and the Suppliers' names read once.
+    with django_assert_num_queries(7):
+        page = helpdesk_client.get(CHANGELIST, {"q": "Nobody Energy"}).content.decode()
 
     assert not any(incident.reference in page for incident in worklist)
+
+
+def test_a_search_by_supplier_name_takes_a_fixed_number_of_queries(
+    helpdesk_client, worklist, django_assert_num_queries
+):
+    # As a filtered list, and the Suppliers' names read once.
+    with django_assert_num_queries(9):
+        page = helpdesk_client.get(CHANGELIST, {"q": "Gaining"}).content.decode()
+
+    assert all(incident.reference in page for incident in worklist)
 
 
 def test_the_change_list_filters_by_date_raised(helpdesk_client, worklist):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 
@@ -52,6 +54,34 @@ def test_device_search_by_the_first_digits_of_an_id_finds_every_match(
     response = helpdesk_client.get(DEVICES, {"q": "00db1234"})
 
     assert listed_ids(response) == ["00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1"]
+
+
+def test_device_search_finds_the_devices_a_supplier_installed_by_part_of_its_name(
+    helpdesk_client, installing_supplier, other_supplier
+):
+    DeviceFactory(device_id="00-DB-12-34-56-78-90-A0", installing_supplier=installing_supplier)
+    DeviceFactory(device_id="00-DB-12-34-56-78-90-A1", installing_supplier=other_supplier)
+
+    response = helpdesk_client.get(DEVICES, {"q": "installing pow"})
+
+    assert listed_ids(response) == ["00-DB-12-34-56-78-90-A0"]
+
+
+def test_a_device_search_by_supplier_name_matches_no_text_across_the_device_table(
+    helpdesk_client, installing_supplier
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    DeviceFactory(installing_supplier=installing_supplier)
+
+    with CaptureQueriesContext(connection) as queries:
+        helpdesk_client.get(DEVICES, {"q": "Installing Power"})
+
+    device_queries = [q["sql"] for q in queries if 'FROM "inventory_device"' in q["sql"]]
+    assert device_queries
+    assert not [sql for sql in device_queries if "LIKE" in sql.upper()]
+    assert any('"installing_supplier_id" IN (' in sql for sql in device_queries)
 
 
 def test_device_search_finds_a_meter_by_its_mpxn(helpdesk_client, installing_supplier):
@@ -214,3 +244,53 @@ def test_registration_data_is_read_only_in_the_admin_even_with_change_permission
     assert posted.status_code == 403
     assert registration_reader.get(f"{REGISTRATIONS}add/").status_code == 403
     assert Registration.objects.get(pk=registration.pk).mpxn == registration.mpxn
+
+
+# --- Forms to the portal's standard (the browser crawl checks them whole: tests/e2e) ----------
+
+
+def allow(user, *codenames: str) -> None:
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+
+
+def test_each_contact_email_box_on_a_supplier_page_has_a_name(
+    helpdesk_client, helpdesk_user, installing_supplier
+):
+    allow(helpdesk_user, "change_supplier", "change_suppliercontact", "add_suppliercontact")
+
+    html = helpdesk_client.get(f"/admin/inventory/supplier/{installing_supplier.pk}/change/")
+
+    boxes = re.findall(
+        r'<input type="email" name="contacts-\d+-email"[^>]*>', html.content.decode()
+    )
+    assert len(boxes) == 3  # the two addresses and an empty row
+    assert all('aria-label="Email address"' in box for box in boxes)
+
+
+def test_the_empty_choice_of_an_autocomplete_box_reads_as_in_any_select(
+    helpdesk_client, helpdesk_user
+):
+    allow(helpdesk_user, "add_device")
+
+    html = helpdesk_client.get(f"{DEVICES}add/").content.decode()
+
+    assert '<option value="">---------</option>' in html
+    assert '<option value=""></option>' not in html
+
+
+def test_date_boxes_point_at_no_time_zone_note_that_is_not_there(helpdesk_client, device):
+    html = helpdesk_client.get(f"{DEVICES}{device.pk}/change/").content.decode()
+
+    assert 'name="status_effective_date"' in html
+    assert "timezone_warning_helptext" not in html
+
+
+def test_the_password_summary_on_a_user_page_is_a_plain_block_with_its_help(
+    helpdesk_client, gaining_user
+):
+    html = helpdesk_client.get(f"/admin/inventory/user/{gaining_user.pk}/change/").content.decode()
+
+    summary = re.search(r'<div[^>]* id="id_password"[^>]*>', html).group(0)
+    assert "disabled" not in summary
+    assert 'aria-describedby="id_password_helptext"' in summary
+    assert 'id="id_password_helptext"' in html

@@ -82,3 +82,16 @@ def test_a_helpdesk_user_who_may_only_view_cannot_retry(client, helpdesk_user, p
     failed.refresh_from_db()
     assert failed.status == "failed"
     assert published == []
+
+
+def test_a_notification_page_offers_no_save_button_since_nothing_on_it_can_be_changed(
+    helpdesk_client,
+):
+    row = make_notification(status=Notification.Status.FAILED)
+
+    html = helpdesk_client.get(
+        reverse("admin:notifications_notification_change", args=[row.pk])
+    ).content.decode()
+
+    assert 'name="_save"' not in html
+    assert 'class="closelink"' in html
