@@ -4,6 +4,9 @@ import os
 
 import pytest
 
+# The access matrix's personas and their objects, as its own tests see them (the page crawl
+# visits every URL it classifies).
+from tests.security.conftest import owned_objects, personas, supplier_admin  # noqa: F401
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.fixtures import celery_worker, smtp_server  # noqa: F401 (fixtures)
 

@@ -26,17 +26,12 @@ from django.urls import URLPattern, URLResolver, reverse
 from conftest import INSTALL_CODE_WITH_CRC
 from incidents.models import Incident
 from tests.factories import DeviceFactory
-from tests.security import test_url_matrix as matrix
 from tests.security.test_url_matrix import PERSONAS, ROUTED_NOW, ROUTES
 from tests.support.browser import AXE_SCRIPT, blocking_problems
 from tests.support.nu_checker import nu_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.vnu]
 
-# The access matrix's personas and their objects, as its own tests see them.
-personas = matrix.personas
-owned_objects = matrix.owned_objects
-supplier_admin = matrix.supplier_admin
 
 ORIGIN = "http://testserver"
 REDIRECTS = (301, 302, 303, 307, 308)
