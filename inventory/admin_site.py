@@ -7,8 +7,10 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+
+from ssi_portal.lib.admin import AutocompleteSelect as SafeAutocompleteSelect
 
 
 class PortalAdminSite(admin.AdminSite):
@@ -48,22 +50,6 @@ class _SafeChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
-class _SafeAutocompleteSelect(AutocompleteSelect):
-    """A refused form shows its autocomplete box again with what was posted; Django looks the
-    posted value up as it is, and a non-numeric key is a ValueError. Values that cannot be a
-    key show as nothing chosen (the field's own error says why)."""
-
-    def optgroups(self, name, value, attr=None):
-        return super().optgroups(name, [v for v in value if self._is_key(v)], attr)
-
-    def _is_key(self, value) -> bool:
-        try:
-            self.field.target_field.to_python(value)
-        except ValidationError:
-            return False
-        return True
-
-
 class HostileInputSafeAdminMixin:
     """For a ModelAdmin with a date hierarchy or autocomplete fields: malformed values in the
     query string or a posted form are refused, never a server error."""
@@ -73,6 +59,7 @@ class HostileInputSafeAdminMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # The portal's autocomplete box shows a value that cannot be a key as nothing chosen.
         if field is not None and type(field.widget) is AutocompleteSelect:
-            field.widget.__class__ = _SafeAutocompleteSelect
+            field.widget.__class__ = SafeAutocompleteSelect
         return field

@@ -7,6 +7,7 @@ autocomplete box (Select2) has an empty ``<option>``.
 """
 
 from django.contrib.admin import widgets
+from django.core.exceptions import ValidationError
 from django.db import models
 
 _TIMEZONE_NOTE = "_timezone_warning_helptext"
@@ -54,12 +55,22 @@ class AutocompleteSelect(widgets.AutocompleteSelect):
     draws after the field's label (Select2 copies no ``aria-label`` from the select)."""
 
     def optgroups(self, name, value, attr=None):
-        groups = super().optgroups(name, value, attr)
+        # A refused form shows the box again with what was posted, and Django looks the posted
+        # value up as it is: a value that cannot be a key (``abc``) would be a ValueError.
+        # Such a value shows as nothing chosen; the field's own error says why.
+        groups = super().optgroups(name, [v for v in value if self._is_key(v)], attr)
         for _group, options, _index in groups:
             for option in options:
                 if option["value"] == "" and not option["label"]:
                     option["label"] = "---------"
         return groups
+
+    def _is_key(self, value) -> bool:
+        try:
+            self.field.target_field.to_python(value)
+        except ValidationError:
+            return False
+        return True
 
 
 class AccessibleWidgetsMixin:
