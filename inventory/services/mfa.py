@@ -209,17 +209,11 @@ def mfa_reset(*, actor, user_id: int, request=None):
             raise AccountError(
                 "self", "Change your own two-factor authentication on your account page."
             )
-        removed, _ = SealedTOTPDevice.objects.filter(user_id=user.pk).delete()
-        HashedBackupCodes.objects.filter(user_id=user.pk).delete()
-        if not removed:
-            raise AccountError(
-                "not_enrolled", f"{user.username} has no two-factor authentication to reset."
-            )
-        security_event_record(
-            kind=SecurityEventKind.MFA_DISABLED,
+        _remove_second_factor(
+            user,
+            verb="reset",
             actor=actor,
             request=request,
-            reference=f"user:{user.pk} {user.username}",
             detail="Reset by an administrator of the organisation.",
         )
     return user
@@ -241,17 +235,11 @@ def mfa_helpdesk_reset(*, actor, user_id: int, request=None):
                 "self", "Change your own two-factor authentication on your account page."
             )
         refuse_superuser_unless_operator(actor, user, "removes the two-factor authentication of")
-        removed, _ = SealedTOTPDevice.objects.filter(user_id=user.pk).delete()
-        HashedBackupCodes.objects.filter(user_id=user.pk).delete()
-        if not removed:
-            raise AccountError(
-                "not_enrolled", f"{user.username} has no two-factor authentication to remove."
-            )
-        security_event_record(
-            kind=SecurityEventKind.MFA_DISABLED,
+        _remove_second_factor(
+            user,
+            verb="remove",
             actor=actor,
             request=request,
-            reference=f"user:{user.pk} {user.username}",
             detail="Removed by the DCC helpdesk: the user sets up a new authenticator app at "
             "the next sign-in.",
             supplier=user.supplier_id,
@@ -280,3 +268,18 @@ def mfa_secrets_reseal(*, batch_size: int = 500) -> int:
                 device.seal_secret()
             SealedTOTPDevice.objects.bulk_update(stale, ["key"])
             resealed += len(stale)
+
+
+def _remove_second_factor(user, *, verb: str, **event) -> None:
+    """Remove a user's authenticator and backup codes (inside the caller's transaction) and
+    log it with ``event`` (actor, request, detail, ...); ``AccountError`` when the user has
+    nothing to ``verb``."""
+    removed, _ = SealedTOTPDevice.objects.filter(user_id=user.pk).delete()
+    HashedBackupCodes.objects.filter(user_id=user.pk).delete()
+    if not removed:
+        raise AccountError(
+            "not_enrolled", f"{user.username} has no two-factor authentication to {verb}."
+        )
+    security_event_record(
+        kind=SecurityEventKind.MFA_DISABLED, reference=f"user:{user.pk} {user.username}", **event
+    )
