@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
-from inventory.services.mfa import mfa_secrets_reseal
+from accounts.services.mfa import mfa_secrets_reseal
 from ssi_portal.lib.crypto import key_ring
 
 from ..models import BulkUpload, Incident, LodgedCode

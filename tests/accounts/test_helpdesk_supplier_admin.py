@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from inventory.models import SecurityEvent, Supplier, SupplierContact, User
-from inventory.models import SecurityEventKind as Kind
+from accounts.models import SecurityEvent, Supplier, SupplierContact, User
+from accounts.models import SecurityEventKind as Kind
 from notifications.models import Notification
 from tests.factories import HelpdeskUserFactory, SupplierFactory
 
