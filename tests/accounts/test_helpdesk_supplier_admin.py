@@ -266,7 +266,7 @@ def test_the_helpdesk_cannot_readdress_an_invitation_in_the_outbox(
         source="security-event:1",
         template="account_invited",
         recipient="desk@gaining.example",
-        supplier=gaining_supplier,
+        audience=gaining_supplier.audience,
         context={"user_id": 1, "email": "desk@gaining.example"},
         status=Notification.Status.FAILED,
     )
