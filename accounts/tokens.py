@@ -8,6 +8,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
     password-reset token are never interchangeable. It stops working once the password is set
     (the hash covers the password) and after ``PASSWORD_RESET_TIMEOUT``."""
 
+    # The salt of links already sent: it keeps the name this class had in the inventory app.
     key_salt = "inventory.tokens.InvitationTokenGenerator"
 
 

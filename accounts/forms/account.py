@@ -1,4 +1,4 @@
-"""Forms only collect and shape input; the rules live in ``inventory.services``."""
+"""Forms only collect and shape input; the rules live in ``accounts.services``."""
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 class LoginForm(AuthenticationForm):
     """Django's login form with the browser hints a password manager needs. A username longer
     than any account's is refused saying so, and counts as a failed login like any wrong one
-    (django-axes records it cut to that length: ``inventory.audit.login_username``)."""
+    (django-axes records it cut to that length: ``accounts.audit.login_username``)."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)

@@ -1,4 +1,4 @@
-"""Forms only collect and shape input; the rules live in ``inventory.services``."""
+"""Forms only collect and shape input; the rules live in ``accounts.services``."""
 
 from django import forms
 

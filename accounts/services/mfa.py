@@ -6,7 +6,7 @@ app confirms it. Every change afterwards (a new app, removal, new backup codes) 
 code, so a session left open is not enough to take the account over.
 
 Wrong codes are throttled per device by django-otp (1, 2, 4, 8 … seconds); at login they also
-count towards the lockout (inventory.views_accounts). Each code is accepted once: a TOTP code
+count towards the lockout (accounts.views.account). Each code is accepted once: a TOTP code
 not before the next time step, a backup code never again.
 """
 

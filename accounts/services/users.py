@@ -290,7 +290,7 @@ def _send_invitation(actor, user: User, *, request, detail: str, invited_by: str
         supplier=user.supplier_id,
     )
     # No link and no token in the stored context: the link is made when the email is rendered
-    # for sending (inventory.templatetags.invitations), so the outbox never holds a credential.
+    # for sending (accounts.templatetags.invitations), so the outbox never holds a credential.
     notification_queue(
         source=f"security-event:{event.pk}",
         template="account_invited",

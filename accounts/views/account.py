@@ -4,7 +4,7 @@ password, and the set-password page of an invitation. An organisation's users, f
 administrators, are in ``views_users``.
 
 Each view checks access, validates a form, calls one service and maps a refusal to a form
-error; the rules live in ``inventory.services``.
+error; the rules live in ``accounts.services``.
 """
 
 import io

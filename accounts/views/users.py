@@ -3,7 +3,7 @@ reactivate, invite again, reset a lost second factor. Nobody manages another org
 users here (404), and a plain user nothing (403); the DCC helpdesk uses the admin.
 
 Each view checks access, validates a form, calls one service and maps a refusal to a form
-error or a message; the rules live in ``inventory.services``.
+error or a message; the rules live in ``accounts.services``.
 """
 
 from django.contrib import messages

@@ -63,7 +63,7 @@ HANDLERS: dict[str, type[RowHandler]] = {
 Status = BulkStatus
 
 
-# Who may upload each kind: the role of the single action (``inventory.permissions``).
+# Who may upload each kind: the role of the single action (``accounts.permissions``).
 ROLE_MISSING = {
     BulkKind.RAISE: "Your organisation has not given you the role to raise Requests for "
     "Install Code.",

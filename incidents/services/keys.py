@@ -69,6 +69,6 @@ def install_codes_reencrypt(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
             lambda upload: upload.seal_context(),
             batch_size,
         ),
-        # Sealed with the same ring (inventory.models.SealedTOTPDevice).
+        # Sealed with the same ring (accounts.models.SealedTOTPDevice).
         "authenticator secrets": mfa_secrets_reseal(batch_size=batch_size),
     }
