@@ -1,10 +1,18 @@
 """Writes of the accounts app. Import from here; the split is by sub-domain only: ``users``
-(a Supplier's users, managed by its administrators, and what the DCC helpdesk may do to them),
+(a Supplier's users, managed by its administrators), ``helpdesk`` (what the DCC helpdesk may
+do to them),
 ``contacts`` (the addresses a Supplier receives its emails at), ``mfa`` (two-factor
 authentication), ``lockouts`` (lifting a login lockout), ``security_events`` (the security
 log)."""
 
 from .contacts import ContactError, supplier_contact_add, supplier_contact_remove
+from .helpdesk import (
+    first_admin_invitation_refusal,
+    first_admin_invited,
+    supplier_first_admin_invite,
+    supplier_first_admin_invite_again,
+    user_helpdesk_deactivate,
+)
 from .lockouts import login_lockout_lift
 from .mfa import (
     mfa_backup_codes_regenerate,
@@ -19,12 +27,7 @@ from .mfa import (
 from .security_events import security_event_record
 from .users import (
     AccountError,
-    first_admin_invitation_refusal,
-    first_admin_invited,
-    supplier_first_admin_invite,
-    supplier_first_admin_invite_again,
     user_deactivate,
-    user_helpdesk_deactivate,
     user_invite,
     user_invite_again,
     user_reactivate,

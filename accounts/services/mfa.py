@@ -19,14 +19,9 @@ from django_otp.plugins.otp_static.models import StaticToken
 from ssi_portal.lib.crypto import key_ring
 
 from ..models import HashedBackupCodes, SealedTOTPDevice, SecurityEventKind, backup_code_digest
+from .helpdesk import lock_user_for_helpdesk, refuse_superuser_unless_operator
 from .security_events import security_event_record
-from .users import (
-    AccountError,
-    lock_own_supplier,
-    lock_user_for_helpdesk,
-    locked_member,
-    refuse_superuser_unless_operator,
-)
+from .users import AccountError, lock_own_supplier, locked_member
 
 _SEPARATORS = re.compile(r"[\s\-]+")
 TOTP_NAME = "Authenticator app"

@@ -18,12 +18,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.http import Http404
 
-# The one place inventory uses notifications: the invitation is an email like any other,
-# delivered through the outbox (STYLE.md has inventory use neither; the brief asked for it).
+# The invitation is an email like any other, delivered through the outbox (the floor below).
 from notifications.services import notification_queue
 
 from ..models import SecurityEventKind, Supplier, User, supplier_audience
-from ..permissions import can_manage_users, is_helpdesk_staff, is_operator
+from ..permissions import can_manage_users
 from .security_events import security_event_record
 
 logger = logging.getLogger(__name__)
@@ -89,10 +88,10 @@ def user_invite(
     ``AccountError`` for a username or email address already in use or malformed.
     Writes a ``user_invited`` security event; queues the ``account_invited`` email after commit.
     """
-    username, email = _identity(username, email)
+    username, email = checked_identity(username, email)
     with transaction.atomic():
         supplier = lock_own_supplier(actor)
-        user = _new_invited_user(
+        user = new_invited_user(
             supplier=supplier,
             username=username,
             email=email,
@@ -102,12 +101,12 @@ def user_invite(
             can_answer=can_answer,
             is_supplier_admin=is_supplier_admin,
         )
-        _send_invitation(actor, user, request=request, detail=f"Roles: {_roles_text(user)}.")
+        send_invitation(actor, user, request=request, detail=f"Roles: {_roles_text(user)}.")
     logger.info("User %s invited to supplier %s by user %s", user.pk, supplier.pk, actor.pk)
     return user
 
 
-def _identity(username: str, email: str) -> tuple[str, str]:
+def checked_identity(username: str, email: str) -> tuple[str, str]:
     """The username and address as stored; ``AccountError`` for a malformed one."""
     username = User.normalize_username(username.strip())
     email = User.objects.normalize_email(email.strip()).lower()
@@ -122,7 +121,7 @@ def _identity(username: str, email: str) -> tuple[str, str]:
     return username, email
 
 
-def _new_invited_user(*, supplier: Supplier, username: str, email: str, **fields) -> User:
+def new_invited_user(*, supplier: Supplier, username: str, email: str, **fields) -> User:
     """A new user of the (locked) Supplier with no usable password; ``AccountError`` for a
     username or address already in use."""
     if User.objects.filter(username__iexact=username).exists():
@@ -150,111 +149,6 @@ def _new_invited_user(*, supplier: Supplier, username: str, email: str, **fields
     return user
 
 
-def first_admin_invited(supplier: Supplier) -> User | None:
-    """The administrator the Supplier is waiting for: active, invited, no password chosen yet,
-    while no administrator of it can log in. None otherwise."""
-    admins = list(
-        User.objects.filter(supplier=supplier, is_active=True, is_supplier_admin=True).order_by(
-            "username"
-        )
-    )
-    if any(admin.has_usable_password() for admin in admins):
-        return None
-    return admins[0] if admins else None
-
-
-def first_admin_invitation_refusal(supplier: Supplier) -> AccountError | None:
-    """Why the DCC helpdesk may not invite a first administrator of the Supplier now, or None.
-
-    The helpdesk invites only where nobody else can: a Supplier with an active administrator
-    invites its own users, and one whose administrator was invited but has not chosen a
-    password yet gets that invitation again instead. An invitation needs an address the
-    Supplier registered.
-    """
-    admin = (
-        User.objects.filter(supplier=supplier, is_active=True, is_supplier_admin=True)
-        .order_by("username")
-        .first()
-    )
-    if admin is not None:
-        invited = first_admin_invited(supplier)
-        if invited is not None:
-            return AccountError(
-                "admin_invited",
-                f"{supplier.name}'s administrator {invited.username} was invited and has not "
-                "chosen a password yet: send the invitation again.",
-            )
-        return AccountError(
-            "has_admin",
-            f"{supplier.name} already has an active administrator, {admin.username}: its "
-            "administrators invite its users.",
-        )
-    if not supplier.contacts.exists():
-        return AccountError(
-            "no_contact",
-            f"{supplier.name} has no registered contact address: an operator registers one first.",
-        )
-    return None
-
-
-def supplier_first_admin_invite(
-    *,
-    actor,
-    supplier_id: int,
-    username: str,
-    email: str,
-    first_name: str = "",
-    last_name: str = "",
-    request=None,
-) -> User:
-    """The DCC helpdesk invites the first administrator of a Supplier that has no active one.
-
-    The invitation goes to one of the Supplier's registered contact addresses, with the
-    one-time link of every invitation: the user chooses the password, never the helpdesk. The
-    user administers the Supplier (and may raise and answer); from then on its administrators
-    manage its users. ``PermissionDenied`` unless the actor is helpdesk staff; ``Http404`` for
-    no such Supplier; ``AccountError`` as :func:`first_admin_invitation_refusal` says, for an
-    address that is not one of the Supplier's, and as :func:`user_invite` for the username and
-    address. Writes a ``user_invited`` event; queues the ``account_invited`` email after commit.
-    """
-    if not is_helpdesk_staff(actor):
-        raise PermissionDenied("Only the DCC helpdesk invites a Supplier's first administrator.")
-    username, email = _identity(username, email)
-    with transaction.atomic():
-        supplier = Supplier.objects.select_for_update().filter(pk=supplier_id).first()
-        if supplier is None:
-            raise Http404("No such Supplier.")
-        refusal = first_admin_invitation_refusal(supplier)
-        if refusal is not None:
-            raise refusal
-        if not supplier.contacts.filter(email__iexact=email).exists():
-            raise AccountError(
-                "not_a_contact",
-                f"{email} is not a registered contact address of {supplier.name}.",
-                field="email",
-            )
-        user = _new_invited_user(
-            supplier=supplier,
-            username=username,
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            is_supplier_admin=True,
-        )
-        _send_invitation(
-            actor,
-            user,
-            request=request,
-            detail=f"First administrator of {supplier.name}, invited by the DCC helpdesk at "
-            f"the registered address {email}.",
-            invited_by=_helpdesk_inviter(actor),
-        )
-    logger.info(
-        "First administrator %s of supplier %s invited by %s", user.pk, supplier.pk, actor.pk
-    )
-    return user
-
-
 def user_invite_again(*, actor, user_id: int, request=None) -> User:
     """Send a new invitation to a user of the actor's organisation who has not yet chosen a
     password; the link of any earlier invitation stops working.
@@ -276,11 +170,11 @@ def user_invite_again(*, actor, user_id: int, request=None) -> User:
         # A fresh unusable password changes what the token hashes: the old link dies.
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        _send_invitation(actor, user, request=request, detail="Invitation sent again.")
+        send_invitation(actor, user, request=request, detail="Invitation sent again.")
     return user
 
 
-def _send_invitation(actor, user: User, *, request, detail: str, invited_by: str = "") -> None:
+def send_invitation(actor, user: User, *, request, detail: str, invited_by: str = "") -> None:
     event = security_event_record(
         kind=SecurityEventKind.USER_INVITED,
         actor=actor,
@@ -406,94 +300,5 @@ def user_reactivate(*, actor, user_id: int, request=None) -> User:
             actor=actor,
             request=request,
             reference=f"user:{user.pk} {user.username}",
-        )
-    return user
-
-
-def supplier_first_admin_invite_again(*, actor, supplier_id: int, request=None) -> User:
-    """The DCC helpdesk sends a new invitation to the administrator a Supplier is waiting for
-    (:func:`first_admin_invited`), at the address it was invited at; the link of any earlier
-    invitation stops working (an invitation's link lasts only ``PASSWORD_RESET_TIMEOUT``).
-
-    ``PermissionDenied`` unless the actor is helpdesk staff; ``Http404`` for no such Supplier;
-    ``AccountError`` when the Supplier waits for no administrator (one of them can log in,
-    or none was invited). Writes a ``user_invited`` event; queues the email after commit.
-    """
-    if not is_helpdesk_staff(actor):
-        raise PermissionDenied("Only the DCC helpdesk invites a Supplier's first administrator.")
-    with transaction.atomic():
-        supplier = Supplier.objects.select_for_update().filter(pk=supplier_id).first()
-        if supplier is None:
-            raise Http404("No such Supplier.")
-        invited = first_admin_invited(supplier)
-        if invited is None:
-            raise first_admin_invitation_refusal(supplier) or AccountError(
-                "nothing_pending", f"{supplier.name} is waiting for no administrator."
-            )
-        user = User.objects.select_for_update().get(pk=invited.pk)
-        # A fresh unusable password changes what the token hashes: the old link dies.
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        _send_invitation(
-            actor,
-            user,
-            request=request,
-            detail=f"First administrator of {supplier.name}: invitation sent again by the DCC "
-            f"helpdesk to {user.email}.",
-            invited_by=_helpdesk_inviter(actor),
-        )
-    return user
-
-
-def _helpdesk_inviter(actor) -> str:
-    return f"{actor.get_full_name() or actor.get_username()} of the DCC helpdesk"
-
-
-def lock_user_for_helpdesk(actor, user_id: int) -> User:
-    """A user, locked (their Supplier first, in the order every change locks them), for the
-    DCC helpdesk to act on. ``PermissionDenied`` unless the actor is helpdesk staff,
-    ``Http404`` for no such user."""
-    if not is_helpdesk_staff(actor):
-        raise PermissionDenied("Only the DCC helpdesk does this.")
-    supplier_id = User.objects.filter(pk=user_id).values_list("supplier_id", flat=True).first()
-    if supplier_id is not None:
-        Supplier.objects.select_for_update().filter(pk=supplier_id).first()
-    user = User.objects.select_for_update().filter(pk=user_id).first()
-    if user is None:
-        raise Http404("No such user.")
-    return user
-
-
-def refuse_superuser_unless_operator(actor, user: User, what: str) -> None:
-    if user.is_superuser and not is_operator(actor):
-        raise AccountError("superuser", f"Only an operator {what} {user.username}.")
-
-
-def user_helpdesk_deactivate(*, actor, user_id: int, request=None) -> User:
-    """The DCC helpdesk stops a user from logging in; their sessions end at their next request.
-    Reactivating is for the user's own organisation's administrators (or an operator).
-
-    Unlike an organisation's administrators, the helpdesk may deactivate an organisation's last
-    administrator (an account taken over, a leaver): it may then invite a new first
-    administrator. ``PermissionDenied`` unless the actor is helpdesk staff, ``Http404`` for no
-    such user, ``AccountError`` for oneself, a user already deactivated, and a superuser
-    unless the actor is an operator. Writes a ``user_deactivated`` event; queues nothing.
-    """
-    with transaction.atomic():
-        user = lock_user_for_helpdesk(actor, user_id)
-        if user.pk == actor.pk:
-            raise AccountError("self", "You cannot deactivate yourself.")
-        refuse_superuser_unless_operator(actor, user, "deactivates")
-        if not user.is_active:
-            raise AccountError("inactive", f"{user.username} is already deactivated.")
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        security_event_record(
-            kind=SecurityEventKind.USER_DEACTIVATED,
-            actor=actor,
-            request=request,
-            reference=f"user:{user.pk} {user.username}",
-            detail="Deactivated by the DCC helpdesk.",
-            supplier=user.supplier_id,
         )
     return user
