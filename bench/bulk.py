@@ -68,7 +68,8 @@ def generate(rows: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from inventory.models import Device, Supplier
+    from accounts.models import Supplier
+    from inventory.models import Device
     from tests.factories import SupplierFactory, UserFactory
 
     call_command("migrate", verbosity=0)
@@ -116,8 +117,9 @@ def reset() -> None:
     """Empty what a run writes, and lodge the codes again (set-based, sealed in Python)."""
     from django.db import connection
 
+    from accounts.models import User
     from incidents.models import LodgedCode
-    from inventory.models import Device, User
+    from inventory.models import Device
     from ssi_portal.lib.crypto import key_ring
 
     with connection.cursor() as cur:
@@ -170,8 +172,8 @@ def answer_file() -> bytes:
 
 
 def upload(username: str, kind: str, data: bytes) -> tuple[int, float]:
+    from accounts.models import User
     from incidents.services.bulk import bulk_upload_create
-    from inventory.models import User
 
     actor = User.objects.select_related("supplier").get(username=username)
     started = time.perf_counter()

@@ -171,8 +171,9 @@ def generate(devices: int, incidents: int) -> None:
     """Suppliers, users, Devices and incidents, set-based; reused when the sizes match."""
     from django.db import connection
 
+    from accounts.models import Supplier
     from incidents.models import Incident
-    from inventory.models import Device, Supplier
+    from inventory.models import Device
 
     with connection.cursor() as cur:
         cur.execute(
@@ -309,7 +310,7 @@ def generate(devices: int, incidents: int) -> None:
 
 
 def _make_organisations() -> None:
-    from inventory.models import Supplier, SupplierContact, User
+    from accounts.models import Supplier, SupplierContact, User
 
     suppliers = Supplier.objects.bulk_create(
         Supplier(
@@ -460,7 +461,7 @@ def mint_sessions(per_user: int) -> dict[str, list[str]]:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from inventory.models import User
+    from accounts.models import User
 
     Session.objects.all().delete()
     sessions: dict[str, list[str]] = {}
@@ -569,8 +570,9 @@ def status_cursor_for(supplier_id: int, rows_down: int) -> str:
 def build_requests(sessions: dict[str, list[str]], deep: int) -> dict[str, list[tuple]]:
     """Per page scenario, the (method, path, cookie) lines the load cycles through: each user
     its own pages, the users taking turns."""
+    from accounts.models import User
     from incidents.models import Incident, IncidentStatus
-    from inventory.models import Device, User
+    from inventory.models import Device
 
     users = list(User.objects.filter(supplier__isnull=False, username__in=sessions))
     lines: dict[str, list[tuple]] = {name: [] for name in SCENARIOS if name != "raise"}
@@ -640,7 +642,7 @@ def raise_pool(size: int) -> list[tuple[str, int]]:
 
 def raise_lines(pool, sessions, csrf: tuple[str, str]) -> list[tuple]:
     """One POST per Device, each by a user of the Supplier registered for its meter point."""
-    from inventory.models import User
+    from accounts.models import User
 
     by_supplier = {
         user.supplier_id: user

@@ -130,7 +130,7 @@ def setup_django() -> None:
 
 
 def make_suppliers() -> None:
-    from inventory.models import Supplier
+    from accounts.models import Supplier
 
     Supplier.objects.bulk_create(
         Supplier(
@@ -179,7 +179,8 @@ def make_open_requests(rows: int, incidents: int) -> int:
     many sit on moved meter points."""
     from django.db import connection
 
-    from inventory.models import Registration, Supplier, User
+    from accounts.models import Supplier, User
+    from inventory.models import Registration
 
     for supplier in Supplier.objects.all():
         User.objects.create(username=f"raiser{supplier.pk}", supplier=supplier)

@@ -210,7 +210,7 @@ def setup_django() -> None:
 
 
 def make_suppliers() -> list[str]:
-    from inventory.models import Supplier
+    from accounts.models import Supplier
 
     Supplier.objects.bulk_create(
         Supplier(

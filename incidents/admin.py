@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from accounts.admin.log import SecurityLoggedAdmin
+from accounts.admin.site import HostileInputSafeAdminMixin
+from accounts.selectors import supplier_ids_named
 from inventory.admin import EstimatedCountPaginator
-from inventory.admin_log import SecurityLoggedAdmin
-from inventory.admin_site import HostileInputSafeAdminMixin
-from inventory.identifiers import device_id_or_none
-from inventory.selectors import supplier_ids_named
 from ssi_portal.lib.admin import AccessibleWidgetsMixin, NoSaveWhenReadOnlyMixin
+from ssi_portal.lib.identifiers import device_id_or_none
 
 from . import permissions, services
 from .forms import ReassignForm

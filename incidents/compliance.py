@@ -29,7 +29,7 @@ from django.db import connections
 from django.db.models import Aggregate, Count, FloatField, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
-from inventory.models import Supplier
+from accounts.models import Supplier
 from ssi_portal.lib.working_days import LONDON
 
 from .models import ANSWERED_OUTCOMES, Assignment, AssignmentOutcome

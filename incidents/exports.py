@@ -1,7 +1,7 @@
 """Every file the portal hands out is a security event: who took which export, from where."""
 
-from inventory.models import SecurityEventKind
-from inventory.services import security_event_record
+from accounts.models import SecurityEventKind
+from accounts.services import security_event_record
 
 
 def export_recorded(request, filename: str) -> str:

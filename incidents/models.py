@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from inventory.models import Device, Supplier
+from accounts.models import Supplier
+from inventory.models import Device
 
 
 class IncidentStatus(models.TextChoices):

@@ -1,7 +1,7 @@
 """Who may do what to an incident they can see. Services enforce these; templates use them to
 render only the actions a user may take."""
 
-from inventory.permissions import user_may_answer, user_may_raise
+from accounts.permissions import user_may_answer, user_may_raise
 
 from .models import Incident, IncidentStatus
 

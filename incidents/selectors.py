@@ -19,7 +19,7 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from inventory.identifiers import IdentifierError, parse_device_id
+from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.keyset import NEWEST_FIRST, KeysetPage, Order, Part, Segment, keyset_page
 from ssi_portal.lib.working_days import LONDON
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from django.http import Http404
 from django.utils import timezone
 
-from inventory.identifiers import IdentifierError, parse_device_id
 from inventory.models import Device
 from inventory.selectors_registration import (
     device_meter_points,
     registered_suppliers,
     registration_day,
 )
+from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 
 from .models import Incident
 from .selectors import incidents_visible_to

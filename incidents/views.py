@@ -16,8 +16,8 @@ from django.utils.dates import MONTHS_3
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import user_may_raise
 from inventory.identifiers import crc_suffix, format_install_code
-from inventory.permissions import user_may_raise
 from ssi_portal.lib.csv_export import csv_streaming_response
 from ssi_portal.lib.working_days import LONDON
 

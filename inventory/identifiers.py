@@ -6,11 +6,11 @@ raises :class:`IdentifierError` whose message says precisely what is wrong.
 
 import re
 
-_SEPARATORS = re.compile(r"[\s\-:]+")
+from ssi_portal.lib.identifiers import IdentifierError, describe_character, first_non_hex
+
 # An install code is split into groups by these alone (DOMAIN.md): a tab or a line break
 # inside one means cells or lines were run together, not a code pasted from its label.
 _CODE_SEPARATORS = re.compile(r"[ \-:]+")
-_HEX = frozenset("0123456789ABCDEFabcdef")
 # Sixteen 00 or sixteen FF bytes are what a blank label or an unset field gives, never the
 # random key of a Device.
 _PLACEHOLDER_CODES = {
@@ -26,64 +26,6 @@ _WHITE_SPACE_NAMES = {
 
 
 INSTALL_CODE_MISSING = "Enter the install code."
-
-
-class IdentifierError(ValueError):
-    """An identifier is malformed; ``str(error)`` is a message fit to show the user."""
-
-
-def _strip_separators(value: str) -> str:
-    # Not upper-cased here: str.upper() maps some non-hex characters onto hex digits
-    # ("\ufb00".upper() == "FF") and others onto letters the user never typed ("ß" -> "SS"),
-    # so the hex check runs on the characters as pasted and upper-casing comes after it.
-    return _SEPARATORS.sub("", value)
-
-
-def _first_non_hex(compact: str) -> str | None:
-    return next((ch for ch in compact if ch not in _HEX), None)
-
-
-def _describe(ch: str) -> str:
-    if ch.isprintable():
-        return f"'{ch}'"
-    # Zero-width spaces and the like come along with text copied from web pages and
-    # would otherwise be named as an empty-looking ''.
-    return f"the invisible character U+{ord(ch):04X}"
-
-
-# --- Device ID (EUI-64) ---------------------------------------------------------------------
-
-
-def parse_device_id(value: str) -> str:
-    """Canonical Device ID: 8 upper-case hex pairs joined by hyphens (``00-DB-12-…``)."""
-    compact = _strip_separators(value or "")
-    if not compact:
-        raise IdentifierError("Enter a Device ID.")
-    bad = _first_non_hex(compact)
-    if bad is not None:
-        raise IdentifierError(
-            f"A Device ID contains only the hex digits 0-9 and A-F; {_describe(bad)} is not one."
-        )
-    compact = compact.upper()
-    if len(compact) != 16:
-        raise IdentifierError(
-            f"A Device ID has 16 hex digits (8 pairs, e.g. 00-DB-12-34-56-78-90-A0); "
-            f"this one has {len(compact)}."
-        )
-    if compact in ("0" * 16, "F" * 16):
-        raise IdentifierError(f"{format_device_id(compact)} is reserved and is not a Device ID.")
-    return format_device_id(compact)
-
-
-def format_device_id(compact: str) -> str:
-    return "-".join(compact[i : i + 2] for i in range(0, 16, 2))
-
-
-def device_id_or_none(value: str) -> str | None:
-    try:
-        return parse_device_id(value)
-    except IdentifierError:
-        return None
 
 
 # --- Install code (ZigBee Smart Energy) -----------------------------------------------------
@@ -114,7 +56,7 @@ def parse_install_code(value: str) -> bytes:
     compact = _CODE_SEPARATORS.sub("", (value or "").strip())
     if not compact:
         raise IdentifierError(INSTALL_CODE_MISSING)
-    bad = _first_non_hex(compact)
+    bad = first_non_hex(compact)
     if bad is not None and bad.isspace():
         raise IdentifierError(
             "Only spaces, hyphens and colons may separate the groups of an install code; "
@@ -124,7 +66,7 @@ def parse_install_code(value: str) -> bytes:
     if bad is not None:
         raise IdentifierError(
             f"An install code contains only the hex digits 0-9 and A-F; "
-            f"{_describe(bad)} is not one."
+            f"{describe_character(bad)} is not one."
         )
     compact = compact.upper()
     if len(compact) not in (32, 36):

@@ -15,21 +15,20 @@ class NotificationAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
         "created_at",
         "template",
         "recipient",
-        "supplier",
+        "audience",
         "status",
         "attempts",
         "error",
         "sent_at",
     )
     list_filter = ("status", "template")
-    list_select_related = ("supplier",)
     search_fields = ("recipient", "source")
     show_full_result_count = False
     readonly_fields = (
         "source",
         "template",
         "recipient",
-        "supplier",
+        "audience",
         "context",
         "status",
         "attempts",

@@ -20,15 +20,13 @@ class Notification(models.Model):
     )
     template = models.CharField(max_length=64)
     recipient = models.EmailField()
-    supplier = models.ForeignKey(
-        "inventory.Supplier",
-        on_delete=models.PROTECT,
-        null=True,
+    # Whom the recipient reads for, as a label the outbox does not interpret: "supplier:<id>"
+    # (accounts.models.supplier_audience) or empty for the DCC helpdesk.
+    # notification_audience_idx (audience, created_at) serves every lookup by audience.
+    audience = models.CharField(
+        max_length=64,
         blank=True,
-        related_name="notifications",
-        # notification_supplier_idx (supplier, created_at) serves every lookup by supplier.
-        db_index=False,
-        help_text="The organisation the recipient belongs to; empty for the DCC helpdesk.",
+        help_text="Whom the recipient reads for, e.g. supplier:42; empty for the DCC helpdesk.",
     )
     context = models.JSONField(default=dict)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
@@ -60,7 +58,7 @@ class Notification(models.Model):
             # The sweep: pending rows whose time has come, oldest first.
             models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
             # "Emails sent to us": one organisation's rows, newest first.
-            models.Index(fields=["supplier", "created_at"], name="notification_supplier_idx"),
+            models.Index(fields=["audience", "created_at"], name="notification_audience_idx"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 Status = Notification.Status
 
-# What a Supplier user is told of a row: "sending" is still on its way.
+# What a reader of the list is told of a row: "sending" is still on its way.
 SHOWN_STATUS = {
     Status.PENDING: "pending",
     Status.SENDING: "pending",
@@ -28,10 +28,12 @@ STATUS_FILTERS = {
 }
 
 
-def notifications_for_supplier(supplier_id: int, *, status: str = "") -> QuerySet[Notification]:
-    """The emails sent to one organisation's addresses, newest first (index
-    notification_supplier_idx). ``status``: "", "pending", "sent" or "failed"."""
-    qs = Notification.objects.filter(supplier_id=supplier_id).order_by("-created_at", "-id")
+def notifications_for_audience(audience: str, *, status: str = "") -> QuerySet[Notification]:
+    """The emails sent to one audience (e.g. an organisation's addresses), newest first (index
+    notification_audience_idx). ``status``: "", "pending", "sent" or "failed"."""
+    if not audience:
+        return Notification.objects.none()
+    qs = Notification.objects.filter(audience=audience).order_by("-created_at", "-id")
     if status:
         qs = qs.filter(status__in=STATUS_FILTERS[status])
     return qs.only("created_at", "recipient", "template", "context", "status", "sent_at")

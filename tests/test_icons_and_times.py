@@ -7,7 +7,7 @@ import pytest
 from django.templatetags.static import static
 from django.urls import reverse
 
-from inventory.templatetags.timestamps import isotime
+from ssi_portal.lib.templatetags.timestamps import isotime
 
 ICON = static("img/favicon.svg")
 

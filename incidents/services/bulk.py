@@ -38,7 +38,7 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from inventory.permissions import user_may_answer, user_may_raise
+from accounts.permissions import user_may_answer, user_may_raise
 from notifications.services import notification_queue_many
 from ssi_portal.lib.bulk_sql import insert_rows
 from ssi_portal.lib.crypto import key_ring
@@ -63,7 +63,7 @@ HANDLERS: dict[str, type[RowHandler]] = {
 Status = BulkStatus
 
 
-# Who may upload each kind: the role of the single action (``inventory.permissions``).
+# Who may upload each kind: the role of the single action (``accounts.permissions``).
 ROLE_MISSING = {
     BulkKind.RAISE: "Your organisation has not given you the role to raise Requests for "
     "Install Code.",

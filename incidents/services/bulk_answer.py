@@ -17,10 +17,12 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.identifiers import IdentifierError, parse_device_id, parse_install_code
+from accounts.models import supplier_audience
+from inventory.identifiers import parse_install_code
 from inventory.models import Device
 from notifications.services import QueueItem
 from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows, update_rows
+from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.working_days import LONDON
 
 from .. import permissions
@@ -290,7 +292,7 @@ class AnswerRows(RowHandler):
                         "answered_at": answered_at,
                         "url": portal_url(reverse("incidents:raised") + "?status=code_provided"),
                     },
-                    supplier_id,
+                    supplier_audience(supplier_id),
                 )
             )
         not_installed = sum(c[BulkOutcome.NOT_INSTALLED] for c in counts.values())

@@ -14,12 +14,13 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.identifiers import IdentifierError, parse_device_id
-from inventory.models import Device, SecurityEventKind, Supplier
+from accounts.models import SecurityEventKind, Supplier
+from accounts.services import security_event_record
+from inventory.models import Device
 from inventory.selectors_registration import EntitlementStatus
-from inventory.services import security_event_record
 from notifications.services import QueueItem
 from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
+from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
@@ -384,7 +385,7 @@ class RaiseRows(RowHandler):
                     "bulk_requests_assigned",
                     installer.contact_emails,
                     context,
-                    installer.pk,
+                    installer.audience,
                 )
             )
         if helpdesk:

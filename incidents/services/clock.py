@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from inventory.models import Supplier
+from accounts.models import Supplier
 from ssi_portal.lib.working_days import LONDON, WorkingDayCalendar
 
 from ..calendar import answer_deadline, deadline_text, working_day_calendar

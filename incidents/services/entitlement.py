@@ -26,7 +26,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from inventory.models import Device, Supplier
+from accounts.models import Supplier
+from inventory.models import Device
 from inventory.selectors_registration import (
     Entitlement,
     EntitlementStatus,

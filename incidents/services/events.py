@@ -5,7 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.urls import reverse
 
-from inventory.models import Supplier
+from accounts.models import Supplier, supplier_audience
 from notifications.services import notification_queue_many
 
 from ..calendar import deadline_text
@@ -133,7 +133,7 @@ def event_notifications(
     context = _context(incident, event)
     source = f"incident-event:{event.pk}"
     return [
-        (source, template, recipients, context, supplier_id)
+        (source, template, recipients, context, supplier_audience(supplier_id))
         for (template, supplier_id), recipients in planned.items()
     ]
 

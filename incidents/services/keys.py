@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
-from inventory.services.mfa import mfa_secrets_reseal
+from accounts.services.mfa import mfa_secrets_reseal
 from ssi_portal.lib.crypto import key_ring
 
 from ..models import BulkUpload, Incident, LodgedCode
@@ -69,6 +69,6 @@ def install_codes_reencrypt(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
             lambda upload: upload.seal_context(),
             batch_size,
         ),
-        # Sealed with the same ring (inventory.models.SealedTOTPDevice).
+        # Sealed with the same ring (accounts.models.SealedTOTPDevice).
         "authenticator secrets": mfa_secrets_reseal(batch_size=batch_size),
     }

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.identifiers import IdentifierError, parse_install_code
-from inventory.models import SecurityEventKind, Supplier
-from inventory.services import security_event_record
+from accounts.models import SecurityEventKind, Supplier
+from accounts.services import security_event_record
+from inventory.identifiers import parse_install_code
 from ssi_portal.lib.crypto import key_ring
+from ssi_portal.lib.identifiers import IdentifierError
 from ssi_portal.lib.working_days import WorkingDayCalendar
 
 from .. import permissions

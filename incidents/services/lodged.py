@@ -110,7 +110,7 @@ def incident_answer_from_lodged_code(
             "lodged_code_used",
             installer.contact_emails,
             _context(incident, event),
-            installer.pk,
+            installer.audience,
         )
     )
     notification_queue_many(items)

@@ -6,18 +6,17 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inventory.identifiers import IdentifierError, device_id_or_none, parse_device_id
+from accounts.models import SecurityEventKind, Supplier
+from accounts.permissions import user_may_raise
+from accounts.services import security_event_record
 from inventory.models import (
     STATUSES_AWAITING_COMMISSIONING,
     TYPE_2_DEVICES,
     TYPES_WITH_INSTALL_CODE,
     Device,
     DeviceType,
-    SecurityEventKind,
-    Supplier,
 )
-from inventory.permissions import user_may_raise
-from inventory.services import security_event_record
+from ssi_portal.lib.identifiers import IdentifierError, device_id_or_none, parse_device_id
 
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
 from .clock import clock_record_start, clock_start

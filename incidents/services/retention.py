@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.models import SecurityEvent, SecurityEventKind
+from accounts.models import SecurityEvent, SecurityEventKind
 from ssi_portal.lib.text import count_of
 
 from ..models import Incident, IncidentStatus

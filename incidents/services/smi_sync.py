@@ -20,7 +20,8 @@ from itertools import batched
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.models import SecurityEvent, SecurityEventKind, SMIStatus
+from accounts.models import SecurityEvent, SecurityEventKind
+from inventory.models import SMIStatus
 from notifications.services import notification_queue_many
 
 from ..models import (

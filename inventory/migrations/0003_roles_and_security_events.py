@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -102,7 +101,7 @@ class Migration(migrations.Migration):
                         null=True,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="security_events",
-                        to=settings.AUTH_USER_MODEL,
+                        to="inventory.user",
                     ),
                 ),
                 (

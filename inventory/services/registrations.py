@@ -32,10 +32,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
+from accounts.models import Supplier
 from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
 from ssi_portal.lib.csv_lines import RecentLines, csv_fault
 
-from ..models import Registration, Supplier
+from ..models import Registration
 from .load_files import LoadFileError, decoded_lines, not_utf8, write_rejects
 from .smi_rows import mpan_check_ok, mprn_check_ok
 

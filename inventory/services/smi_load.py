@@ -26,10 +26,11 @@ from typing import IO, TextIO
 
 from django.db import connection, transaction
 
+from accounts.models import Supplier
 from ssi_portal.lib.csv_lines import RecentLines, csv_fault
+from ssi_portal.lib.identifiers import device_id_or_none
 
-from ..identifiers import device_id_or_none
-from ..models import Device, Supplier
+from ..models import Device
 from .load_files import LoadFileError, decoded_lines, not_utf8, write_rejects
 from .smi_copy import CopyWriter
 from .smi_rows import (

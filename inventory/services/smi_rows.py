@@ -13,14 +13,9 @@ Two ways through the checks, with one outcome:
 import datetime as dt
 import re
 
-from ..identifiers import (
-    IdentifierError,
-    is_valid_mpan,
-    is_valid_mprn,
-    mpan_check_digit,
-    mprn_check_digits,
-    parse_device_id,
-)
+from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
+
+from ..identifiers import is_valid_mpan, is_valid_mprn, mpan_check_digit, mprn_check_digits
 from ..models import TYPE_2_DEVICES, Device, DeviceType, SMIStatus
 
 SMI_COLUMNS = (

@@ -1,7 +1,6 @@
 """Writes of the notifications app: the outbox (queue, deliver, retry, sweep) and the addresses
 a Supplier receives its emails at. Import from here; the split is by sub-domain only."""
 
-from .contacts import ContactError, supplier_contact_add, supplier_contact_remove
 from .outbox import (
     MAX_ATTEMPTS,
     QueueItem,
@@ -17,7 +16,6 @@ from .outbox import (
 
 __all__ = [
     "MAX_ATTEMPTS",
-    "ContactError",
     "QueueItem",
     "TransientDeliveryError",
     "notification_deliver",
@@ -27,6 +25,4 @@ __all__ = [
     "notifications_requeue_stale",
     "notifications_retry_failed",
     "retry_delay_seconds",
-    "supplier_contact_add",
-    "supplier_contact_remove",
 ]

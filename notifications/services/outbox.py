@@ -44,8 +44,8 @@ SWEEP_BATCH_SIZE = 5000
 
 Status = Notification.Status
 
-# (source, template, recipients, context, supplier id or None): one call of notification_queue.
-type QueueItem = tuple[str, str, Iterable[str], dict, int | None]
+# (source, template, recipients, context, audience): one call of notification_queue.
+type QueueItem = tuple[str, str, Iterable[str], dict, str]
 
 
 class TransientDeliveryError(Exception):
@@ -70,18 +70,17 @@ def notification_queue(
     template: str,
     recipients: Iterable[str],
     context: dict,
-    supplier=None,
+    audience: str = "",
 ) -> list[Notification]:
     """Write one pending row per distinct recipient and queue delivery after commit.
 
     Call it inside the transaction that writes the event being reported, so the event and its
     emails commit or vanish together. ``context`` must be JSON-serialisable and must never
-    hold a secret: it is stored and rendered into the message. ``supplier`` (a Supplier or its
-    id) is the organisation the recipients belong to, which sees the email on its "Emails sent
-    to us" page; leave it empty for the DCC helpdesk.
+    hold a secret: it is stored and rendered into the message. ``audience`` labels whom the
+    recipients read for (an organisation's label sees the email on its "Emails sent to us"
+    page); leave it empty for the DCC helpdesk.
     """
-    supplier_id = getattr(supplier, "pk", supplier)
-    return notification_queue_many([(source, template, recipients, context, supplier_id)])
+    return notification_queue_many([(source, template, recipients, context, audience)])
 
 
 def notification_queue_many(items: Iterable[QueueItem]) -> list[Notification]:
@@ -93,7 +92,7 @@ def notification_queue_many(items: Iterable[QueueItem]) -> list[Notification]:
     """
     rows: list[Notification] = []
     seen: set[tuple[str, str, str]] = set()
-    for source, template, recipients, context, supplier_id in items:
+    for source, template, recipients, context, audience in items:
         for recipient in _distinct(recipients):
             if (source, template, recipient) in seen:
                 continue
@@ -104,7 +103,7 @@ def notification_queue_many(items: Iterable[QueueItem]) -> list[Notification]:
                     template=template,
                     recipient=recipient,
                     context=context,
-                    supplier_id=supplier_id,
+                    audience=audience or "",
                 )
             )
     if not rows:

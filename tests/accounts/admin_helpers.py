@@ -5,9 +5,9 @@ import datetime as dt
 
 from django import forms
 
-USERS = "/admin/inventory/user/"
+USERS = "/admin/accounts/user/"
 ADD_USER = USERS + "add/"
-SUPPLIERS = "/admin/inventory/supplier/"
+SUPPLIERS = "/admin/accounts/supplier/"
 DEVICES = "/admin/inventory/device/"
 NON_WORKING_DAYS = "/admin/incidents/nonworkingday/"
 

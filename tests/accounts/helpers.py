@@ -24,7 +24,7 @@ def code_for(device, *, steps_ahead: int = 0) -> str:
 def enrolled(user):
     """Set the user up with an authenticator app through the services; returns (device, codes).
     Leaves the clock's current TOTP step used: move it on before the next code."""
-    from inventory.services import mfa_enrolment_confirm, mfa_enrolment_start
+    from accounts.services import mfa_enrolment_confirm, mfa_enrolment_start
 
     device = mfa_enrolment_start(actor=user)
     return mfa_enrolment_confirm(actor=user, token=code_for(device))

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from accounts.models import SecurityEvent, Supplier, SupplierContact, User
+from accounts.models import SecurityEventKind as Kind
 from incidents.models import NonWorkingDay
-from inventory.models import Device, SecurityEvent, Supplier, SupplierContact, User
-from inventory.models import SecurityEventKind as Kind
+from inventory.models import Device
 from tests.factories import DeviceFactory
 
 from .admin_helpers import (

@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inventory.models import SealedTOTPDevice, SecurityEvent, User
-from inventory.models import SecurityEventKind as Kind
-from inventory.services import (
+from accounts.models import SealedTOTPDevice, SecurityEvent, User
+from accounts.models import SecurityEventKind as Kind
+from accounts.services import (
     AccountError,
     mfa_helpdesk_reset,
     supplier_first_admin_invite,

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from inventory.models import SecurityEvent, Supplier, SupplierContact, User
-from inventory.models import SecurityEventKind as Kind
+from accounts.models import SecurityEvent, Supplier, SupplierContact, User
+from accounts.models import SecurityEventKind as Kind
 from notifications.models import Notification
 from tests.factories import HelpdeskUserFactory, SupplierFactory
 
@@ -266,7 +266,7 @@ def test_the_helpdesk_cannot_readdress_an_invitation_in_the_outbox(
         source="security-event:1",
         template="account_invited",
         recipient="desk@gaining.example",
-        supplier=gaining_supplier,
+        audience=gaining_supplier.audience,
         context={"user_id": 1, "email": "desk@gaining.example"},
         status=Notification.Status.FAILED,
     )

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from inventory.models import User
+from accounts.models import User
 from notifications.models import Notification
 from tests.test_html import assert_valid_page
 

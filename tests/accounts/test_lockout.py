@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from inventory.models import SecurityEvent, SecurityEventKind
+from accounts.models import SecurityEvent, SecurityEventKind
 from tests.test_html import assert_valid_page
 
 from .helpers import code_for, code_step, enrolled, is_signed_in, password_step

@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
 
-from inventory.models import SecurityEvent
-from inventory.models import SecurityEventKind as Kind
-from inventory.services import AccountError, login_lockout_lift
+from accounts.models import SecurityEvent
+from accounts.models import SecurityEventKind as Kind
+from accounts.services import AccountError, login_lockout_lift
 
 from .admin_helpers import action
 from .helpers import LOGIN, is_signed_in, password_step

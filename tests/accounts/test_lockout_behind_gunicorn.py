@@ -5,7 +5,7 @@ the forwarded address is the client's."""
 import pytest
 from django.db import connection
 
-from inventory.models import SecurityEvent, SecurityEventKind
+from accounts.models import SecurityEvent, SecurityEventKind
 from tests.factories.inventory import PASSWORD
 from tests.support.gunicorn import PortalClient, gunicorn_server
 

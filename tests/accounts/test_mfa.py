@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 
-from inventory.models import SealedTOTPDevice as TOTPDevice
-from inventory.models import backup_code_digest
+from accounts.models import SealedTOTPDevice as TOTPDevice
+from accounts.models import backup_code_digest
 from tests.test_html import assert_valid_page
 
 from .helpers import (
@@ -398,7 +398,7 @@ def test_the_admin_site_itself_refuses_an_unverified_session_when_required(
 ):
     # Even without the middleware that sends such a session away first.
     settings.MIDDLEWARE = [
-        m for m in settings.MIDDLEWARE if m != "inventory.middleware.TwoFactorRequiredMiddleware"
+        m for m in settings.MIDDLEWARE if m != "accounts.middleware.TwoFactorRequiredMiddleware"
     ]
     client.force_login(helpdesk_staff)
 

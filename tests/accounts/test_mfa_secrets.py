@@ -9,9 +9,9 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from inventory.models import SEALED_SECRET_PREFIX, SealedTOTPDevice
-from inventory.services import mfa_enrolment_start
-from inventory.services.mfa import mfa_secrets_reseal
+from accounts.models import SEALED_SECRET_PREFIX, SealedTOTPDevice
+from accounts.services import mfa_enrolment_start
+from accounts.services.mfa import mfa_secrets_reseal
 from ssi_portal.lib.crypto import generate_key
 from tests.accounts.helpers import code_for
 
@@ -102,8 +102,8 @@ def test_rotating_the_keys_reseals_the_secrets_under_the_newest(settings, gainin
 def test_backup_codes_are_stored_as_keyed_digests_and_still_log_in(gaining_user):
     from django_otp.plugins.otp_static.models import StaticToken
 
-    from inventory.models import HashedBackupCodes, backup_code_digest
-    from inventory.services import mfa_verify
+    from accounts.models import HashedBackupCodes, backup_code_digest
+    from accounts.services import mfa_verify
     from tests.accounts.helpers import enrolled
 
     _, codes = enrolled(gaining_user)
@@ -119,7 +119,7 @@ def test_backup_codes_are_stored_as_keyed_digests_and_still_log_in(gaining_user)
 def test_a_stored_digest_typed_as_a_code_is_refused(gaining_user):
     from django_otp.plugins.otp_static.models import StaticToken
 
-    from inventory.services import AccountError, mfa_verify
+    from accounts.services import AccountError, mfa_verify
     from tests.accounts.helpers import enrolled
 
     enrolled(gaining_user)
@@ -132,7 +132,7 @@ def test_a_stored_digest_typed_as_a_code_is_refused(gaining_user):
 def test_the_migration_replaces_codes_stored_in_clear_by_their_digests(gaining_user):
     from django_otp.plugins.otp_static.models import StaticToken
 
-    from inventory.models import backup_code_digest
+    from accounts.models import backup_code_digest
     from tests.accounts.helpers import enrolled
 
     migration = importlib.import_module("inventory.migrations.0009_hashed_backup_codes")

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from inventory.models import User
+from accounts.models import User
 from tests.factories import UserFactory
 from tests.test_html import assert_valid_page
 
@@ -141,7 +141,7 @@ def test_another_administrator_can_remove_it(client, gaining_admin, gaining_supp
 
 
 def test_two_administrators_demoting_each_other_at_once_leave_one(gaining_admin, gaining_supplier):
-    from inventory.services import AccountError, user_roles_change
+    from accounts.services import AccountError, user_roles_change
 
     second = UserFactory(supplier=gaining_supplier, is_supplier_admin=True)
     # Both requests loaded their administrator before either change committed.
@@ -205,7 +205,7 @@ def test_administrators_cannot_deactivate_themselves(client, gaining_admin):
 def test_two_administrators_deactivating_each_other_at_once_leave_one(
     gaining_admin, gaining_supplier
 ):
-    from inventory.services import AccountError, user_deactivate
+    from accounts.services import AccountError, user_deactivate
 
     second = UserFactory(supplier=gaining_supplier, is_supplier_admin=True)
     stale_second = User.objects.get(pk=second.pk)
@@ -219,7 +219,7 @@ def test_two_administrators_deactivating_each_other_at_once_leave_one(
 
 
 def test_deactivating_twice_is_refused(gaining_admin, gaining_user):
-    from inventory.services import AccountError, user_deactivate
+    from accounts.services import AccountError, user_deactivate
 
     user_deactivate(actor=gaining_admin, user_id=gaining_user.pk)
 
@@ -233,8 +233,8 @@ def test_deactivating_twice_is_refused(gaining_admin, gaining_user):
 def test_an_administrator_resets_a_colleagues_lost_two_factor(
     client, gaining_admin, gaining_user, clock
 ):
-    from inventory.models import SealedTOTPDevice as TOTPDevice
-    from inventory.models import SecurityEvent, SecurityEventKind
+    from accounts.models import SealedTOTPDevice as TOTPDevice
+    from accounts.models import SecurityEvent, SecurityEventKind
 
     from .helpers import enrolled
 
@@ -251,7 +251,7 @@ def test_an_administrator_resets_a_colleagues_lost_two_factor(
 def test_another_organisations_administrator_cannot_reset_two_factor(
     client, other_admin, gaining_user, clock
 ):
-    from inventory.models import SealedTOTPDevice as TOTPDevice
+    from accounts.models import SealedTOTPDevice as TOTPDevice
 
     from .helpers import enrolled
 

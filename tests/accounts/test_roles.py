@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 
-from inventory.models import User
-from inventory.permissions import can_manage_users, user_may_answer, user_may_raise
+from accounts.models import User
+from accounts.permissions import can_manage_users, user_may_answer, user_may_raise
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

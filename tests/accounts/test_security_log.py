@@ -7,9 +7,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 from django.urls import reverse
 
-from inventory.audit import client_ip
-from inventory.models import AppendOnlyError, SecurityEvent, SecurityEventKind
-from inventory.services import (
+from accounts.audit import client_ip
+from accounts.models import AppendOnlyError, SecurityEvent, SecurityEventKind
+from accounts.services import (
     mfa_backup_codes_regenerate,
     mfa_remove,
     security_event_record,
@@ -228,7 +228,7 @@ def test_an_ipv4_peer_written_in_ipv6_is_matched_as_ipv4(settings):
 
 # --- The helpdesk's view ------------------------------------------------------------------
 
-CHANGELIST = "/admin/inventory/securityevent/"
+CHANGELIST = "/admin/accounts/securityevent/"
 
 
 @pytest.fixture

@@ -124,7 +124,7 @@ def test_a_user_sees_the_lockout_message_and_cannot_log_in_even_with_the_right_p
 def test_an_administrator_invites_a_colleague_who_chooses_a_password(
     live_server, new_page, gaining_user, django_user_model
 ):
-    from inventory.templatetags.invitations import invitation_link
+    from accounts.templatetags.invitations import invitation_link
 
     django_user_model.objects.filter(pk=gaining_user.pk).update(is_supplier_admin=True)
     admin = new_page()

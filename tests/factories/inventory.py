@@ -2,16 +2,10 @@ import datetime as dt
 
 import factory
 
-from inventory.identifiers import format_device_id, mpan_check_digit
-from inventory.models import (
-    Device,
-    DeviceType,
-    Registration,
-    SMIStatus,
-    Supplier,
-    SupplierContact,
-    User,
-)
+from accounts.models import Supplier, SupplierContact, User
+from inventory.identifiers import mpan_check_digit
+from inventory.models import Device, DeviceType, Registration, SMIStatus
+from ssi_portal.lib.identifiers import format_device_id
 
 PASSWORD = "correct-horse-battery-staple"
 # The meter point of every Device the factory makes unless told otherwise (a valid MPAN core).

@@ -400,9 +400,9 @@ def test_a_batch_sends_one_digest_to_each_installing_supplier_and_no_email_per_r
     )
     assert "3 requests await your answer" in to_installing.body
     assert "http://testserver/incidents/assigned/?status=awaiting_installer" in to_installing.body
-    assert set(Notification.objects.values_list("supplier_id", flat=True)) == {
-        installing_supplier.pk,
-        other_supplier.pk,
+    assert set(Notification.objects.values_list("audience", flat=True)) == {
+        installing_supplier.audience,
+        other_supplier.audience,
     }
 
 

@@ -275,7 +275,7 @@ def test_under_warn_bulk_rows_are_raised_with_the_warning_in_their_result(
 def test_a_refusal_by_the_registration_check_is_in_the_security_log(
     gaining_supplier, other_supplier_user, device
 ):
-    from inventory.models import SecurityEvent, SecurityEventKind
+    from accounts.models import SecurityEvent, SecurityEventKind
 
     _refusal(other_supplier_user, device.device_id)
 
@@ -291,7 +291,7 @@ def test_a_refusal_by_the_registration_check_is_in_the_security_log(
 def test_a_bulk_upload_logs_one_entry_for_its_rows_the_registration_check_refused(
     gaining_user, installing_supplier
 ):
-    from inventory.models import SecurityEvent, SecurityEventKind
+    from accounts.models import SecurityEvent, SecurityEventKind
 
     unknown = [
         DeviceFactory(installing_supplier=installing_supplier, mpxn=OTHER_MPAN) for _ in range(2)
@@ -308,7 +308,7 @@ def test_a_bulk_upload_logs_one_entry_for_its_rows_the_registration_check_refuse
 
 
 def test_a_bulk_upload_without_refusals_logs_nothing(gaining_user, device):
-    from inventory.models import SecurityEvent
+    from accounts.models import SecurityEvent
 
     run(gaining_user, "raise", RAISE_HEADER, device.device_id)
 
@@ -408,7 +408,7 @@ def test_refused_bulk_rows_name_no_meter_point_in_the_results_page_or_csv(
 def test_the_security_log_keeps_the_meter_point_of_a_refusal_for_the_helpdesk(
     other_supplier_user, refused_devices
 ):
-    from inventory.models import SecurityEvent
+    from accounts.models import SecurityEvent
 
     _refusal(other_supplier_user, refused_devices["registration_unknown"].device_id)
 

@@ -12,14 +12,14 @@ def test_emails_are_filed_under_the_receiving_organisation(
     incident, gaining_supplier, installing_supplier
 ):
     incident_escalate_overdue(now=incident.due_at + dt.timedelta(seconds=1))
-    filed = set(Notification.objects.values_list("template", "recipient", "supplier_id"))
+    filed = set(Notification.objects.values_list("template", "recipient", "audience"))
     assert filed == {
-        ("incident_assigned", "installs@installing.example", installing_supplier.pk),
-        ("incident_assigned", "ops@installing.example", installing_supplier.pk),
-        ("incident_breached", "installs@installing.example", installing_supplier.pk),
-        ("incident_breached", "ops@installing.example", installing_supplier.pk),
-        ("incident_breached", "raiser@gaining.example", gaining_supplier.pk),
-        ("incident_breached", "helpdesk@dcc.example", None),
+        ("incident_assigned", "installs@installing.example", installing_supplier.audience),
+        ("incident_assigned", "ops@installing.example", installing_supplier.audience),
+        ("incident_breached", "installs@installing.example", installing_supplier.audience),
+        ("incident_breached", "ops@installing.example", installing_supplier.audience),
+        ("incident_breached", "raiser@gaining.example", gaining_supplier.audience),
+        ("incident_breached", "helpdesk@dcc.example", ""),
     }
 
 

@@ -260,7 +260,7 @@ def test_old_tally_rows_are_purged_and_recent_ones_kept(settings, gaining_user, 
 
 
 def test_a_raise_refused_by_a_rate_limit_is_in_the_security_log(settings, gaining_user, devices):
-    from inventory.models import SecurityEvent, SecurityEventKind
+    from accounts.models import SecurityEvent, SecurityEventKind
 
     settings.SSI_RAISE_LIMIT_PER_USER = "1/hour"
     first, second = devices(2)

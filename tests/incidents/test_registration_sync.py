@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from accounts.models import SecurityEvent, SecurityEventKind
 from incidents.models import (
     Assignment,
     AssignmentOutcome,
@@ -21,7 +22,6 @@ from incidents.services import (
     incidents_cancel_registration_moved,
 )
 from incidents.tasks import cancel_requests_registration_moved
-from inventory.models import SecurityEvent, SecurityEventKind
 from tests.factories import DEFAULT_MPXN, RegistrationFactory
 from tests.support.bulk import NOW
 from tests.support.mail import leaks_install_code

@@ -4,11 +4,11 @@ import datetime as dt
 
 from django.urls import reverse
 
+from accounts.models import SecurityEvent
 from incidents.models import Incident
 from incidents.services import incident_close
 from incidents.services.retention import incidents_purge_install_codes
 from incidents.tasks import purge_install_codes
-from inventory.models import SecurityEvent
 
 
 def closed(answered_incident, gaining_user, when):

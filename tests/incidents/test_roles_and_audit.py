@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from accounts.models import SecurityEvent
 from conftest import INSTALL_CODE_WITH_CRC
 from incidents.services import (
     incident_answer,
@@ -12,7 +13,6 @@ from incidents.services import (
     incident_reassign,
     incident_reveal_code,
 )
-from inventory.models import SecurityEvent
 
 
 def test_a_user_without_the_raise_role_cannot_raise(gaining_user, device):

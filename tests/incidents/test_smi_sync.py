@@ -115,10 +115,10 @@ def test_each_email_is_filed_under_the_supplier_it_went_to(
 
     incidents_sync_with_smi(now=NOW)
 
-    filed = dict(Notification.objects.values_list("recipient", "supplier_id"))
+    filed = dict(Notification.objects.values_list("recipient", "audience"))
     assert filed == {
-        gaining_user.email: gaining_supplier.pk,
-        **{address: installing_supplier.pk for address in installing_supplier.contact_emails},
+        gaining_user.email: gaining_supplier.audience,
+        **{address: installing_supplier.audience for address in installing_supplier.contact_emails},
     }
 
 

@@ -15,7 +15,7 @@ def helpdesk_client(client, helpdesk_user):
     """The helpdesk persona in the admin, with the permissions its group gives it."""
     helpdesk_user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label="inventory",
+            content_type__app_label__in=["accounts", "inventory"],
             codename__in=[
                 "view_device",
                 "change_device",
@@ -121,20 +121,20 @@ def test_supplier_search_finds_a_user_id_in_any_spelling(helpdesk_client):
     supplier = SupplierFactory(user_id="90-B3-D5-1F-30-00-00-01")
     SupplierFactory(user_id="90-B3-D5-1F-30-00-00-02")
 
-    response = helpdesk_client.get("/admin/inventory/supplier/", {"q": "90b3d51f30000001"})
+    response = helpdesk_client.get("/admin/accounts/supplier/", {"q": "90b3d51f30000001"})
 
     assert list(response.context["cl"].result_list) == [supplier]
 
 
 def test_the_user_changelist_shows_each_users_supplier(helpdesk_client, gaining_user):
-    response = helpdesk_client.get("/admin/inventory/user/", {"q": "Gaining Energy"})
+    response = helpdesk_client.get("/admin/accounts/user/", {"q": "Gaining Energy"})
 
     assert list(response.context["cl"].result_list) == [gaining_user]
     assert "Gaining Energy" in response.content.decode()
 
 
 def test_the_helpdesk_cannot_make_anyone_a_superuser(helpdesk_client, gaining_user):
-    response = helpdesk_client.get(f"/admin/inventory/user/{gaining_user.pk}/change/")
+    response = helpdesk_client.get(f"/admin/accounts/user/{gaining_user.pk}/change/")
 
     assert response.status_code == 200
     form_fields = response.context["adminform"].form.fields
@@ -145,7 +145,7 @@ def test_the_helpdesk_cannot_make_anyone_a_superuser(helpdesk_client, gaining_us
 def test_the_helpdesk_cannot_change_a_superuser(helpdesk_client, django_user_model):
     root = django_user_model.objects.create_superuser("root", "root@dcc.example", "x" * 16)
 
-    response = helpdesk_client.get(f"/admin/inventory/user/{root.pk}/password/")
+    response = helpdesk_client.get(f"/admin/accounts/user/{root.pk}/password/")
 
     assert response.status_code == 403
 
@@ -153,7 +153,7 @@ def test_the_helpdesk_cannot_change_a_superuser(helpdesk_client, django_user_mod
 def test_a_helpdesk_user_with_a_supplier_is_refused_with_a_message(
     admin_client, helpdesk_user, gaining_supplier
 ):
-    url = f"/admin/inventory/user/{helpdesk_user.pk}/change/"
+    url = f"/admin/accounts/user/{helpdesk_user.pk}/change/"
     form = admin_client.get(url).context["adminform"].form
     data = {
         name: value
@@ -255,7 +255,7 @@ def allow(user, *codenames: str) -> None:
 
 def test_each_contact_email_box_on_a_supplier_page_has_a_name(operator_client, installing_supplier):
     # Only an operator edits contact addresses in the admin (the helpdesk reads them).
-    html = operator_client.get(f"/admin/inventory/supplier/{installing_supplier.pk}/change/")
+    html = operator_client.get(f"/admin/accounts/supplier/{installing_supplier.pk}/change/")
 
     boxes = re.findall(
         r'<input type="email" name="contacts-\d+-email"[^>]*>', html.content.decode()
@@ -287,7 +287,7 @@ def test_the_password_summary_on_a_user_page_is_a_plain_block_with_its_help(
 ):
     # The operator's form holds the password summary widget; the helpdesk's says in words
     # whether a password is set (tests/accounts/test_helpdesk_admin.py).
-    html = operator_client.get(f"/admin/inventory/user/{gaining_user.pk}/change/").content.decode()
+    html = operator_client.get(f"/admin/accounts/user/{gaining_user.pk}/change/").content.decode()
 
     summary = re.search(r'<div[^>]* id="id_password"[^>]*>', html).group(0)
     assert "disabled" not in summary

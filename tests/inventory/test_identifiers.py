@@ -7,18 +7,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inventory.identifiers import (
-    IdentifierError,
     crc16_x25,
     crc_suffix,
-    device_id_or_none,
-    format_device_id,
     format_install_code,
     is_valid_mpan,
     is_valid_mprn,
     mpan_check_digit,
     mprn_check_digits,
-    parse_device_id,
     parse_install_code,
+)
+from ssi_portal.lib.identifiers import (
+    IdentifierError,
+    device_id_or_none,
+    format_device_id,
+    parse_device_id,
 )
 
 PROPERTIES = settings(max_examples=200, deadline=None)

@@ -6,10 +6,11 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inventory.identifiers import device_id_or_none, is_valid_mpan, is_valid_mprn
+from inventory.identifiers import is_valid_mpan, is_valid_mprn
 from inventory.models import Device, DeviceType, SMIStatus
 from inventory.services import SMI_COLUMNS, SmiLoadError, SmiStatusChange, smi_load, smi_load_csv
 from inventory.services.smi_rows import device_from, mpan_check_ok, mprn_check_ok
+from ssi_portal.lib.identifiers import device_id_or_none
 
 pytestmark = pytest.mark.django_db
 

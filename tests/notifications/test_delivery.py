@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import supplier_audience
 from notifications.models import Notification
 from notifications.services import (
     MAX_ATTEMPTS,
@@ -180,31 +181,31 @@ def test_queueing_records_the_organisation_of_the_recipients(
 ):
     supplier = installing_supplier
     with django_capture_on_commit_callbacks(execute=False):
-        by_instance = _queue(["a@one.example"], supplier=supplier)
+        by_instance = _queue(["a@one.example"], audience=supplier.audience)
         by_id = notification_queue(
             source="incident-event:43",
             template="incident_assigned",
             recipients=["b@one.example"],
             context=CONTEXT,
-            supplier=supplier.pk,
+            audience=supplier_audience(supplier.pk),
         )
         helpdesk = _queue(["helpdesk@dcc.example"])
 
-    assert [r.supplier_id for r in by_instance + by_id + helpdesk] == [
-        supplier.pk,
-        supplier.pk,
-        None,
+    assert [r.audience for r in by_instance + by_id + helpdesk] == [
+        f"supplier:{supplier.pk}",
+        f"supplier:{supplier.pk}",
+        "",
     ]
 
 
-def _items(count: int, supplier_id=None) -> list:
+def _items(count: int, audience="") -> list:
     return [
         (
             f"incident-event:{n}",
             "incident_assigned",
             ["a@one.example", "b@one.example"],
             CONTEXT,
-            supplier_id,
+            audience,
         )
         for n in range(count)
     ]

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from inventory.models import SupplierContact
+from accounts.models import SupplierContact
 from tests.support.outbox import make_notification
 from tests.test_html import assert_valid_page
 

@@ -34,9 +34,9 @@ def test_a_nul_character_in_an_admin_filter_is_refused(helpdesk):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("model", ["inventory_securityevent", "incidents_nonworkingday"])
+@pytest.mark.parametrize("model", ["accounts_securityevent", "incidents_nonworkingday"])
 def test_a_date_hierarchy_year_past_any_date_is_a_bad_lookup(helpdesk, model):
-    field = "created_at" if model == "inventory_securityevent" else "date"
+    field = "created_at" if model == "accounts_securityevent" else "date"
     url = reverse(f"admin:{model}_changelist")
 
     response = helpdesk.get(url, {f"{field}__year": "9" * 20})
@@ -54,7 +54,7 @@ def test_a_posted_supplier_that_is_no_key_is_refused_on_the_form(
         django_user_model.objects.create_superuser("root", "root@ops.example", "x" * 16)
     )
     response = client.post(
-        reverse("admin:inventory_user_change", args=[installing_user.pk]),
+        reverse("admin:accounts_user_change", args=[installing_user.pk]),
         {"username": "installing", "supplier": "not-a-key", "date_joined_0": "2026-01-01"},
     )
 

@@ -5,6 +5,7 @@ import datetime as dt
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import supplier_audience
 from notifications.models import Notification
 
 # What the incident services hand the outbox for an "assigned" email.
@@ -44,7 +45,7 @@ def make_notification(
         source=f"incident-event:{next(_sources)}",
         template=template,
         recipient=recipient,
-        supplier=supplier,
+        audience=supplier_audience(getattr(supplier, "pk", supplier)),
         context=context or ASSIGNED_CONTEXT,
     )
     values = {"created_at": now - age, "next_attempt_at": now - age, "status": status, **fields}

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from accounts.models import Supplier, SupplierContact, User
 from incidents import services
 from incidents.models import (
     OPEN_STATUSES,
@@ -27,7 +28,6 @@ from incidents.models import (
 )
 from inventory.identifiers import (
     crc_suffix,
-    format_device_id,
     format_install_code,
     mpan_check_digit,
     mprn_check_digits,
@@ -39,11 +39,9 @@ from inventory.models import (
     DeviceType,
     Registration,
     SMIStatus,
-    Supplier,
-    SupplierContact,
-    User,
 )
 from inventory.selectors_registration import EntitlementStatus, entitlements, registration_day
+from ssi_portal.lib.identifiers import format_device_id
 
 DEMO_PASSWORD = "ssi-demo-2026"  # noqa: S105 (published demo logins; this command is for dev only)
 DEVICE_COUNT = 3000
@@ -426,13 +424,18 @@ def _demo_registrations(devices: list[Device], suppliers: list[Supplier]) -> dic
 
 
 def _helpdesk_permissions() -> list[Permission]:
-    """View and change on every model of the portal's apps, add on the inventory; no delete.
+    """View and change on every model of the portal's apps, add on Suppliers, users and the
+    inventory; no delete.
     django-axes' too: view to see who is locked out, change to lift a lockout."""
     wanted: set[tuple[int, str]] = set()
-    for label in ("inventory", "incidents", "notifications", "axes"):
+    for label in ("accounts", "inventory", "incidents", "notifications", "axes"):
         models = list(apps.get_app_config(label).get_models())
         for model, content_type in ContentType.objects.get_for_models(*models).items():
-            actions = ("view", "change", "add") if label == "inventory" else ("view", "change")
+            actions = (
+                ("view", "change", "add")
+                if label in ("accounts", "inventory")
+                else ("view", "change")
+            )
             wanted.update(
                 (content_type.pk, f"{action}_{model._meta.model_name}") for action in actions
             )

@@ -9,11 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from incidents.management.load_report import write_load_summary
 from incidents.services.registration_sync import incidents_cancel_registration_moved
-from inventory.services import (
-    REGISTRATION_COLUMNS,
-    RegistrationLoadError,
-    registrations_load_csv,
-)
+from inventory.services import REGISTRATION_COLUMNS, RegistrationLoadError, registrations_load_csv
 
 
 class Command(BaseCommand):
