@@ -8,7 +8,8 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.urls import reverse
+from django.urls import re_path, reverse
+from django.views.generic import RedirectView
 
 from ssi_portal.lib.admin import AutocompleteSelect as SafeAutocompleteSelect
 
@@ -32,6 +33,14 @@ class PortalAdminSite(admin.AdminSite):
             "admin:index", current_app=self.name
         )
         return redirect_to_login(next_url, login_url=reverse("login"))
+
+    def get_urls(self):
+        # Bookmarks made when users, Suppliers and the security log were the inventory's.
+        moved = re_path(
+            r"^inventory/(?P<rest>(?:user|supplier|suppliercontact|securityevent)/.*)$",
+            RedirectView.as_view(url="/admin/accounts/%(rest)s", permanent=True, query_string=True),
+        )
+        return [moved, *super().get_urls()]
 
 
 # --- Hostile input on admin pages ---------------------------------------------------------------

@@ -253,3 +253,14 @@ def test_the_helpdesk_reassignment_is_logged_once(helpdesk_admin_client, inciden
 
     assert SecurityEvent.objects.filter(kind=Kind.REASSIGNED).count() == 1
     assert not SecurityEvent.objects.filter(kind=Kind.ADMIN_CHANGED).exists()
+
+
+def test_an_old_admin_address_of_a_user_or_supplier_leads_to_its_new_one(client):
+    """Bookmarks made when users and Suppliers were the inventory's still lead somewhere."""
+    response = client.get("/admin/inventory/user/5/change/?_changelist_filters=q%3Dx")
+    assert response.status_code == 301
+    assert response["Location"] == "/admin/accounts/user/5/change/?_changelist_filters=q%3Dx"
+    response = client.get("/admin/inventory/supplier/")
+    assert response["Location"] == "/admin/accounts/supplier/"
+    # The Devices stay where they were.
+    assert client.get("/admin/inventory/device/").status_code == 302  # to the login page
