@@ -9,8 +9,8 @@ factor, as after the portal's code step), warms up, and then drives each scenari
 (closed loop: C connections for D seconds), each figure the median of R runs:
 
 - ``floor``: ``/bench/floor/?id=...``, the same stack (middleware, session, user, second
-  factor) doing one indexed lookup of a Device; routed only because this run sets
-  ``SSI_BENCH_FLOOR``;
+  factor) doing one indexed lookup of a Device; routed only by this benchmark's own settings
+  (``bench/http_settings.py``: production's, with the URL conf ``bench/http_urls.py``);
 - ``worklist``, ``worklist-deep``, ``worklist-overdue``, ``worklist-search``: the assigned
   list, first page, a page 10,000 rows down (a cursor), the overdue filter and a full Device
   ID search; each user its own worklist, the users taking turns;
@@ -116,7 +116,8 @@ OUIS = ["00DB12", "0016A2", "001BC5", "00124B", "70B3D5", "BC33AC", "8C3C4A", "0
 
 
 def server_env(port: int) -> dict[str, str]:
-    """The environment of gunicorn and of this process: production settings on loopback."""
+    """The environment of gunicorn and of this process: production settings on loopback, with
+    the floor routed (``bench.http_settings``)."""
     from ssi_portal.lib.crypto import generate_key
 
     VAR_DIR.mkdir(exist_ok=True)
@@ -127,7 +128,7 @@ def server_env(port: int) -> dict[str, str]:
         )
     keys = json.loads(key_file.read_text())
     return {
-        "DJANGO_SETTINGS_MODULE": "ssi_portal.settings.production",
+        "DJANGO_SETTINGS_MODULE": "bench.http_settings",
         "DJANGO_SECRET_KEY": keys["secret"],
         "INSTALL_CODE_KEYS": keys["install"],
         "DATABASE_URL": f"{PG}/{DB_NAME}",
@@ -135,7 +136,6 @@ def server_env(port: int) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "False",
         "SSI_VAR_DIR": str(VAR_DIR),
-        "SSI_BENCH_FLOOR": "True",
         "LOG_LEVEL": "WARNING",
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         # The rate limits are checked on every raise, as in production, but set out of reach:

@@ -1,7 +1,6 @@
-from django.conf import settings
 from django.urls import path
 
-from . import views, views_bench, views_bulk, views_compliance, views_devices
+from . import views, views_bulk, views_compliance, views_devices
 
 app_name = "incidents"
 
@@ -42,7 +41,3 @@ urlpatterns += [
     path("bulk/<uuid:public_id>/status.json", views_bulk.status_json, name="bulk_status"),
     path("bulk/<uuid:public_id>/results.csv", views_bulk.results_csv, name="bulk_results"),
 ]
-
-# The benchmark's floor (bench/http_load.py): routed only where SSI_BENCH_FLOOR is on.
-if settings.SSI_BENCH_FLOOR:
-    urlpatterns.append(path("bench/floor/", views_bench.floor, name="bench_floor"))

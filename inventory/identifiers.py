@@ -96,34 +96,74 @@ def format_install_code(code: bytes) -> str:
 
 
 # --- Meter points ---------------------------------------------------------------------------
+#
+# The one home of both check-digit rules: the forms, the SMI loader (its hot loop included) and
+# the registration loader all call these. The weighted sums are looked up three digits at a
+# time in tables built once from the weights, which costs a file of millions of rows a quarter
+# of what summing digit by digit would.
 
 _MPAN_WEIGHTS = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
 
 
+def _chunk_sums(weights: tuple[int, ...]) -> dict[str, int]:
+    """Weighted digit sums of every string of up to ``len(weights)`` ASCII digits, the weights
+    applied from the right (so a short string at the left end of a number gets the leftmost
+    weights)."""
+    sums = {"": 0}
+    for length in range(1, len(weights) + 1):
+        used = weights[-length:]
+        for n in range(10**length):
+            digits = f"{n:0{length}d}"
+            sums[digits] = sum(int(d) * w for d, w in zip(digits, used, strict=True))
+    return sums
+
+
+# MPAN: the weights on the first twelve digits, three at a time.
+_MPAN_SUMS = tuple(_chunk_sums(_MPAN_WEIGHTS[i : i + 3]) for i in range(0, 12, 3))
+# MPRN: weights n..1 on the body of n digits, i.e. 1, 2, 3, ... counted from its right end.
+_MPRN_SUMS = tuple(_chunk_sums(w) for w in ((3, 2, 1), (6, 5, 4), (9, 8, 7)))
+
+
 def mpan_check_digit(first_twelve: str) -> int:
-    return sum(int(d) * w for d, w in zip(first_twelve, _MPAN_WEIGHTS, strict=True)) % 11 % 10
+    """The check digit of an MPAN core whose first twelve digits are given (ASCII digits)."""
+    a, b, c, d = _MPAN_SUMS
+    try:
+        total = a[first_twelve[0:3]] + b[first_twelve[3:6]] + c[first_twelve[6:9]]
+        total += d[first_twelve[9:12]]
+    except KeyError:
+        raise ValueError(f"not twelve ASCII digits: {first_twelve!r}") from None
+    if len(first_twelve) != 12:
+        raise ValueError(f"not twelve ASCII digits: {first_twelve!r}")
+    return total % 11 % 10
+
+
+def mpan_check_ok(mpan: str) -> bool:
+    """Whether the last digit of a 13-digit MPAN core is its check digit; ``mpan`` is known
+    to be 13 ASCII digits (:func:`is_valid_mpan` checks that too)."""
+    return mpan_check_digit(mpan[:12]) == ord(mpan[12]) - 48
 
 
 def is_valid_mpan(value: str) -> bool:
     """A 13-digit MPAN core whose last digit is its check digit."""
-    return (
-        len(value) == 13
-        and value.isascii()
-        and value.isdigit()
-        and mpan_check_digit(value[:12]) == int(value[12])
-    )
+    return len(value) == 13 and value.isascii() and value.isdigit() and mpan_check_ok(value)
 
 
 def mprn_check_digits(body: str) -> str:
-    n = len(body)
-    return f"{sum(int(d) * (n - i) for i, d in enumerate(body)) % 11:02d}"
+    """The two check digits of an MPRN whose other digits (4 to 9 ASCII digits) are given."""
+    a, b, c = _MPRN_SUMS
+    try:
+        total = a[body[-3:]] + b[body[-6:-3]] + c[body[:-6]]
+    except KeyError:
+        raise ValueError(f"not 4 to 9 ASCII digits: {body!r}") from None
+    return f"{total % 11:02d}"
+
+
+def mprn_check_ok(mprn: str) -> bool:
+    """Whether the last two digits of an MPRN are the check digits of the rest; ``mprn`` is
+    known to be 6 to 10 ASCII digits (:func:`is_valid_mprn` checks that too)."""
+    return mprn_check_digits(mprn[:-2]) == mprn[-2:]
 
 
 def is_valid_mprn(value: str) -> bool:
     """An MPRN of 6 to 10 digits whose last two are the check digits of the rest."""
-    return (
-        6 <= len(value) <= 10
-        and value.isascii()
-        and value.isdigit()
-        and mprn_check_digits(value[:-2]) == value[-2:]
-    )
+    return 6 <= len(value) <= 10 and value.isascii() and value.isdigit() and mprn_check_ok(value)

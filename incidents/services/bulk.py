@@ -27,7 +27,6 @@ import logging
 import os
 import time
 import uuid
-from functools import partial
 from itertools import islice
 from typing import BinaryIO
 
@@ -36,12 +35,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.permissions import user_may_answer, user_may_raise
 from notifications.services import notification_queue_many
 from ssi_portal.lib.bulk_sql import insert_rows
 from ssi_portal.lib.crypto import key_ring
+from ssi_portal.lib.publish import publish_after_commit
 from ssi_portal.lib.text import count_of
 
 from ..models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUpload
@@ -128,29 +127,22 @@ def bulk_upload_create(
     upload.payload_sealed = key_ring().seal(data, aad=upload.seal_context())
     with transaction.atomic():
         upload.save()
-        _publish_after_commit(upload.pk)
+        bulk_upload_publish(upload.pk)
     return upload
 
 
-def _publish_after_commit(upload_id: int, *, continuation: bool = False) -> None:
-    # ``robust``: a broker that is down must not turn a committed upload into an error page;
-    # the upload stays queued and the stale sweep publishes it.
-    transaction.on_commit(partial(_publish, upload_id, continuation), robust=True)
-
-
-def _publish(upload_id: int, continuation: bool) -> bool:
+def bulk_upload_publish(upload_id: int, *, continuation: bool = False) -> None:
+    """Publish the upload's task once the transaction commits; with the broker down, the
+    upload stays queued and the stale sweep (:func:`bulk_uploads_requeue_stale`) publishes it."""
     from ..tasks import process_bulk_upload
 
-    try:
-        process_bulk_upload.apply_async(args=[upload_id], kwargs={"continuation": continuation})
-    except (BrokerError, OSError) as exc:
-        logger.warning(
-            "Broker unreachable (%s): bulk upload %s left for the sweep.",
-            type(exc).__name__,
-            upload_id,
-        )
-        return False
-    return True
+    publish_after_commit(
+        process_bulk_upload,
+        [upload_id],
+        what="bulk upload",
+        kwargs={"continuation": continuation},
+        logger=logger,
+    )
 
 
 # --- Processing ---------------------------------------------------------------------------------
@@ -192,7 +184,7 @@ def bulk_upload_process(
             return "superseded"
         processed += len(chunk)
         if time.monotonic() - started > budget:
-            _publish_after_commit(upload.pk, continuation=True)
+            bulk_upload_publish(upload.pk, continuation=True)
             return "continued"
     return "done" if _finish(upload.pk, handler, now or timezone.now()) else "superseded"
 
@@ -361,7 +353,7 @@ def bulk_uploads_requeue_stale(
         )
         BulkUpload.objects.filter(pk__in=stale).update(updated_at=now)
         for upload_id in stale:
-            _publish_after_commit(upload_id)
+            bulk_upload_publish(upload_id)
     if stale:
         logger.warning("Bulk upload sweep: published %s stale upload(s) again.", len(stale))
     return len(stale)

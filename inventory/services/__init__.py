@@ -1,6 +1,6 @@
 """Writes of the inventory app. Import from here; the split is by sub-domain only:
-``smi_load`` (the load of an SMI extract), ``smi_rows`` (its columns and row checks),
-``smi_copy`` (its PostgreSQL writer), ``registrations`` (the registration services' extract)."""
+``smi`` (the load of an SMI extract), ``registrations`` (the registration services' extract),
+``load_files`` (what both loaders share in reading a file and writing its rejects)."""
 
 from .registrations import (
     REGISTRATION_COLUMNS,
@@ -8,15 +8,16 @@ from .registrations import (
     RegistrationLoadReport,
     registrations_load_csv,
 )
-from .smi_load import (
+from .smi import (
+    REJECT_FILE_HEADER,
     REPORTED_ISSUES,
+    SMI_COLUMNS,
     SmiLoadError,
     SmiLoadReport,
     SmiRowIssue,
     SmiStatusChange,
     smi_load_csv,
 )
-from .smi_rows import REJECT_FILE_HEADER, SMI_COLUMNS
 
 __all__ = [
     "REGISTRATION_COLUMNS",

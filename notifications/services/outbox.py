@@ -18,16 +18,15 @@ import datetime as dt
 import logging
 import smtplib
 from collections.abc import Iterable, Sequence
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from ssi_portal.lib.email import render_email
+from ssi_portal.lib.publish import publish_after_commit
 
 from ..models import Notification
 
@@ -118,38 +117,11 @@ def _distinct(recipients: Iterable[str]) -> list[str]:
 
 
 def _publish_after_commit(notification_ids: Sequence[int]) -> None:
-    """Publish one delivery task per row once the transaction commits (at once outside one).
-
-    ``robust``: nothing that goes wrong while publishing may turn a committed change into an
-    error page; a row whose task was not published stays pending for the sweep.
-    """
-    if notification_ids:
-        transaction.on_commit(partial(_publish, list(notification_ids)), robust=True)
-
-
-def _publish(notification_ids: list[int]) -> int:
-    """Publish a task per id; return how many were published.
-
-    Stops at the first broker failure: the settings bound one publish to about a second
-    (``CELERY_TASK_PUBLISH_RETRY_POLICY``), and the rows left are the sweep's to publish.
-    """
+    """Publish one delivery task per row once the transaction commits (at once outside one);
+    a row whose task was not published stays pending for the sweep."""
     from ..tasks import deliver_notification
 
-    for published, notification_id in enumerate(notification_ids):
-        try:
-            deliver_notification.apply_async(args=[notification_id])
-        except (BrokerError, OSError) as exc:
-            logger.warning(
-                "Broker unreachable (%s): %s of %s notification(s) left pending for the sweep.",
-                type(exc).__name__,
-                len(notification_ids) - published,
-                len(notification_ids),
-            )
-            return published
-        except Exception:
-            # Only in eager mode (no broker) can the task's own error surface here.
-            logger.exception("Notification %s: delivery task raised", notification_id)
-    return len(notification_ids)
+    publish_after_commit(deliver_notification, notification_ids, what="notification", logger=logger)
 
 
 # --- Delivery -----------------------------------------------------------------------------------

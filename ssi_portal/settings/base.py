@@ -383,8 +383,3 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # An invitation's set-password link works once, and for this long.
 PASSWORD_RESET_TIMEOUT = env.int("SSI_INVITATION_SECONDS", default=3 * 24 * 60 * 60)
-
-# --- Benchmarks --------------------------------------------------------------
-# Routes /bench/floor/, the cheapest page (one indexed lookup), for bench/http_load.py, which
-# switches it on for its own server only. Off everywhere else.
-SSI_BENCH_FLOOR = env.bool("SSI_BENCH_FLOOR", default=False)

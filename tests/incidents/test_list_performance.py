@@ -3,7 +3,6 @@ filter and change list, bounded home-page figures, and the benchmark's floor."""
 
 import datetime as dt
 import html
-import importlib
 import re
 
 import pytest
@@ -12,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
-from django.urls import clear_url_caches, reverse
+from django.urls import reverse
 
 from incidents import selectors, views
 from incidents.admin import IncidentPaginator
@@ -453,52 +452,3 @@ def test_the_whole_change_list_of_a_big_table_is_not_counted(
 
     assert not any("COUNT(" in q["sql"].upper() for q in queries)
     assert worklist[0].reference in page
-
-
-# --- The benchmark's floor ----------------------------------------------------------------------
-
-
-def _reload_urls() -> None:
-    import incidents.urls
-    import ssi_portal.urls
-
-    importlib.reload(incidents.urls)
-    importlib.reload(ssi_portal.urls)  # its include() holds the resolved patterns
-    clear_url_caches()
-
-
-@pytest.fixture
-def floor_routed(settings):
-    settings.SSI_BENCH_FLOOR = True
-    _reload_urls()
-    yield
-    settings.SSI_BENCH_FLOOR = False
-    _reload_urls()
-
-
-def test_the_floor_does_not_exist_unless_switched_on(client, gaining_user, device):
-    client.force_login(gaining_user)
-
-    assert client.get("/bench/floor/", {"id": device.device_id}).status_code == 404
-
-
-def test_the_floor_is_one_indexed_lookup_behind_the_sign_in(
-    client, gaining_user, device, floor_routed, django_assert_num_queries
-):
-    client.force_login(gaining_user)
-
-    # session, user, the Device
-    with django_assert_num_queries(3):
-        response = client.get("/bench/floor/", {"id": device.device_id})
-
-    assert response.json() == {
-        "found": True,
-        "device_type": "ESME",
-        "smi_status": device.smi_status,
-    }
-
-
-def test_the_floor_asks_a_visitor_to_sign_in(client, device, floor_routed):
-    response = client.get("/bench/floor/", {"id": device.device_id})
-
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

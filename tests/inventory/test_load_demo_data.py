@@ -7,7 +7,7 @@ from django.db.models import F
 from django.http import HttpRequest
 
 from accounts.models import Supplier, User
-from incidents.management.commands.load_demo_data import DEMO_PASSWORD, DEVICE_COUNT
+from incidents.demo import DEMO_PASSWORD, DEVICE_COUNT
 from incidents.models import Incident, IncidentEvent, IncidentStatus, pk_from_reference
 from incidents.services import IncidentError, incident_answer, incident_raise
 from inventory.identifiers import is_valid_mpan, is_valid_mprn

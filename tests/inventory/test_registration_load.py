@@ -335,9 +335,9 @@ def _table_shape():
 
 @pytest.mark.postgres("DDL in the load's transaction and the catalogue")
 def test_a_first_big_load_rebuilds_every_index_and_constraint_it_set_aside(suppliers, monkeypatch):
-    from inventory.services import registrations
+    from inventory.services.registrations import staging
 
-    monkeypatch.setattr(registrations, "BULK_MIN_ROWS", 2)
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 2)
     before = _table_shape()
 
     report = load(f"{MPAN},AURA,2026-01-05,", f"{MPRN},BRI,2025-06-01,", f"{MPAN},BRIG,2026-01-05,")
@@ -359,9 +359,9 @@ def test_a_first_big_load_rebuilds_every_index_and_constraint_it_set_aside(suppl
 
 @pytest.mark.postgres("DDL in the load's transaction and the catalogue")
 def test_a_refused_first_load_leaves_the_table_as_it_was(suppliers, monkeypatch, tmp_path):
-    from inventory.services import registrations
+    from inventory.services.registrations import staging
 
-    monkeypatch.setattr(registrations, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 1)
     before = _table_shape()
 
     with pytest.raises(RegistrationLoadError):

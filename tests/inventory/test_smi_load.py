@@ -6,10 +6,11 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inventory.identifiers import is_valid_mpan, is_valid_mprn
+from inventory.identifiers import is_valid_mpan, is_valid_mprn, mpan_check_ok, mprn_check_ok
 from inventory.models import Device, DeviceType, SMIStatus
-from inventory.services import SMI_COLUMNS, SmiLoadError, SmiStatusChange, smi_load, smi_load_csv
-from inventory.services.smi_rows import device_from, mpan_check_ok, mprn_check_ok
+from inventory.services import SMI_COLUMNS, SmiLoadError, SmiStatusChange, smi_load_csv
+from inventory.services.smi import stream
+from inventory.services.smi.rows import DEVICE_DATA_FIELDS, device_from
 from ssi_portal.lib.identifiers import device_id_or_none
 
 pytestmark = pytest.mark.django_db
@@ -250,7 +251,7 @@ def test_a_repeated_device_id_is_rejected_naming_the_line_it_first_appeared_on(s
 
 
 def test_a_repeat_is_found_across_chunks(smi_file, monkeypatch):
-    monkeypatch.setattr(smi_load, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(stream, "CHUNK_SIZE", 2)
     ids = [f"00-DB-12-34-56-78-90-B{n}" for n in range(5)]
     report = smi_load_csv(source=smi_file(*(row(device_id=i) for i in ids), row(device_id=ids[0])))
 
@@ -351,7 +352,7 @@ def test_an_empty_file_is_refused(smi_file):
 
 
 def test_bytes_that_are_not_utf8_refuse_the_whole_file_and_write_nothing(smi_file, monkeypatch):
-    monkeypatch.setattr(smi_load, "CHUNK_SIZE", 2)  # the good rows before it fill whole chunks
+    monkeypatch.setattr(stream, "CHUNK_SIZE", 2)  # the good rows before it fill whole chunks
     good = [row(device_id=f"00-DB-12-34-56-78-90-B{n}") for n in range(5)]
     latin1 = row(device_id=OTHER_ID, manufacturer="Compteurs Électriques").encode("latin-1")
     data = "\r\n".join([HEADER, *good, ""]).encode() + latin1 + b"\r\n"
@@ -503,7 +504,7 @@ def test_a_new_device_is_not_a_status_change(smi_file):
 
 
 def test_repeats_are_found_while_the_table_of_first_lines_grows(monkeypatch):
-    monkeypatch.setattr(smi_load._FirstLines, "MIN_BITS", 2)  # room for 2 before it grows
+    monkeypatch.setattr(stream.FirstLines, "MIN_BITS", 2)  # room for 2 before it grows
     ids = [f"00-DB-12-34-56-78-91-{n:02X}" for n in range(40)]
     lines = [row(device_id=i) for i in ids] + [row(device_id=ids[3]), row(device_id=ids[39])]
 
@@ -593,13 +594,11 @@ def test_every_row_gets_what_the_full_check_says(installing_supplier, changes):
             rejects.append((line, values["device_id"], "; ".join(reasons)))
         else:
             warnings += [(line, device.device_id, note) for note in notes]
-            devices[device.device_id] = tuple(
-                getattr(device, name) for name in smi_load._DATA_FIELDS
-            )
+            devices[device.device_id] = tuple(getattr(device, name) for name in DEVICE_DATA_FIELDS)
         line += 1 + sum(value.count("\n") for value in cells.values())
     assert [(r.line, r.device_id, r.reason) for r in report.rejects] == rejects
     assert [(w.line, w.device_id, w.reason) for w in report.warning_notes] == warnings
-    stored = Device.objects.values_list("device_id", *smi_load._DATA_FIELDS)
+    stored = Device.objects.values_list("device_id", *DEVICE_DATA_FIELDS)
     assert {device_id: rest for device_id, *rest in stored} == {
         device_id: list(rest) for device_id, rest in devices.items()
     }

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection, transaction
 
 from inventory.models import Device
-from inventory.services import smi_copy, smi_load, smi_load_csv
-from inventory.services.smi_load import SmiLoadError
+from inventory.services import SmiLoadError, smi_load_csv
+from inventory.services.smi import copy_writer, load, stream
 from tests.inventory.test_smi_load import DEVICE_ID, GOOD_MPRN, HEADER, OTHER_ID, row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres("COPY and set-based upserts")]
@@ -111,7 +111,7 @@ def trial(path, monkeypatch, *, orm: bool):
     """Load ``path`` by one path or the other, note what happened, and undo it."""
     with monkeypatch.context() as patched:
         if orm:
-            patched.setattr(smi_load, "_copy_available", lambda: False)
+            patched.setattr(load, "copy_available", lambda: False)
         with transaction.atomic():
             report = smi_load_csv(source=path)
             seen = outcome(report), devices(), report.method
@@ -149,7 +149,7 @@ def test_copy_and_the_orm_agree_on_a_file_with_every_kind_of_row(
 def test_the_first_load_into_an_empty_table_agrees_with_the_orm(
     every_kind_of_row, installing_supplier, other_supplier, monkeypatch
 ):
-    monkeypatch.setattr(smi_copy, "BULK_MIN_ROWS", 0)
+    monkeypatch.setattr(copy_writer, "BULK_MIN_ROWS", 0)
 
     by_copy = trial(every_kind_of_row, monkeypatch, orm=False)
     by_orm = trial(every_kind_of_row, monkeypatch, orm=True)
@@ -160,7 +160,7 @@ def test_the_first_load_into_an_empty_table_agrees_with_the_orm(
 
 
 def test_the_first_load_rebuilds_every_index_and_constraint_as_it_was(extract, monkeypatch):
-    monkeypatch.setattr(smi_copy, "BULK_MIN_ROWS", 0)
+    monkeypatch.setattr(copy_writer, "BULK_MIN_ROWS", 0)
     before = indexes_and_constraints()
 
     report = smi_load_csv(source=extract(row(), row(device_id=OTHER_ID)))
@@ -172,8 +172,8 @@ def test_the_first_load_rebuilds_every_index_and_constraint_as_it_was(extract, m
 
 
 def test_a_refused_file_writes_nothing_and_leaves_the_indexes(extract, monkeypatch):
-    monkeypatch.setattr(smi_copy, "BULK_MIN_ROWS", 0)
-    monkeypatch.setattr(smi_load, "CHUNK_SIZE", 2)  # rows reach the server before the error
+    monkeypatch.setattr(copy_writer, "BULK_MIN_ROWS", 0)
+    monkeypatch.setattr(stream, "CHUNK_SIZE", 2)  # rows reach the server before the error
     before = indexes_and_constraints()
     good = [row(device_id=f"00-DB-12-34-56-78-90-C{n}") for n in range(5)]
 
@@ -185,7 +185,7 @@ def test_a_refused_file_writes_nothing_and_leaves_the_indexes(extract, monkeypat
 
 
 def test_a_refused_file_writes_nothing_into_a_table_with_devices(base, extract, monkeypatch):
-    monkeypatch.setattr(smi_load, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(stream, "CHUNK_SIZE", 2)
     before = devices()
 
     with pytest.raises(SmiLoadError, match="Line 4 is not valid CSV: new-line character"):
@@ -250,7 +250,7 @@ def test_only_a_changed_device_gets_a_new_updated_at(base, extract, installing_s
 def test_a_first_load_that_cannot_lock_the_table_at_once_loads_the_ordinary_way(
     extract, monkeypatch
 ):
-    monkeypatch.setattr(smi_copy, "BULK_MIN_ROWS", 0)
+    monkeypatch.setattr(copy_writer, "BULK_MIN_ROWS", 0)
     settings = connection.settings_dict
     reader = psycopg.connect(
         dbname=settings["NAME"],

@@ -145,8 +145,6 @@ ROUTES: dict[str, Route] = {
     "incidents:bulk_detail": Route(OWN_UPLOAD, obj="upload"),
     "incidents:bulk_status": Route(OWN_UPLOAD, obj="upload"),
     "incidents:bulk_results": Route(OWN_UPLOAD, obj="upload"),
-    # Routed only for the benchmark's own server (SSI_BENCH_FLOOR).
-    "incidents:bench_floor": Route(everyone(200)),
     # --- an organisation's users, for its administrators ------------------------------------
     "users:list": Route(admin_only(200)),
     "users:invite": Route(admin_only(200)),
@@ -247,7 +245,7 @@ def test_every_url_of_the_portal_is_classified():
 
 
 def test_the_table_names_no_url_that_does_not_exist():
-    stale = set(ROUTES) - set(portal_url_names()) - {"incidents:bench_floor"}
+    stale = set(ROUTES) - set(portal_url_names())
     assert not stale, f"These routes no longer exist: {sorted(stale)}"
 
 

@@ -26,19 +26,19 @@ file or a crash restores every index.
 """
 
 import csv
+import datetime as dt
 import io
-from typing import TYPE_CHECKING
 
 from django.db import connection
+from django.db.models import DateField
 from django.utils import timezone
 from psycopg import sql
 
 from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
 
-from ..models import Device
-
-if TYPE_CHECKING:
-    from .smi_load import SmiLoadReport
+from ...models import Device
+from .report import SmiLoadReport
+from .rows import DEVICE_FIELDS, FIELD_OF_COLUMN, SUPPLIER_COLUMN
 
 # An initial load smaller than this goes through the upsert (cheap at that size, no lock).
 BULK_MIN_ROWS = 100_000
@@ -47,20 +47,20 @@ _TABLE = Device._meta.db_table
 # Columns staged under the Device's own names. The Supplier is staged as its User ID
 # (``installing_supplier_user_id``) and resolved by a join on ``smi_supplier``, the few
 # Suppliers the rows were checked against.
-_STAGED = [
-    "device_id",
-    "device_type",
-    "smi_status",
-    "status_effective_date",
-    "manufacturer",
-    "model",
-    "mpxn",
-    "comms_hub_id",
-]
+_STAGED = [name for name in DEVICE_FIELDS if name != "installing_supplier_id"]
 # The Device columns a load writes and compares (``updated_at`` moves only when one changes).
 _DATA = [*_STAGED, "installing_supplier_id"]
 # Empty cells of these columns are empty strings; of the others, NULL.
-_NOT_NULL = ["manufacturer", "model", "mpxn", "comms_hub_id"]
+_NOT_NULL = [name for name in _STAGED if not Device._meta.get_field(name).null]
+# The staging table: the staged columns typed as the file's text is read, and the User ID.
+_STAGING_COLUMNS = [
+    *(
+        f"{name} {'date' if isinstance(Device._meta.get_field(name), DateField) else 'text'}"
+        f"{' NOT NULL' if name in _NOT_NULL else ''}"
+        for name in _STAGED
+    ),
+    f"{SUPPLIER_COLUMN} text",
+]
 
 
 def _ident(*names: str) -> sql.Composed:
@@ -85,7 +85,7 @@ class CopyWriter:
         *,
         columns: list[str],
         suppliers: dict[str, int],
-        report: "SmiLoadReport",
+        report: SmiLoadReport,
         expected_rows: int,
     ):
         self._columns = columns  # the file's order, in which the fast path passes rows on
@@ -136,25 +136,19 @@ class CopyWriter:
         self._staged += len(lines) + len(devices)
 
     def _csv_row(self, device: Device) -> list[str]:
-        supplier = device.installing_supplier_id
-        values = {
-            "device_id": device.device_id,
-            "device_type": device.device_type,
-            "smi_status": device.smi_status or "",
-            "status_effective_date": (
-                device.status_effective_date.isoformat() if device.status_effective_date else ""
-            ),
-            "manufacturer": device.manufacturer,
-            "model": device.model,
-            "mpxn": device.mpxn,
-            "comms_hub_id": device.comms_hub_id,
-            "installing_supplier_user_id": (
-                ("" if supplier is None else str(supplier))
-                if self._initial
-                else self._user_ids.get(supplier, "")
-            ),
-        }
-        row = [values[name] for name in self._columns]
+        row = []
+        for name in self._columns:
+            if name == SUPPLIER_COLUMN:
+                supplier = device.installing_supplier_id
+                if self._initial:
+                    row.append("" if supplier is None else str(supplier))
+                else:
+                    row.append(self._user_ids.get(supplier, ""))
+                continue
+            value = getattr(device, name)
+            row.append(
+                "" if value is None else value.isoformat() if isinstance(value, dt.date) else value
+            )
         return [*row, self._now] if self._initial else row
 
     def finish(self) -> None:
@@ -172,19 +166,9 @@ class CopyWriter:
             "DROP TABLE IF EXISTS pg_temp.smi_staging, pg_temp.smi_supplier, pg_temp.smi_changed"
         )
         cursor.execute(
-            """
-            CREATE TEMP TABLE smi_staging (
-                device_id text NOT NULL,
-                device_type text NOT NULL,
-                smi_status text,
-                status_effective_date date,
-                manufacturer text NOT NULL,
-                model text NOT NULL,
-                mpxn text NOT NULL,
-                comms_hub_id text NOT NULL,
-                installing_supplier_user_id text
-            ) ON COMMIT DROP
-            """
+            sql.SQL("CREATE TEMP TABLE smi_staging ({}) ON COMMIT DROP").format(
+                sql.SQL(", ").join(map(sql.SQL, _STAGING_COLUMNS))
+            )
         )
         cursor.execute(
             "CREATE TEMP TABLE smi_supplier (user_id text PRIMARY KEY, supplier_id bigint) "
@@ -272,11 +256,8 @@ class CopyWriter:
         self._set_aside = IndexesSetAside(cursor, _TABLE)
         self._now = timezone.now().isoformat()
         self._supplier_pks = {user_id: str(pk) for user_id, pk in self._suppliers.items()}
-        self._user_at = self._columns.index("installing_supplier_user_id")
-        columns = [
-            "installing_supplier_id" if name == "installing_supplier_user_id" else name
-            for name in self._columns
-        ]
+        self._user_at = self._columns.index(SUPPLIER_COLUMN)
+        columns = [FIELD_OF_COLUMN[name] for name in self._columns]
         return sql.SQL(
             "COPY {} ({}, updated_at) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({}))"
         ).format(table, _ident(*columns), _ident(*_NOT_NULL))

@@ -1,4 +1,4 @@
-"""The SMI extract format: its columns, and the checks every row goes through.
+"""The SMI extract format: its columns, its header, and the checks every row goes through.
 
 Two ways through the checks, with one outcome:
 
@@ -6,17 +6,21 @@ Two ways through the checks, with one outcome:
   separators, spaces around values), names every problem of a row, and builds the Device.
 - the fast path (the tables and helpers at the end, used inline by the load's loop) accepts
   only rows already in canonical form, which is what a DCC extract holds, without building a
-  dict or a model instance per row. A row it does not accept goes through
+  dict or a model instance per row (:mod:`.stream`). A row it does not accept goes through
   :func:`device_from`, so the reasons and warnings a file gets never depend on the path.
 """
 
+import csv
 import datetime as dt
 import re
+from collections.abc import Iterator
 
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 
-from ..identifiers import is_valid_mpan, is_valid_mprn, mpan_check_digit, mprn_check_digits
-from ..models import TYPE_2_DEVICES, Device, DeviceType, SMIStatus
+from ...identifiers import mpan_check_digit, mpan_check_ok, mprn_check_digits, mprn_check_ok
+from ...models import TYPE_2_DEVICES, Device, DeviceType, SMIStatus
+from ..load_files import not_utf8
+from .report import SmiLoadError
 
 SMI_COLUMNS = (
     "device_id",
@@ -29,6 +33,15 @@ SMI_COLUMNS = (
     "comms_hub_id",
     "installing_supplier_user_id",
 )
+# The Device fields a load writes and compares, one per column of the file (the Supplier by its
+# pk where the file names its User ID); ``updated_at`` moves only when one of them changes.
+SUPPLIER_COLUMN = "installing_supplier_user_id"
+DEVICE_FIELDS = tuple(
+    "installing_supplier_id" if name == SUPPLIER_COLUMN else name for name in SMI_COLUMNS
+)
+FIELD_OF_COLUMN = dict(zip(SMI_COLUMNS, DEVICE_FIELDS, strict=True))
+# The same without the key: what a load compares with the stored Device and overwrites.
+DEVICE_DATA_FIELDS = tuple(name for name in DEVICE_FIELDS if name != "device_id")
 REJECT_FILE_HEADER = ("line", "device_id", "reason")
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -146,12 +159,12 @@ def _check_mpxn(
     if device_type == DeviceType.ESME:
         if not _MPAN.match(mpxn):
             reasons.append(f"mpxn: an ESME's MPAN core has 13 digits; '{mpxn}' does not")
-        elif not is_valid_mpan(mpxn):
+        elif not mpan_check_ok(mpxn):
             warnings.append(_mpan_warning(mpxn))
     elif device_type == DeviceType.GSME:
         if not _MPRN.match(mpxn):
             reasons.append(f"mpxn: a GSME's MPRN has 6 to 10 digits; '{mpxn}' does not")
-        elif not is_valid_mprn(mpxn):
+        elif not mprn_check_ok(mpxn):
             warnings.append(_mprn_warning(mpxn))
     else:
         reasons.append(
@@ -175,7 +188,7 @@ def _mprn_warning(mprn: str) -> str:
 
 # --- The fast path ------------------------------------------------------------------------------
 
-# What the fast path of the load (``smi_load._Load._stream``) checks a row against. It takes a
+# What the fast path of the load (``stream.RowStream.stream``) checks a row against. It takes a
 # row only when ``device_from`` would take it exactly as written and find nothing wrong.
 CANONICAL_ID = re.compile(r"(?:[0-9A-F]{2}-){7}[0-9A-F]{2}").fullmatch
 RESERVED_IDS = frozenset({"00-00-00-00-00-00-00-00", "FF-FF-FF-FF-FF-FF-FF-FF"})
@@ -188,39 +201,6 @@ KIND = {
     **{value.value: TYPE_2 for value in TYPE_2_DEVICES},
 }
 STATUS_VALUES = frozenset(SMIStatus.values)
-
-
-def _chunk_sums(weights: tuple[int, ...]) -> dict[str, int]:
-    """Weighted digit sums of every string of up to ``len(weights)`` digits, the weights
-    applied from the right (so a short string at the left end of a number gets the
-    leftmost weights)."""
-    sums = {"": 0}
-    for length in range(1, len(weights) + 1):
-        used = weights[-length:]
-        for n in range(10**length):
-            digits = f"{n:0{length}d}"
-            sums[digits] = sum(int(d) * w for d, w in zip(digits, used, strict=True))
-    return sums
-
-
-# MPAN: weights 3, 5, 7, ... 43 on the first twelve digits, looked up three digits at a time.
-MPAN_SUMS = tuple(_chunk_sums(w) for w in ((3, 5, 7), (13, 17, 19), (23, 29, 31), (37, 41, 43)))
-# MPRN: weights n..1 on the body, i.e. 1, 2, 3, ... counted from its right end.
-MPRN_SUMS = tuple(_chunk_sums(w) for w in ((3, 2, 1), (6, 5, 4), (9, 8, 7)))
-
-
-def mpan_check_ok(mpan: str) -> bool:
-    """``is_valid_mpan`` for a string already known to be 13 ASCII digits."""
-    a, b, c, d = MPAN_SUMS
-    total = a[mpan[0:3]] + b[mpan[3:6]] + c[mpan[6:9]] + d[mpan[9:12]]
-    return total % 11 % 10 == ord(mpan[12]) - 48
-
-
-def mprn_check_ok(mprn: str) -> bool:
-    """``is_valid_mprn`` for a string already known to be 6 to 10 ASCII digits."""
-    body = mprn[:-2]
-    a, b, c = MPRN_SUMS
-    return (a[body[-3:]] + b[body[-6:-3]] + c[body[:-6]]) % 11 == int(mprn[-2:])
 
 
 def fast_date_ok(value: str) -> bool:
@@ -243,3 +223,60 @@ def check_digit_warning(device_type: str, mpxn: str) -> str | None:
     if device_type == DeviceType.ESME:
         return None if mpan_check_ok(mpxn) else _mpan_warning(mpxn)
     return None if mprn_check_ok(mpxn) else _mprn_warning(mpxn)
+
+
+def canonical_device(cells: list[str], suppliers: dict[str, int]) -> Device:
+    """The Device of a row the fast path accepted (canonical, unquoted), its cells in the
+    order of ``SMI_COLUMNS``."""
+    values = dict(zip(DEVICE_FIELDS, cells, strict=True))
+    date, user_id = values["status_effective_date"], values["installing_supplier_id"]
+    values["smi_status"] = values["smi_status"] or None
+    values["status_effective_date"] = dt.date.fromisoformat(date) if date else None
+    values["installing_supplier_id"] = suppliers[user_id] if user_id else None
+    return Device(**values)
+
+
+# --- The header ---------------------------------------------------------------------------------
+
+
+def read_header(lines: Iterator[str]) -> tuple[list[str], int]:
+    """The column names in file order, and how many lines the header took; raises
+    :class:`SmiLoadError` for a header that is not exactly ``SMI_COLUMNS``."""
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise SmiLoadError(f"Line 1 is not valid CSV: {exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise not_utf8(exc, reader.line_num + 1, error=SmiLoadError) from exc
+    if not header:
+        raise SmiLoadError(f"The file is empty: its first line must be the header {_expected()}.")
+    names = [cell.strip().lower() for cell in header]
+    problems = []
+    unknown = [
+        _column_label(cell, i)
+        for i, (cell, name) in enumerate(zip(header, names, strict=True))
+        if name not in SMI_COLUMNS
+    ]
+    if unknown:
+        problems.append(f"unexpected column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+    repeated = sorted({name for name in names if name in SMI_COLUMNS and names.count(name) > 1})
+    if repeated:
+        problems.append(f"repeated column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)}")
+    missing = [name for name in SMI_COLUMNS if name not in names]
+    if missing:
+        problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    if problems:
+        raise SmiLoadError(f"The header is wrong: {'; '.join(problems)}. {_expected()}")
+    return names, reader.line_num
+
+
+def _column_label(cell: str, index: int) -> str:
+    return f"'{cell.strip()}'" if cell.strip() else f"an unnamed column (position {index + 1})"
+
+
+def _expected() -> str:
+    return (
+        "The header names exactly these columns, in any order and any case: "
+        f"{','.join(SMI_COLUMNS)}."
+    )
