@@ -23,7 +23,6 @@ from notifications.services import QueueItem
 from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows, update_rows
 from ssi_portal.lib.working_days import LONDON
 
-from .. import permissions
 from ..calendar import working_day_calendar
 from ..models import (
     OPEN_STATUSES,
@@ -38,6 +37,7 @@ from ..models import (
     pk_from_reference,
     reference_for,
 )
+from ..permissions import Refusal, incident_access
 from .bulk_csv import SourceRow
 from .bulk_raise import portal_url
 from .bulk_rows import Parsed, RowHandler, RowResult, cell
@@ -194,14 +194,10 @@ class AnswerRows(RowHandler):
                 else f"{named} assigned to {self.supplier.name}."
             )
             return self.refused(p.line, p.key, "not_assigned_to_you", message)
-        if not permissions.can_answer(self.actor, incident):
+        if not incident_access(self.actor, incident).answer:
+            refusal = Refusal.NOT_AWAITING_ANSWER
             return self.refused(
-                p.line,
-                p.key,
-                "not_awaiting_answer",
-                f"{reference_for(incident.pk)} is {incident.get_status_display().lower()}; "
-                "only a request awaiting your answer can be answered.",
-                incident_id=incident.pk,
+                p.line, p.key, refusal.code, refusal.message(incident), incident_id=incident.pk
             )
         return None
 

@@ -16,10 +16,10 @@ from inventory.models import (
     SecurityEventKind,
     Supplier,
 )
-from inventory.permissions import user_may_raise
 from inventory.services import security_event_record
 
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
+from ..permissions import raise_access
 from .clock import clock_record_start, clock_start
 from .common import CODE_AS_DEVICE_ID_MESSAGE, IncidentError, looks_like_install_code
 from .entitlement import (
@@ -119,12 +119,9 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     in advance, the request is answered at once from it (see ``lodged``).
     """
     now = now or timezone.now()
-    if not actor.supplier_id:
-        raise PermissionDenied("Only Supplier users raise Requests for Install Code.")
-    if not user_may_raise(actor):
-        raise PermissionDenied(
-            "Your organisation has not given you the role to raise Requests for Install Code."
-        )
+    access = raise_access(actor)
+    if not access:
+        raise PermissionDenied(access.refusal.text)
     try:
         raise_rate_check(actor=actor, now=now)
     except RateLimited as exc:

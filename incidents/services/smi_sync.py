@@ -32,7 +32,7 @@ from ..models import (
     IncidentStatus,
     PortalCloseOutcome,
 )
-from .common import _move
+from .common import move_status
 from .events import event_notifications
 
 Kind = IncidentEvent.Kind
@@ -125,7 +125,9 @@ def _close_batch(
     purge_code: bool,
 ) -> None:
     """Close the locked incidents; the events and emails in the caller's transaction."""
-    from_statuses = {incident.pk: _move(incident, IncidentStatus.CLOSED) for incident in batch}
+    from_statuses = {
+        incident.pk: move_status(incident, IncidentStatus.CLOSED) for incident in batch
+    }
     by_outcome: dict[str, list[int]] = {}
     for incident in batch:
         incident.close_outcome = outcome_for(incident)

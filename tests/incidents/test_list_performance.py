@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import clear_url_caches, reverse
 
-from incidents import selectors, views
+from incidents import selectors, views_lists
 from incidents.admin import IncidentPaginator
 from incidents.models import Incident, IncidentStatus
 from incidents.selectors import incident_list, incidents_visible_to
@@ -32,7 +32,7 @@ ASSIGNED = reverse("incidents:assigned")
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    monkeypatch.setattr(views_lists, "PAGE_SIZE", 3)
 
 
 @pytest.fixture
@@ -168,7 +168,7 @@ def test_a_list_row_shows_the_status_badge_the_other_pages_show(status):
     incident = Incident(status=status)
     elsewhere = render_to_string("includes/status_badge.html", {"incident": incident}).strip()
 
-    badge = views.STATUS_BADGES.get(status, "text-bg-secondary")
+    badge = views_lists.STATUS_BADGES.get(status, "text-bg-secondary")
     assert elsewhere == f'<span class="badge {badge}">{incident.get_status_display()}</span>'
 
 
