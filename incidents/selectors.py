@@ -130,7 +130,7 @@ def incident_get_for_user(user, public_id) -> Incident:
         .select_related(
             "device", "raising_supplier", "assigned_supplier", "raised_by", "code_provided_by"
         )
-        .annotate(disclaimed_at=disclaimed_at)  # see permissions.disclaimed_by_user
+        .annotate(disclaimed_at=disclaimed_at)  # see permissions.IncidentAccess.disclaimed
         .filter(public_id=public_id)
         .first()
     )

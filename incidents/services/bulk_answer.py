@@ -20,7 +20,7 @@ from django.utils import timezone
 from inventory.identifiers import IdentifierError, parse_device_id, parse_install_code
 from inventory.models import Device
 from notifications.services import QueueItem
-from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows, update_rows
+from ssi_portal.lib.bulk_sql import in_values, update_rows
 from ssi_portal.lib.working_days import LONDON
 
 from ..calendar import working_day_calendar
@@ -39,12 +39,12 @@ from ..models import (
 )
 from ..permissions import Refusal, incident_access
 from .bulk_csv import SourceRow
-from .bulk_raise import portal_url
 from .bulk_rows import Parsed, RowHandler, RowResult, cell
-from .lifecycle import Answer, answer_not_installed, answer_with_code
+from .common import portal_url
+from .events import Change, record_events
+from .lifecycle import NOT_INSTALLED_FIELDS, Answer, answer_not_installed, answer_with_code
 
 Kind = IncidentEvent.Kind
-EVENTS = RowMaker(IncidentEvent)
 NOT_INSTALLED = "NOT_INSTALLED"
 
 
@@ -203,7 +203,7 @@ class AnswerRows(RowHandler):
 
     def _write(self, answered: list[tuple[Parsed, Incident, Answer]], now: dt.datetime) -> None:
         with_code = [incident for p, incident, _ in answered if not p.not_installed]
-        not_installed = [incident.pk for p, incident, _ in answered if p.not_installed]
+        not_installed = [incident for p, incident, _ in answered if p.not_installed]
         if with_code:
             # One UPDATE for the chunk: each row its sealed code, the rest the same for all.
             update_rows(
@@ -216,15 +216,10 @@ class AnswerRows(RowHandler):
                 updated_at=now,
             )
         if not_installed:
-            Incident.objects.filter(in_values("pk", not_installed, "bigint")).update(
-                status=IncidentStatus.WITH_HELPDESK,
-                assigned_supplier_id=None,
-                notified_at=None,
-                due_at=None,
-                reminded_at=None,
-                breached_at=None,
-                updated_at=now,
-            )
+            # The same fields for all: to the helpdesk, the clock paused (``clock_pause``).
+            Incident.objects.filter(
+                in_values("pk", [i.pk for i in not_installed], "bigint")
+            ).update(**{field: getattr(not_installed[0], field) for field in NOT_INSTALLED_FIELDS})
         # The clocks end with a handful of UPDATEs: one per distinct set of fields.
         stops: dict[tuple, list[int]] = defaultdict(list)
         for _, incident, answer in answered:
@@ -235,22 +230,22 @@ class AnswerRows(RowHandler):
                 in_values("incident_id", pks, "bigint"), ended_at__isnull=True
             ).update(**dict(fields))
         actor, supplier = self.actor.pk, self.supplier.pk
-        insert_rows(
-            IncidentEvent,
-            EVENTS.fields,
+        # No email per request: the finished upload sends its digests.
+        record_events(
             [
-                EVENTS(
-                    incident_id=incident.pk,
-                    kind=Kind.NOT_INSTALLED if p.not_installed else Kind.CODE_PROVIDED,
-                    actor_id=actor,
-                    actor_supplier_id=supplier,
-                    from_status=answer.from_status,
-                    to_status=incident.status,
-                    message=answer.message,
-                    created_at=now,
+                Change(
+                    incident.pk,
+                    Kind.NOT_INSTALLED if p.not_installed else Kind.CODE_PROVIDED,
+                    actor,
+                    supplier,
+                    answer.from_status,
+                    incident.status,
+                    answer.message,
                 )
                 for p, incident, answer in answered
             ],
+            now=now,
+            emails=False,
         )
 
     def digest(self, upload: BulkUpload) -> list[QueueItem]:

@@ -3,6 +3,7 @@ refusal of what :mod:`incidents.permissions` does not allow, and the cleaning of
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from ..models import TRANSITIONS, Incident
@@ -40,6 +41,11 @@ class IncidentError(Exception):
         self.code = code
         self.message = message
         self.field = field
+
+
+def portal_url(path: str) -> str:
+    """The address of a portal page, for emails and files read away from the portal."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
 def lock_incident(incident: Incident) -> Incident:

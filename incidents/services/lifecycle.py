@@ -255,6 +255,23 @@ def incident_report_code_failed(
     return incident
 
 
+CLOSE_FIELDS = ["status", "close_outcome", "closed_at", "updated_at"]
+
+
+def apply_close(incident: Incident, *, outcome: str, now: dt.datetime) -> str:
+    """Close a locked incident held in memory with ``outcome`` (the raiser's
+    ``CloseOutcome`` or the portal's ``PortalCloseOutcome``); return the status it left.
+
+    Shared by :func:`incident_close` and the portal's closing after an SMI or registration
+    change: the caller writes ``CLOSE_FIELDS``, ends the running clock and writes the event.
+    """
+    from_status = move_status(incident, IncidentStatus.CLOSED)
+    incident.close_outcome = outcome
+    incident.closed_at = now
+    incident.updated_at = now
+    return from_status
+
+
 def incident_close(
     *, actor, incident: Incident, outcome: str, now: dt.datetime | None = None
 ) -> Incident:
@@ -279,13 +296,10 @@ def incident_close(
                 field="outcome",
             )
         require(access, incident)
-        from_status = move_status(incident, IncidentStatus.CLOSED)
+        from_status = apply_close(incident, outcome=outcome, now=now)
         if from_status == IncidentStatus.AWAITING_INSTALLER:
             clock_stop(incident, now=now, outcome=AssignmentOutcome.WITHDRAWN)
-        incident.close_outcome = outcome
-        incident.closed_at = now
-        incident.updated_at = now
-        incident.save(update_fields=["status", "close_outcome", "closed_at", "updated_at"])
+        incident.save(update_fields=CLOSE_FIELDS)
         record_event(
             incident,
             Kind.CLOSED,
