@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from inventory.identifiers import crc_suffix, format_install_code
 
-from . import selectors, services
+from . import selectors, selectors_home, selectors_timeline, services
 from .calendar import days_left_text, deadline_text
 from .forms import (
     AnswerForm,
@@ -37,9 +37,9 @@ def home(request):
         request,
         "incidents/home.html",
         {
-            "counts": selectors.home_counts(request.user),
+            "counts": selectors_home.home_counts(request.user),
             # Counted up to the cap and shown as "10,000+" beyond it.
-            "count_cap": selectors.HOME_COUNT_CAP,
+            "count_cap": selectors_home.HOME_COUNT_CAP,
         },
     )
 
@@ -125,7 +125,7 @@ def _render_detail(
     context = {
         "incident": incident,
         # What happened after the Supplier disclaimed it is for those working it now.
-        "timeline": selectors.incident_timeline(
+        "timeline": selectors_timeline.incident_timeline(
             incident, until=incident.disclaimed_at if disclaimed else None
         ),
         "access": access,
@@ -195,7 +195,7 @@ def _moved_on(request, incident: Incident, *, action: str):
     incident = selectors.incident_get_for_user(request.user, incident.public_id)
     access = incident_access(request.user, incident)
     message = (
-        selectors.incident_moved_on_message(
+        selectors_timeline.incident_moved_on_message(
             incident, until=incident.disclaimed_at if access.read_only else None
         )
         if access.of(action).takes_part

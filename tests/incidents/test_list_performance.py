@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import clear_url_caches, reverse
 
-from incidents import selectors, views_lists
+from incidents import selectors, selectors_home, views_lists
 from incidents.admin import IncidentPaginator
 from incidents.models import Incident, IncidentStatus
 from incidents.selectors import incident_list, incidents_visible_to
@@ -290,7 +290,7 @@ def test_a_user_without_supplier_has_no_list_of_its_own(helpdesk_user, worklist)
 def test_home_figures_past_the_cap_read_as_the_cap_and_more(
     client, installing_user, gaining_user, worklist, monkeypatch, django_assert_num_queries
 ):
-    monkeypatch.setattr(selectors, "HOME_COUNT_CAP", 5)
+    monkeypatch.setattr(selectors_home, "HOME_COUNT_CAP", 5)
     client.force_login(gaining_user)
 
     # session, user, the figures (one query), the Supplier's name
@@ -301,9 +301,9 @@ def test_home_figures_past_the_cap_read_as_the_cap_and_more(
 
 
 def test_home_figures_count_at_most_one_past_the_cap(installing_user, worklist, monkeypatch):
-    monkeypatch.setattr(selectors, "HOME_COUNT_CAP", 2)
+    monkeypatch.setattr(selectors_home, "HOME_COUNT_CAP", 2)
 
-    figures = selectors.home_counts(installing_user, now=AFTER_DUE)
+    figures = selectors_home.home_counts(installing_user, now=AFTER_DUE)
 
     assert figures == {
         "overdue": 3,
@@ -321,7 +321,7 @@ def test_home_figures_for_a_user_of_no_organisation_need_no_query(django_assert_
     user = UserFactory(supplier=None)
 
     with django_assert_num_queries(0):
-        assert selectors.home_counts(user) == {"with_helpdesk": 0, "overdue": 0}
+        assert selectors_home.home_counts(user) == {"with_helpdesk": 0, "overdue": 0}
 
 
 # --- The helpdesk's change list -----------------------------------------------------------------
