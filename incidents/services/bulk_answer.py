@@ -43,6 +43,7 @@ from .bulk_rows import Parsed, RowHandler, RowResult, cell
 from .common import portal_url
 from .events import Change, record_events
 from .lifecycle import NOT_INSTALLED_FIELDS, Answer, answer_not_installed, answer_with_code
+from .recipes import RECIPES, Audience
 
 Kind = IncidentEvent.Kind
 NOT_INSTALLED = "NOT_INSTALLED"
@@ -272,7 +273,7 @@ class AnswerRows(RowHandler):
             items.append(
                 (
                     f"{source}:{supplier_id}",
-                    "bulk_codes_provided",
+                    RECIPES[Kind.CODE_PROVIDED].digest[Audience.RAISER],
                     sorted(recipients[supplier_id]),
                     {
                         "answering_supplier": self.supplier.name,
@@ -289,7 +290,7 @@ class AnswerRows(RowHandler):
             items.append(
                 (
                     f"{source}:helpdesk",
-                    "bulk_helpdesk",
+                    RECIPES[Kind.NOT_INSTALLED].digest[Audience.HELPDESK],
                     settings.HELPDESK_EMAILS,
                     {
                         "supplier": self.supplier.name,

@@ -58,6 +58,7 @@ from .raising import (
     assigned_message,
     device_refusal,
 )
+from .recipes import RECIPES, Audience
 
 Kind = IncidentEvent.Kind
 REGISTRATION_REASONS = (
@@ -340,6 +341,7 @@ class RaiseRows(RowHandler):
     def digest(self, upload: BulkUpload) -> list[QueueItem]:
         """One email per installing Supplier (how many requests, from whom, a link to its
         worklist), and one to the DCC helpdesk for the requests that had no installer."""
+        digest = RECIPES[Kind.RAISED].digest  # who hears of a raise, and with which template
         counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         helpdesk = 0
         grouped = (
@@ -369,7 +371,7 @@ class RaiseRows(RowHandler):
             items.append(
                 (
                     f"{source}:{installer.pk}",
-                    "bulk_requests_assigned",
+                    digest[Audience.ASSIGNEE],
                     installer.contact_emails,
                     context,
                     installer.pk,
@@ -379,7 +381,7 @@ class RaiseRows(RowHandler):
             items.append(
                 (
                     f"{source}:helpdesk",
-                    "bulk_helpdesk",
+                    digest[Audience.HELPDESK],
                     settings.HELPDESK_EMAILS,
                     {
                         "supplier": self.supplier.name,

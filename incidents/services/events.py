@@ -16,6 +16,7 @@ from ssi_portal.lib.bulk_sql import RowMaker, insert_rows
 from ..calendar import deadline_text
 from ..models import Incident, IncidentEvent, IncidentStatus
 from .common import portal_url
+from .recipes import RECIPES, Audience
 
 Kind = IncidentEvent.Kind
 EVENTS = RowMaker(IncidentEvent)
@@ -47,9 +48,11 @@ def change_of(
     message: str,
     previous_assignee: Supplier | None = None,
 ) -> Change:
-    """The change just made to ``incident`` (held in memory), as it stands now: a status
-    change records the status it moved to."""
-    changed_status = bool(from_status) or kind == Kind.RAISED
+    """The change just made to ``incident`` (held in memory), as it stands now: an event
+    whose recipe moves the status records the status it moved to."""
+    moves_to = RECIPES[kind].moves_to
+    if moves_to and incident.status not in moves_to:
+        raise ValueError(f"A {kind} event cannot record a move to {incident.status}.")
     supplier = actor.supplier if actor is not None and getattr(actor, "supplier_id", None) else None
     return Change(
         incident_id=incident.pk,
@@ -57,7 +60,7 @@ def change_of(
         actor_id=actor.pk if actor is not None else None,
         actor_supplier_id=supplier.pk if supplier else None,
         from_status=from_status,
-        to_status=incident.status if changed_status else "",
+        to_status=incident.status if moves_to else "",
         message=message,
         incident=incident,
         previous_assignee=previous_assignee,
@@ -167,56 +170,18 @@ def _raiser(incident: Incident) -> tuple[list[str], int]:
 
 
 def _plan(incident: Incident, event: IncidentEvent, previous_assignee: Supplier | None):
-    """(template, (recipients, their Supplier's id)) pairs: who hears of an event."""
-    kind = event.kind
+    """(template, (recipients, their Supplier's id)) pairs: who hears of an event, as its
+    kind's recipe says."""
     assignee = incident.assigned_supplier if incident.assigned_supplier_id else None
-    if kind == Kind.REMINDED:
-        yield "incident_reminder", _contacts(assignee)
-        return
-    if kind == Kind.BREACHED:
-        yield "incident_breached", _contacts(assignee)
-        yield "incident_breached", _raiser(incident)
-        yield "incident_breached", _helpdesk()
-        return
-    if kind == Kind.CLOSED and event.actor_id is None:
-        # Closed by the portal after an SMI load (``smi_sync``): both sides hear why.
-        yield "incident_cancelled", _raiser(incident)
-        if assignee:
-            yield "incident_cancelled", _contacts(assignee)
-        elif event.from_status == IncidentStatus.WITH_HELPDESK:
-            yield "incident_cancelled", _helpdesk()
-        return
-    by_raiser = (
-        event.actor_supplier_id is not None
-        and event.actor_supplier_id == incident.raising_supplier_id
-    )
-    if kind in (Kind.RAISED, Kind.REASSIGNED, Kind.CODE_FAILED):
-        if assignee and incident.status == IncidentStatus.AWAITING_INSTALLER:
-            template = "incident_reopened" if kind == Kind.CODE_FAILED else "incident_assigned"
+    for template, audience in RECIPES[event.kind].tells(incident, event, previous_assignee):
+        if audience == Audience.ASSIGNEE:
             yield template, _contacts(assignee)
-        elif not assignee:
-            # (An assignee no longer awaited was answered at once from its lodged code.)
-            yield "incident_helpdesk", _helpdesk()
-    if kind == Kind.NOT_INSTALLED:
-        yield "incident_helpdesk", _helpdesk()
-    if previous_assignee and previous_assignee.pk != incident.assigned_supplier_id:
-        yield "incident_unassigned", _contacts(previous_assignee)
-    if not by_raiser and kind != Kind.RAISED:
-        # Whoever else updates the request, the raiser hears of it.
-        template = "incident_code_provided" if kind == Kind.CODE_PROVIDED else "incident_updated"
-        yield template, _raiser(incident)
-    elif by_raiser and kind in (Kind.NOTE, Kind.CLOSED):
-        # The side working the request hears of the raiser's notes and of the closing.
-        template = "incident_closed" if kind == Kind.CLOSED else "incident_updated"
-        if assignee:
-            yield template, _contacts(assignee)
-        elif event.from_status == IncidentStatus.WITH_HELPDESK or (
-            kind == Kind.NOTE and incident.status == IncidentStatus.WITH_HELPDESK
-        ):
+        elif audience == Audience.PREVIOUS_ASSIGNEE:
+            yield template, _contacts(previous_assignee)
+        elif audience == Audience.RAISER:
+            yield template, _raiser(incident)
+        else:
             yield template, _helpdesk()
-    if kind == Kind.CODE_PROVIDED and event.actor_id is None and assignee:
-        # Answered by the portal from the code the installing Supplier lodged in advance.
-        yield "lodged_code_used", _contacts(assignee)
 
 
 def event_notifications(
@@ -227,8 +192,6 @@ def event_notifications(
 ) -> list[QueueItem]:
     """The outbox items of an event: (source, template, recipients, context, Supplier id),
     each address once per template. ``extra_context`` is added to the emails' context."""
-    if event.kind == Kind.CODE_REVEALED:
-        return []
     seen: set[tuple[str, str]] = set()
     planned: dict[tuple[str, int | None], list[str]] = {}
     for template, (recipients, supplier_id) in _plan(incident, event, previous_assignee):

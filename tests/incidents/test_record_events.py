@@ -123,3 +123,16 @@ def test_a_batch_without_emails_writes_its_events_only(raise_many, installing_us
     assert IncidentEvent.objects.filter(kind=Kind.NOTE).count() == 4
     assert not Notification.objects.exists()
     assert len(queries) <= 2  # (a sequence read and one COPY on PostgreSQL)
+
+
+def test_every_kind_of_event_has_a_recipe():
+    from incidents.services.recipes import RECIPES
+
+    assert set(RECIPES) == set(Kind.values)
+
+
+def test_an_event_cannot_record_a_status_move_its_recipe_does_not_make(incident, gaining_user):
+    # The request awaits the installing Supplier: a "code provided" event cannot say so.
+    with pytest.raises(ValueError, match="code_provided"):
+        change_of(incident, Kind.CODE_PROVIDED, actor=gaining_user, from_status="x", message="")
+
