@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from .calendar import moment_text
 from .models import EventKind, Incident, IncidentEvent
 
 
@@ -54,18 +55,8 @@ def incident_moved_on_message(
         return None
     return (
         f"{incident.reference} was already {_CHANGES[event.kind]} at "
-        f"{_moment(event.created_at, now)} by {_who(event)}. Nothing was changed."
+        f"{moment_text(event.created_at, now=now)} by {_who(event)}. Nothing was changed."
     )
-
-
-def _moment(at: dt.datetime, now: dt.datetime) -> str:
-    local, today = timezone.localtime(at), timezone.localtime(now).date()
-    if local.date() == today:
-        return f"{local:%H:%M}"
-    day = f"{local:%A} {local.day} {local:%B}"
-    if local.year != today.year:
-        day += f" {local.year}"
-    return f"{local:%H:%M} on {day}"
 
 
 def _who(event: IncidentEvent) -> str:
