@@ -135,4 +135,3 @@ def test_an_event_cannot_record_a_status_move_its_recipe_does_not_make(incident,
     # The request awaits the installing Supplier: a "code provided" event cannot say so.
     with pytest.raises(ValueError, match="code_provided"):
         change_of(incident, Kind.CODE_PROVIDED, actor=gaining_user, from_status="x", message="")
-
