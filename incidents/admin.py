@@ -22,9 +22,10 @@ from inventory.admin import EstimatedCountPaginator
 from ssi_portal.lib.admin import AccessibleWidgetsMixin, NoSaveWhenReadOnlyMixin
 from ssi_portal.lib.identifiers import device_id_or_none
 
-from . import permissions, services
+from . import services
 from .forms import ReassignForm
 from .models import Incident, IncidentEvent, IncidentStatus, NonWorkingDay, pk_from_reference
+from .permissions import incident_access
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -236,7 +237,7 @@ class IncidentAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
         form.fields["supplier"].queryset = form.fields["supplier"].queryset.exclude(
             pk=incident.raising_supplier_id
         )
-        if not permissions.can_reassign(request.user, incident):
+        if not incident_access(request.user, incident).reassign:
             messages.error(
                 request,
                 f"{incident.reference} {incident.status_phrase} and cannot be reassigned.",

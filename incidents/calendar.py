@@ -34,12 +34,29 @@ def deadline_text(due_at: dt.datetime, *, now: dt.datetime) -> str:
     end of its day (the portal's always are) is given with its time.
     """
     local = due_at.astimezone(LONDON)
-    day = f"{local:%A} {local.day} {local:%B}"
-    if local.year != now.astimezone(LONDON).year:
-        day += f" {local.year}"
+    day = day_text(local, now=now)
     if (local.hour, local.minute) == (END_OF_DAY.hour, END_OF_DAY.minute):
         return f"the end of {day}, UK time"
     return f"{local:%H:%M} on {day}, UK time"
+
+
+def day_text(at: dt.datetime, *, now: dt.datetime) -> str:
+    """A day as the portal writes it in a sentence: "Tuesday 8 December", with the year only
+    when it is not the year of ``now`` (UK time)."""
+    local = at.astimezone(LONDON)
+    day = f"{local:%A} {local.day} {local:%B}"
+    if local.year != now.astimezone(LONDON).year:
+        day += f" {local.year}"
+    return day
+
+
+def moment_text(at: dt.datetime, *, now: dt.datetime) -> str:
+    """A moment as the portal writes it in a sentence: "14:33" today, "14:33 on Tuesday 8
+    December" another day (UK time)."""
+    local = at.astimezone(LONDON)
+    if local.date() == now.astimezone(LONDON).date():
+        return f"{local:%H:%M}"
+    return f"{local:%H:%M} on {day_text(local, now=now)}"
 
 
 def days_left_text(

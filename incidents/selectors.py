@@ -5,7 +5,6 @@ import uuid
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from django.db import connections
 from django.db.models import (
     DateTimeField,
     Exists,
@@ -27,8 +26,6 @@ from .models import (
     OPEN_STATUSES,
     Assignment,
     AssignmentOutcome,
-    BulkStatus,
-    BulkUpload,
     EventKind,
     Incident,
     IncidentEvent,
@@ -37,9 +34,6 @@ from .models import (
     reference_for,
 )
 
-# The home page counts each figure up to this many and shows "10,000+" beyond: past that the
-# number tells nobody anything more, and the count stays a bounded index range scan.
-HOME_COUNT_CAP = 10_000
 _LIST_RELATED = ("device", "raising_supplier", "assigned_supplier")
 
 
@@ -130,21 +124,13 @@ def incident_get_for_user(user, public_id) -> Incident:
         .select_related(
             "device", "raising_supplier", "assigned_supplier", "raised_by", "code_provided_by"
         )
-        .annotate(disclaimed_at=disclaimed_at)  # see permissions.disclaimed_by_user
+        .annotate(disclaimed_at=disclaimed_at)  # see permissions.IncidentAccess.disclaimed
         .filter(public_id=public_id)
         .first()
     )
     if incident is None:
         raise Http404("No such incident.")
     return incident
-
-
-def incident_timeline(incident: Incident, *, until: dt.datetime | None = None):
-    """The incident's events, oldest first; ``until``: only those up to that moment."""
-    events = incident.events.select_related("actor", "actor_supplier")
-    if until is not None:
-        events = events.filter(created_at__lte=until)
-    return events.order_by("created_at", "id")
 
 
 def incident_list(
@@ -179,9 +165,9 @@ def incident_list(
     if overdue:
         qs = qs.filter(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=now)
     if due_today:
-        qs = qs.filter(_due_today(now))
+        qs = qs.filter(due_today_q(now))
     if to_reveal:
-        qs = qs.filter(_CODE_NOT_REVEALED)
+        qs = qs.filter(CODE_NOT_REVEALED)
     search = search.strip()
     if search:
         pk = pk_from_reference(search)
@@ -373,100 +359,7 @@ def incidents_disclaimed_by_us(user) -> QuerySet[Incident]:
     return Incident.objects.filter(pk__in=_disclaimed_by(user.supplier_id).values("incident_id"))
 
 
-# Events that change an incident's state, and how a sentence says what they did to it.
-_CHANGES = {
-    EventKind.CODE_PROVIDED: "answered with the install code",
-    EventKind.NOT_INSTALLED: "answered “not installed by us” and sent to the DCC helpdesk",
-    EventKind.CODE_FAILED: "reported as a code that did not work and returned to the "
-    "installing Supplier",
-    EventKind.REASSIGNED: "reassigned",
-    EventKind.CLOSED: "closed",
-}
-
-
-def incident_latest_change(
-    incident: Incident, *, until: dt.datetime | None = None
-) -> IncidentEvent | None:
-    """The latest event that changed the incident's state (an answer, a closing...), up to
-    ``until`` if given."""
-    events = incident.events.filter(kind__in=_CHANGES)
-    if until is not None:
-        events = events.filter(created_at__lte=until)
-    return events.select_related("actor", "actor_supplier").order_by("-created_at", "-id").first()
-
-
-def incident_moved_on_message(
-    incident: Incident, *, until: dt.datetime | None = None, now=None
-) -> str | None:
-    """What a user is told when the action it took was one it could take a moment ago but the
-    request has moved on meanwhile (a second click, another tab, a colleague): who did what,
-    and when. "INC0000008 was already answered with the install code at 10:02 by Ann Smith
-    (Installing Power). Nothing was changed." None when nothing has moved the request on
-    since it was raised. ``until``: say nothing of what happened after that moment (a Supplier
-    that disclaimed the request is told of its own answer, not of who has the request now).
-    """
-    now = now or timezone.now()
-    event = incident_latest_change(incident, until=until)
-    if event is None:
-        return None
-    return (
-        f"{incident.reference} was already {_CHANGES[event.kind]} at "
-        f"{_moment(event.created_at, now)} by {_who(event)}. Nothing was changed."
-    )
-
-
-def _moment(at: dt.datetime, now: dt.datetime) -> str:
-    local, today = timezone.localtime(at), timezone.localtime(now).date()
-    if local.date() == today:
-        return f"{local:%H:%M}"
-    day = f"{local:%A} {local.day} {local:%B}"
-    if local.year != today.year:
-        day += f" {local.year}"
-    return f"{local:%H:%M} on {day}"
-
-
-def _who(event: IncidentEvent) -> str:
-    if event.actor_id is None:
-        return "the SSI Portal"
-    name = event.actor.get_full_name() or event.actor.username
-    return f"{name} ({event.actor_organisation})"
-
-
-def home_counts(user, *, now=None) -> dict[str, int]:
-    """The figures on the home page, in one query, each counted up to ``HOME_COUNT_CAP + 1``.
-
-    Supplier users, what needs their attention today: ours overdue, ours due today, install
-    codes given to us and not yet revealed, our bulk uploads still running; and the totals,
-    raised by us and open, awaiting our answer. The helpdesk: waiting on the helpdesk,
-    overdue anywhere. Each figure is its own index range scan (an aggregate over everything
-    the user sees would read tens of thousands of rows).
-    """
-    now = now or timezone.now()
-    overdue = Q(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=now)
-    if not user.supplier_id:
-        visible = incidents_visible_to(user)
-        figures = {
-            "with_helpdesk": visible.filter(status=IncidentStatus.WITH_HELPDESK),
-            "overdue": visible.filter(overdue),
-        }
-    else:
-        assigned = incidents_assigned_to_us(user)
-        raised = incidents_raised_by_us(user)
-        figures = {
-            "overdue": assigned.filter(overdue),
-            "due_today": assigned.filter(_due_today(now)),
-            "to_reveal": raised.filter(_CODE_NOT_REVEALED),
-            "bulk_running": BulkUpload.objects.filter(
-                supplier_id=user.supplier_id,
-                status__in=(BulkStatus.QUEUED, BulkStatus.PROCESSING),
-            ),
-            "raised_open": raised.filter(status__in=OPEN_STATUSES),
-            "awaiting_us": assigned.filter(status=IncidentStatus.AWAITING_INSTALLER),
-        }
-    return _capped_counts(figures, cap=HOME_COUNT_CAP)
-
-
-def _due_today(now: dt.datetime) -> Q:
+def due_today_q(now: dt.datetime) -> Q:
     """A running clock that ends later today (UK time): deadlines are the end of a day."""
     end_of_today = timezone.localtime(now, LONDON).replace(
         hour=23, minute=59, second=59, microsecond=999_999
@@ -477,7 +370,7 @@ def _due_today(now: dt.datetime) -> Q:
 # An install code given to the raiser that nobody of the raising Supplier has revealed since
 # it was given (a code given again after "did not work" counts afresh). Reveals are recorded
 # as events; the incident's events are read by their index.
-_CODE_NOT_REVEALED = Q(status=IncidentStatus.CODE_PROVIDED) & ~Exists(
+CODE_NOT_REVEALED = Q(status=IncidentStatus.CODE_PROVIDED) & ~Exists(
     IncidentEvent.objects.filter(
         incident=OuterRef("pk"),
         kind=EventKind.CODE_REVEALED,
@@ -485,22 +378,3 @@ _CODE_NOT_REVEALED = Q(status=IncidentStatus.CODE_PROVIDED) & ~Exists(
         created_at__gte=OuterRef("code_provided_at"),
     )
 )
-
-
-def _capped_counts(querysets: dict[str, QuerySet], *, cap: int) -> dict[str, int]:
-    """Count each queryset up to ``cap + 1`` rows, all in one query."""
-    if all(queryset.query.is_empty() for queryset in querysets.values()):
-        return dict.fromkeys(querysets, 0)
-    selects, params = [], []
-    for queryset in querysets.values():
-        if queryset.query.is_empty():
-            selects.append("0")
-            continue
-        sql, sub_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
-        # Django's own compilation of the queryset; its values stay parameters.
-        selects.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
-        params.extend(sub_params)
-    with connections[Incident.objects.db].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(selects), params)
-        row = cursor.fetchone()
-    return dict(zip(querysets, row, strict=True))

@@ -25,6 +25,7 @@ from inventory.selectors_registration import (
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 
 from .models import Incident
+from .permissions import device_access, may_look_up_devices
 from .selectors import incidents_visible_to
 
 # A Device has one open request at a time and few over its life; past this many, the page
@@ -53,7 +54,7 @@ def device_get_for_user(user, device_id: str, *, now=None) -> DevicePage:
     entitled to it; Http404 otherwise, as for a Device that does not exist. A fixed number of
     queries: the Device, its hub's meters (a PPMID, HCALCS or SAPC only), their registrations
     and its requests the user may see."""
-    if not user.is_authenticated or not (user.supplier_id or user.is_helpdesk):
+    if not may_look_up_devices(user):
         raise Http404("No such Device.")
     try:
         canonical = parse_device_id(device_id)
@@ -72,15 +73,19 @@ def device_get_for_user(user, device_id: str, *, now=None) -> DevicePage:
     )
     points = device_meter_points([device])[device.pk]
     registered = registered_suppliers(points, on=registration_day(now or timezone.now()))
-    installed_by_us = bool(user.supplier_id) and device.installing_supplier_id == user.supplier_id
-    registered_to_us = bool(user.supplier_id) and user.supplier_id in registered.values()
-    if not (user.is_helpdesk or installed_by_us or registered_to_us or history):
+    access = device_access(
+        user,
+        device,
+        registered_supplier_ids=registered.values(),
+        has_visible_requests=bool(history),
+    )
+    if not access.view:
         raise Http404("No such Device.")
     return DevicePage(
         device=device,
-        installed_by_us=installed_by_us,
-        registered_to_us=registered_to_us,
-        meter_points=points if user.is_helpdesk or installed_by_us or registered_to_us else (),
+        installed_by_us=access.installed_by_us,
+        registered_to_us=access.registered_to_us,
+        meter_points=points if access.meter_points else (),
         history=history[:HISTORY_LIMIT],
         more_history=len(history) > HISTORY_LIMIT,
     )

@@ -1,15 +1,15 @@
 from django.urls import path
 
-from . import views, views_bulk, views_compliance, views_devices
+from . import views, views_bulk, views_compliance, views_devices, views_lists
 
 app_name = "incidents"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("incidents/new/", views.raise_request, name="raise"),
-    path("incidents/raised/", views.raised_list, name="raised"),
-    path("incidents/assigned/", views.assigned_list, name="assigned"),
-    path("incidents/disclaimed/", views.disclaimed_list, name="disclaimed"),
+    path("incidents/raised/", views_lists.raised_list, name="raised"),
+    path("incidents/assigned/", views_lists.assigned_list, name="assigned"),
+    path("incidents/disclaimed/", views_lists.disclaimed_list, name="disclaimed"),
     path("incidents/<uuid:public_id>/", views.detail, name="detail"),
     path("incidents/<uuid:public_id>/answer/", views.answer, name="answer"),
     path("incidents/<uuid:public_id>/not-installed/", views.not_installed, name="not_installed"),
@@ -31,7 +31,7 @@ urlpatterns = [
 # Bulk uploads (raise, answer, lodge) and the worklist download.
 urlpatterns += [
     path("incidents/assigned/export.csv", views_bulk.worklist_csv, name="worklist_csv"),
-    path("incidents/raised/export.csv", views.raised_csv, name="raised_csv"),
+    path("incidents/raised/export.csv", views_lists.raised_csv, name="raised_csv"),
     path("bulk/", views_bulk.history, name="bulk_history"),
     path("bulk/raise/", views_bulk.upload_raise, name="bulk_raise"),
     path("bulk/answer/", views_bulk.upload_answer, name="bulk_answer"),

@@ -21,7 +21,8 @@ from ssi_portal.lib.working_days import LONDON
 from . import selectors_bulk
 from .forms_bulk import BulkUploadForm
 from .models import BulkKind, BulkStatus, BulkUpload
-from .services.bulk import ROLE_MISSING, bulk_upload_create, may_upload
+from .permissions import Refusal, supplier_user_required, upload_access
+from .services.bulk import bulk_upload_create
 from .services.bulk_csv import ANSWER_CODE_COLUMN, HEADERS, header_text
 from .services.bulk_rows import refusal_reason
 
@@ -63,14 +64,11 @@ RESULT_HEADERS = {
 }
 
 
-def _supplier_only(request) -> None:
-    if not request.user.supplier_id:
-        raise PermissionDenied("Only Supplier users upload files.")
+supplier_only = supplier_user_required(Refusal.NOT_SUPPLIER_UPLOAD)
 
 
-@login_required
+@supplier_only
 def history(request):
-    _supplier_only(request)
     page = selectors_bulk.bulk_upload_page(
         request.user, page_number(request.GET.get("page")), PAGE_SIZE
     )
@@ -82,9 +80,9 @@ def history(request):
 
 
 def _upload_view(request, kind: str):
-    _supplier_only(request)
-    if not may_upload(request.user, kind):
-        raise PermissionDenied(ROLE_MISSING[kind])
+    access = upload_access(request.user, kind)
+    if not access:
+        raise PermissionDenied(access.refusal.text)
     header = header_text(kind)
     posted = request.method == "POST"
     form = BulkUploadForm(
@@ -155,9 +153,8 @@ def upload_url(upload: BulkUpload) -> str:
     return reverse("incidents:bulk_detail", kwargs={"public_id": upload.public_id})
 
 
-@login_required
+@supplier_only
 def detail(request, public_id):
-    _supplier_only(request)
     upload = selectors_bulk.bulk_upload_get_for_user(request.user, public_id)
     context = {"upload": upload, "page_info": PAGES[upload.kind], "refusals": []}
     if upload.status in (BulkStatus.DONE, BulkStatus.FAILED) and upload.refused_rows:
@@ -190,9 +187,8 @@ def _page_number(value: str | None, *, last: int) -> int:
 
 
 @never_cache
-@login_required
+@supplier_only
 def status_json(request, public_id):
-    _supplier_only(request)
     upload = selectors_bulk.bulk_upload_get_for_user(request.user, public_id)
     return JsonResponse(
         {
@@ -208,9 +204,8 @@ def status_json(request, public_id):
     )
 
 
-@login_required
+@supplier_only
 def results_csv(request, public_id):
-    _supplier_only(request)
     upload = selectors_bulk.bulk_upload_get_for_user(request.user, public_id)
     header = [*RESULT_HEADERS[upload.kind], "result", "reason_code", "message", "incident"]
     rows = selectors_bulk.bulk_results_rows(upload)
@@ -219,10 +214,8 @@ def results_csv(request, public_id):
     return csv_streaming_response(f"results-{upload.kind}-{upload.public_id}.csv", header, rows)
 
 
-@login_required
+@supplier_user_required(Refusal.NOT_SUPPLIER_WORKLIST)
 def worklist_csv(request):
-    if not request.user.supplier_id:
-        raise PermissionDenied("Only Supplier users have a worklist.")
     stamp = timezone.localtime(timezone.now(), LONDON)
     # The install_code column is left empty to be filled in: the file is then an answer file.
     return csv_streaming_response(

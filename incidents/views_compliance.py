@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from ssi_portal.lib.working_days import LONDON
 from . import compliance
 from .compliance import Figures, Period
 from .exports import export_recorded
+from .permissions import Refusal, helpdesk_required, supplier_user_required
 
 # Dates outside these are typing errors, and would overflow the end-of-period arithmetic.
 EARLIEST = dt.date(2000, 1, 1)
@@ -129,10 +129,7 @@ def _bad_period(request, template: str, form: PeriodForm, **context):
 # --- A Supplier's own figures -------------------------------------------------------------------
 
 
-def _own_supplier(request):
-    if not request.user.supplier_id:
-        raise PermissionDenied("Only Supplier users have compliance figures of their own.")
-    return request.user.supplier
+own_figures_only = supplier_user_required(Refusal.NOT_SUPPLIER_COMPLIANCE)
 
 
 @login_required
@@ -142,7 +139,12 @@ def supplier_compliance(request):
         target = reverse("incidents:compliance_all")
         query = request.GET.urlencode()
         return redirect(f"{target}?{query}" if query else target)
-    supplier = _own_supplier(request)
+    return _supplier_compliance_page(request)
+
+
+@own_figures_only
+def _supplier_compliance_page(request):
+    supplier = request.user.supplier
     form = _period_form(request)
     template = "incidents/compliance/supplier.html"
     if form.period is None:
@@ -161,9 +163,9 @@ def supplier_compliance(request):
     )
 
 
-@login_required
+@own_figures_only
 def supplier_compliance_csv(request):
-    supplier = _own_supplier(request)
+    supplier = request.user.supplier
     form = _period_form(request)
     if form.period is None:
         return _bad_period(request, "incidents/compliance/supplier.html", form, supplier=supplier)
@@ -180,14 +182,11 @@ def supplier_compliance_csv(request):
 # --- Every Supplier, for the helpdesk -----------------------------------------------------------
 
 
-def _require_helpdesk(request) -> None:
-    if not request.user.is_helpdesk:
-        raise PermissionDenied("Only the DCC helpdesk sees every Supplier's figures.")
+helpdesk_only = helpdesk_required(Refusal.NOT_HELPDESK_COMPLIANCE)
 
 
-@login_required
+@helpdesk_only
 def all_compliance(request):
-    _require_helpdesk(request)
     form = _period_form(request)
     template = "incidents/compliance/all.html"
     if form.period is None:
@@ -203,9 +202,8 @@ def all_compliance(request):
     )
 
 
-@login_required
+@helpdesk_only
 def all_compliance_csv(request):
-    _require_helpdesk(request)
     form = _period_form(request)
     if form.period is None:
         return _bad_period(request, "incidents/compliance/all.html", form)

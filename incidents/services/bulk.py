@@ -36,7 +36,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.permissions import user_may_answer, user_may_raise
 from notifications.services import notification_queue_many
 from ssi_portal.lib.bulk_sql import insert_rows
 from ssi_portal.lib.crypto import key_ring
@@ -44,6 +43,7 @@ from ssi_portal.lib.publish import publish_after_commit
 from ssi_portal.lib.text import count_of
 
 from ..models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUpload
+from ..permissions import upload_access
 from .bulk_answer import AnswerRows
 from .bulk_csv import BulkFileError, check_file, read_limited, read_rows
 from .bulk_lodge import LodgeRows
@@ -62,20 +62,6 @@ HANDLERS: dict[str, type[RowHandler]] = {
 Status = BulkStatus
 
 
-# Who may upload each kind: the role of the single action (``accounts.permissions``).
-ROLE_MISSING = {
-    BulkKind.RAISE: "Your organisation has not given you the role to raise Requests for "
-    "Install Code.",
-    BulkKind.ANSWER: "Your organisation has not given you the role to answer requests.",
-    BulkKind.LODGE: "Your organisation has not given you the role to answer requests, which "
-    "lodging install codes is part of.",
-}
-
-
-def may_upload(user, kind: str) -> bool:
-    return user_may_raise(user) if kind == BulkKind.RAISE else user_may_answer(user)
-
-
 # --- Upload -------------------------------------------------------------------------------------
 
 
@@ -91,8 +77,9 @@ def bulk_upload_create(
     """
     if kind not in BulkKind.values:
         raise ValueError(f"Unknown kind of upload: {kind}")
-    if not may_upload(actor, kind):
-        raise PermissionDenied(ROLE_MISSING[kind])
+    access = upload_access(actor, kind)
+    if not access:
+        raise PermissionDenied(access.refusal.text)
     now = now or timezone.now()
     data = read_limited(file, settings.SSI_BULK_MAX_BYTES)
     upload = BulkUpload(
@@ -206,7 +193,7 @@ def _claim(upload_id: int, *, continuation: bool, now: dt.datetime) -> BulkUploa
         if not continuation:
             upload.attempts += 1
         upload.updated_at = now
-        if not may_upload(upload.uploaded_by, upload.kind) or (
+        if not upload_access(upload.uploaded_by, upload.kind) or (
             upload.uploaded_by.supplier_id != upload.supplier_id
         ):
             # Processing is when the rows are acted on: the uploader must still hold the role.

@@ -21,11 +21,10 @@ from accounts.models import supplier_audience
 from inventory.identifiers import parse_install_code
 from inventory.models import Device
 from notifications.services import QueueItem
-from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows, update_rows
+from ssi_portal.lib.bulk_sql import in_values, update_rows
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.working_days import LONDON
 
-from .. import permissions
 from ..calendar import working_day_calendar
 from ..models import (
     OPEN_STATUSES,
@@ -40,13 +39,15 @@ from ..models import (
     pk_from_reference,
     reference_for,
 )
+from ..permissions import Refusal, incident_access
 from .bulk_csv import SourceRow
-from .bulk_raise import portal_url
 from .bulk_rows import Parsed, RowHandler, RowResult, cell
-from .lifecycle import Answer, answer_not_installed, answer_with_code
+from .common import portal_url
+from .events import Change, record_events
+from .lifecycle import NOT_INSTALLED_FIELDS, Answer, answer_not_installed, answer_with_code
+from .recipes import RECIPES, Audience
 
 Kind = IncidentEvent.Kind
-EVENTS = RowMaker(IncidentEvent)
 NOT_INSTALLED = "NOT_INSTALLED"
 
 
@@ -196,20 +197,16 @@ class AnswerRows(RowHandler):
                 else f"{named} assigned to {self.supplier.name}."
             )
             return self.refused(p.line, p.key, "not_assigned_to_you", message)
-        if not permissions.can_answer(self.actor, incident):
+        if not incident_access(self.actor, incident).answer:
+            refusal = Refusal.NOT_AWAITING_ANSWER
             return self.refused(
-                p.line,
-                p.key,
-                "not_awaiting_answer",
-                f"{reference_for(incident.pk)} is {incident.get_status_display().lower()}; "
-                "only a request awaiting your answer can be answered.",
-                incident_id=incident.pk,
+                p.line, p.key, refusal.code, refusal.message(incident), incident_id=incident.pk
             )
         return None
 
     def _write(self, answered: list[tuple[Parsed, Incident, Answer]], now: dt.datetime) -> None:
         with_code = [incident for p, incident, _ in answered if not p.not_installed]
-        not_installed = [incident.pk for p, incident, _ in answered if p.not_installed]
+        not_installed = [incident for p, incident, _ in answered if p.not_installed]
         if with_code:
             # One UPDATE for the chunk: each row its sealed code, the rest the same for all.
             update_rows(
@@ -222,15 +219,10 @@ class AnswerRows(RowHandler):
                 updated_at=now,
             )
         if not_installed:
-            Incident.objects.filter(in_values("pk", not_installed, "bigint")).update(
-                status=IncidentStatus.WITH_HELPDESK,
-                assigned_supplier_id=None,
-                notified_at=None,
-                due_at=None,
-                reminded_at=None,
-                breached_at=None,
-                updated_at=now,
-            )
+            # The same fields for all: to the helpdesk, the clock paused (``clock_pause``).
+            Incident.objects.filter(
+                in_values("pk", [i.pk for i in not_installed], "bigint")
+            ).update(**{field: getattr(not_installed[0], field) for field in NOT_INSTALLED_FIELDS})
         # The clocks end with a handful of UPDATEs: one per distinct set of fields.
         stops: dict[tuple, list[int]] = defaultdict(list)
         for _, incident, answer in answered:
@@ -241,22 +233,22 @@ class AnswerRows(RowHandler):
                 in_values("incident_id", pks, "bigint"), ended_at__isnull=True
             ).update(**dict(fields))
         actor, supplier = self.actor.pk, self.supplier.pk
-        insert_rows(
-            IncidentEvent,
-            EVENTS.fields,
+        # No email per request: the finished upload sends its digests.
+        record_events(
             [
-                EVENTS(
-                    incident_id=incident.pk,
-                    kind=Kind.NOT_INSTALLED if p.not_installed else Kind.CODE_PROVIDED,
-                    actor_id=actor,
-                    actor_supplier_id=supplier,
-                    from_status=answer.from_status,
-                    to_status=incident.status,
-                    message=answer.message,
-                    created_at=now,
+                Change(
+                    incident.pk,
+                    Kind.NOT_INSTALLED if p.not_installed else Kind.CODE_PROVIDED,
+                    actor,
+                    supplier,
+                    answer.from_status,
+                    incident.status,
+                    answer.message,
                 )
                 for p, incident, answer in answered
             ],
+            now=now,
+            emails=False,
         )
 
     def digest(self, upload: BulkUpload) -> list[QueueItem]:
@@ -283,7 +275,7 @@ class AnswerRows(RowHandler):
             items.append(
                 (
                     f"{source}:{supplier_id}",
-                    "bulk_codes_provided",
+                    RECIPES[Kind.CODE_PROVIDED].digest[Audience.RAISER],
                     sorted(recipients[supplier_id]),
                     {
                         "answering_supplier": self.supplier.name,
@@ -300,7 +292,7 @@ class AnswerRows(RowHandler):
             items.append(
                 (
                     f"{source}:helpdesk",
-                    "bulk_helpdesk",
+                    RECIPES[Kind.NOT_INSTALLED].digest[Audience.HELPDESK],
                     settings.HELPDESK_EMAILS,
                     {
                         "supplier": self.supplier.name,

@@ -24,7 +24,7 @@ from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
-from ..calendar import answer_deadline, working_day_calendar
+from ..calendar import answer_deadline, deadline_text, working_day_calendar
 from ..models import (
     OPEN_STATUSES,
     Assignment,
@@ -41,7 +41,7 @@ from ..models import (
 from .bulk_csv import SourceRow
 from .bulk_rows import MAX_REFERENCE, Parsed, RowHandler, RowResult, cell
 from .clock import clock_start
-from .common import looks_like_install_code
+from .common import looks_like_install_code, portal_url
 from .entitlement import (
     entitlement_verdict,
     raise_entitlements,
@@ -50,6 +50,7 @@ from .entitlement import (
     supplier_limit_row_message,
     supplier_rate,
 )
+from .events import Change, record_events
 from .lifecycle import answer_with_code
 from .lodged import answered_from_lodged_message, lodged_codes_take
 from .raising import (
@@ -58,6 +59,7 @@ from .raising import (
     assigned_message,
     device_refusal,
 )
+from .recipes import RECIPES, Audience
 
 Kind = IncidentEvent.Kind
 REGISTRATION_REASONS = (
@@ -68,15 +70,10 @@ REGISTRATION_REASONS = (
 SECURITY_REASONS = (*REGISTRATION_REASONS, "rate_limited")
 INCIDENTS = RowMaker(Incident)
 ASSIGNMENTS = RowMaker(Assignment)
-EVENTS = RowMaker(IncidentEvent)
 _PUBLIC_ID = INCIDENTS.fields.index("public_id")
 _DEVICE = INCIDENTS.fields.index("device_id")
 _REGISTRATION = INCIDENTS.fields.index("registration_mpxn")
 _REFERENCE = INCIDENTS.fields.index("raiser_reference")
-
-
-def portal_url(path: str) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
 class RaiseRows(RowHandler):
@@ -184,7 +181,7 @@ class RaiseRows(RowHandler):
         codes = lodged_codes_take([d for _, d, _, _ in to_raise])
         calendar = working_day_calendar()
         due = answer_deadline(now, calendar)  # the same deadline for the whole chunk
-        due_text = f"{timezone.localtime(due, LONDON):%A %d %B %Y}"
+        due_text = deadline_text(due, now=now)  # as the incident page says it
         # The incident of each installer (None: the helpdesk) as the single raise builds it;
         # the chunk's rows are copies of it with their own Device and public id.
         templates: dict[int | None, tuple[tuple, str]] = {}
@@ -221,25 +218,16 @@ class RaiseRows(RowHandler):
         for incident_id, (p, installer, raised_message, answer, warning) in zip(
             ids, planned, strict=True
         ):
+            to_status = (
+                IncidentStatus.AWAITING_INSTALLER if installer else IncidentStatus.WITH_HELPDESK
+            )
             events.append(
-                EVENTS(
-                    incident_id=incident_id,
-                    kind=Kind.RAISED,
-                    actor_id=actor,
-                    actor_supplier_id=supplier,
-                    to_status=(
-                        IncidentStatus.AWAITING_INSTALLER
-                        if installer
-                        else IncidentStatus.WITH_HELPDESK
-                    ),
-                    message=raised_message,
-                    created_at=now,
-                )
+                Change(incident_id, Kind.RAISED, actor, supplier, "", to_status, raised_message)
             )
             if installer is None:
-                outcome, message = (
-                    BulkOutcome.SENT_TO_HELPDESK,
-                    ("Raised and sent to the DCC helpdesk: the SMI names no installing Supplier."),
+                outcome = BulkOutcome.SENT_TO_HELPDESK
+                message = (
+                    "Raised and sent to the DCC helpdesk: the SMI names no installing Supplier."
                 )
             else:
                 assignments.append(
@@ -251,20 +239,20 @@ class RaiseRows(RowHandler):
                         **(answer.clock_fields if answer else {}),
                     )
                 )
-                outcome, message = (
-                    BulkOutcome.RAISED,
-                    (f"Raised and assigned to {installer.name}; answer due by {due_text}."),
-                )
+                outcome = BulkOutcome.RAISED
+                message = f"Raised and assigned to {installer.name}; answer due by {due_text}."
             if answer:
                 answered = answered_from_lodged_message(installer.name)
+                provided = IncidentStatus.CODE_PROVIDED
                 events.append(
-                    EVENTS(
-                        incident_id=incident_id,
-                        kind=Kind.CODE_PROVIDED,
-                        from_status=answer.from_status,
-                        to_status=IncidentStatus.CODE_PROVIDED,
-                        message=answered,
-                        created_at=now,
+                    Change(
+                        incident_id,
+                        Kind.CODE_PROVIDED,
+                        None,
+                        None,
+                        answer.from_status,
+                        provided,
+                        answered,
                     )
                 )
                 outcome, message = BulkOutcome.ANSWERED_FROM_LODGED, f"Raised. {answered}"
@@ -276,7 +264,8 @@ class RaiseRows(RowHandler):
                 )
             )
         insert_rows(Assignment, ASSIGNMENTS.fields, assignments)
-        insert_rows(IncidentEvent, EVENTS.fields, events)
+        # No email per request: the finished upload sends its digests.
+        record_events(events, now=now, emails=False)
         raise_tally_add(self.supplier.pk, len(ids), now=now)
         return results
 
@@ -353,6 +342,7 @@ class RaiseRows(RowHandler):
     def digest(self, upload: BulkUpload) -> list[QueueItem]:
         """One email per installing Supplier (how many requests, from whom, a link to its
         worklist), and one to the DCC helpdesk for the requests that had no installer."""
+        digest = RECIPES[Kind.RAISED].digest  # who hears of a raise, and with which template
         counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         helpdesk = 0
         grouped = (
@@ -382,7 +372,7 @@ class RaiseRows(RowHandler):
             items.append(
                 (
                     f"{source}:{installer.pk}",
-                    "bulk_requests_assigned",
+                    digest[Audience.ASSIGNEE],
                     installer.contact_emails,
                     context,
                     installer.audience,
@@ -392,7 +382,7 @@ class RaiseRows(RowHandler):
             items.append(
                 (
                     f"{source}:helpdesk",
-                    "bulk_helpdesk",
+                    digest[Audience.HELPDESK],
                     settings.HELPDESK_EMAILS,
                     {
                         "supplier": self.supplier.name,

@@ -1,11 +1,13 @@
-"""What every incident service shares: the domain error, row locking, the transition check and
-the cleaning of free text."""
+"""What every incident service shares: the domain error, row locking, the transition check, the
+refusal of what :mod:`incidents.permissions` does not allow, and the cleaning of free text."""
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from ..models import TRANSITIONS, Incident
+from ..permissions import Decision, Refusal
 
 NOTE_MAX_LENGTH = 2000
 # Hex digits with light separators between them; a run holding 32 or more is treated as an
@@ -41,7 +43,13 @@ class IncidentError(Exception):
         self.field = field
 
 
-def _locked(incident: Incident) -> Incident:
+def portal_url(path: str) -> str:
+    """The address of a portal page, for emails and files read away from the portal."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def lock_incident(incident: Incident) -> Incident:
+    """The incident's row read again under its lock, with what its events and emails name."""
     return (
         Incident.objects.select_for_update(of=("self",))
         .select_related("device", "raising_supplier", "assigned_supplier", "raised_by")
@@ -49,23 +57,32 @@ def _locked(incident: Incident) -> Incident:
     )
 
 
-def _move(incident: Incident, to_status: str) -> str:
+def move_status(incident: Incident, to_status: str) -> str:
+    """Set the incident's status as the transition table allows; return the status it left."""
     from_status = incident.status
     if to_status not in TRANSITIONS[from_status]:
-        raise IncidentError(
-            "invalid_transition",
-            f"{incident.reference} {incident.status_phrase}; that action is no longer possible.",
-        )
+        raise IncidentError(Refusal.MOVED_ON.code, Refusal.MOVED_ON.message(incident))
     incident.status = to_status
     return from_status
 
 
-def _guard(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
+def require_party(decision: Decision) -> None:
+    """Refuse (``PermissionDenied``) a user who may not take this action at all."""
+    if not decision.allowed and not decision.refusal.of_state:
+        raise PermissionDenied(decision.refusal.text)
 
 
-def _clean_text(value: str, *, field: str, required: bool) -> str:
+def require(decision: Decision, incident: Incident) -> None:
+    """Refuse an action :mod:`incidents.permissions` refuses: ``PermissionDenied`` for who
+    asks, :class:`IncidentError` for the state the request is in."""
+    require_party(decision)
+    if not decision.allowed:
+        raise IncidentError(decision.refusal.code, decision.refusal.message(incident))
+
+
+def clean_text(value: str, *, field: str, required: bool) -> str:
+    """Free text (a note, a reason) stripped, or :class:`IncidentError`: missing when
+    required, too long, or holding what looks like an install code."""
     value = (value or "").strip()
     if required and not value:
         raise IncidentError("required", "This field is required.", field=field)

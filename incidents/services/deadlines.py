@@ -13,12 +13,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.services import notification_queue_many
 from ssi_portal.lib.working_days import END_OF_DAY, LONDON
 
 from ..calendar import deadline_text, working_day_calendar
 from ..models import Assignment, Incident, IncidentEvent, IncidentStatus
-from .events import event_notifications
+from .events import change_of, record_events
 
 Kind = IncidentEvent.Kind
 BATCH_SIZE = 1000
@@ -38,19 +37,14 @@ def _lock_batch(queryset, batch_size: int) -> list[Incident]:
 
 
 def _record_batch(batch: list[Incident], kind: str, message, now: dt.datetime) -> None:
-    """One event per incident (bulk) and their emails, inside the caller's transaction."""
-    events = IncidentEvent.objects.bulk_create(
+    """One event per incident (no actor: the portal) and their emails, inside the caller's
+    transaction."""
+    record_events(
         [
-            IncidentEvent(
-                incident=incident, kind=kind, actor=None, message=message(incident), created_at=now
-            )
+            change_of(incident, kind, actor=None, from_status="", message=message(incident))
             for incident in batch
-        ]
-    )
-    notification_queue_many(
-        item
-        for incident, event in zip(batch, events, strict=True)
-        for item in event_notifications(incident, event)
+        ],
+        now=now,
     )
 
 

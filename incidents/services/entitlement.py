@@ -38,6 +38,7 @@ from ssi_portal.lib.rates import Rate, parse_rate
 from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
+from ..calendar import moment_text
 from ..models import Incident, RaiseChannel, RaiseTally
 from .common import IncidentError
 
@@ -294,7 +295,4 @@ def _when(at: dt.datetime, now: dt.datetime) -> str:
     local = timezone.localtime(at + dt.timedelta(seconds=59), LONDON).replace(
         second=0, microsecond=0
     )
-    today = timezone.localtime(now, LONDON).date()
-    if local.date() == today:
-        return f"{local:%H:%M}"
-    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+    return moment_text(local, now=now)

@@ -1,17 +1,71 @@
-"""The event row every change writes, and the emails each kind of event sends."""
+"""The one door of the audit trail: every incident event, single or by the batch, is written
+here, and here it is decided who hears of it. Emails carry a link and the facts of the
+request, never an install code."""
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import Supplier, supplier_audience
-from notifications.services import notification_queue_many
+from notifications.services import QueueItem, notification_queue_many
+from ssi_portal.lib.bulk_sql import RowMaker, insert_rows
 
 from ..calendar import deadline_text
 from ..models import Incident, IncidentEvent, IncidentStatus
+from .common import portal_url
+from .recipes import RECIPES, Audience
 
 Kind = IncidentEvent.Kind
+EVENTS = RowMaker(IncidentEvent)
+
+
+class Change(NamedTuple):
+    """One event to write: what changed (the columns of its row but its time) and, for its
+    emails, the incident as it now is and the Supplier the change took it away from."""
+
+    incident_id: int
+    kind: str
+    actor_id: int | None
+    actor_supplier_id: int | None
+    from_status: str
+    to_status: str
+    message: str
+    incident: Incident | None = None
+    previous_assignee: Supplier | None = None
+    # The actor's organisation as loaded: the emails name it (the id alone would cost a query).
+    actor_supplier: Supplier | None = None
+
+
+def change_of(
+    incident: Incident,
+    kind: str,
+    *,
+    actor,
+    from_status: str,
+    message: str,
+    previous_assignee: Supplier | None = None,
+) -> Change:
+    """The change just made to ``incident`` (held in memory), as it stands now: an event
+    whose recipe moves the status records the status it moved to."""
+    moves_to = RECIPES[kind].moves_to
+    if moves_to and incident.status not in moves_to:
+        raise ValueError(f"A {kind} event cannot record a move to {incident.status}.")
+    supplier = actor.supplier if actor is not None and getattr(actor, "supplier_id", None) else None
+    return Change(
+        incident_id=incident.pk,
+        kind=kind,
+        actor_id=actor.pk if actor is not None else None,
+        actor_supplier_id=supplier.pk if supplier else None,
+        from_status=from_status,
+        to_status=incident.status if moves_to else "",
+        message=message,
+        incident=incident,
+        previous_assignee=previous_assignee,
+        actor_supplier=supplier,
+    )
 
 
 def record_event(
@@ -28,21 +82,79 @@ def record_event(
 
     ``previous_assignee``: the Supplier a change took the incident away from, which is told so.
     """
-    changed_status = bool(from_status) or kind == Kind.RAISED
-    event = IncidentEvent.objects.create(
-        incident=incident,
-        kind=kind,
+    change = change_of(
+        incident,
+        kind,
         actor=actor,
-        # The instance, not its id: the emails name the actor's organisation, and a caller
-        # has usually loaded it already.
-        actor_supplier=actor.supplier if getattr(actor, "supplier_id", None) else None,
         from_status=from_status,
-        to_status=incident.status if changed_status else "",
         message=message,
-        created_at=now,
+        previous_assignee=previous_assignee,
     )
-    _queue_notifications(incident, event, previous_assignee)
-    return event
+    return record_events([change], now=now)[0]
+
+
+def record_events(
+    changes: Sequence[Change],
+    *,
+    now: dt.datetime,
+    emails: bool = True,
+    context: dict | None = None,
+) -> list[IncidentEvent]:
+    """Write the events of many changes at once, inside the caller's transaction: one INSERT
+    for the events and one for their emails, whatever their number.
+
+    ``emails``: each event sends the emails :func:`event_notifications` plans for it (each
+    change then carries its incident, loaded with its Device, Suppliers, raiser and the
+    assignee's contacts). ``False`` for a bulk upload, which tells each organisation once in a
+    digest when it finishes: the events are then streamed to the table (``COPY`` on
+    PostgreSQL) and none is returned. ``context``: added to every email's context.
+    """
+    if not changes:
+        return []
+    if not emails:
+        insert_rows(
+            IncidentEvent,
+            EVENTS.fields,
+            [
+                EVENTS(
+                    incident_id=c.incident_id,
+                    kind=c.kind,
+                    actor_id=c.actor_id,
+                    actor_supplier_id=c.actor_supplier_id,
+                    from_status=c.from_status,
+                    to_status=c.to_status,
+                    message=c.message,
+                    created_at=now,
+                )
+                for c in changes
+            ],
+        )
+        return []
+    events = IncidentEvent.objects.bulk_create(
+        [
+            IncidentEvent(
+                incident=c.incident,
+                kind=c.kind,
+                actor_id=c.actor_id,
+                **(
+                    {"actor_supplier": c.actor_supplier}
+                    if c.actor_supplier is not None
+                    else {"actor_supplier_id": c.actor_supplier_id}
+                ),
+                from_status=c.from_status,
+                to_status=c.to_status,
+                message=c.message,
+                created_at=now,
+            )
+            for c in changes
+        ]
+    )
+    notification_queue_many(
+        item
+        for c, event in zip(changes, events, strict=True)
+        for item in event_notifications(c.incident, event, c.previous_assignee, context)
+    )
+    return events
 
 
 def _contacts(supplier: Supplier | None) -> tuple[list[str], int | None]:
@@ -58,68 +170,28 @@ def _raiser(incident: Incident) -> tuple[list[str], int]:
 
 
 def _plan(incident: Incident, event: IncidentEvent, previous_assignee: Supplier | None):
-    """(template, (recipients, their Supplier's id)) pairs: who hears of an event."""
-    kind = event.kind
+    """(template, (recipients, their Supplier's id)) pairs: who hears of an event, as its
+    kind's recipe says."""
     assignee = incident.assigned_supplier if incident.assigned_supplier_id else None
-    if kind == Kind.REMINDED:
-        yield "incident_reminder", _contacts(assignee)
-        return
-    if kind == Kind.BREACHED:
-        yield "incident_breached", _contacts(assignee)
-        yield "incident_breached", _raiser(incident)
-        yield "incident_breached", _helpdesk()
-        return
-    if kind == Kind.CLOSED and event.actor_id is None:
-        # Closed by the portal after an SMI load (``smi_sync``): both sides hear why.
-        yield "incident_cancelled", _raiser(incident)
-        if assignee:
-            yield "incident_cancelled", _contacts(assignee)
-        elif event.from_status == IncidentStatus.WITH_HELPDESK:
-            yield "incident_cancelled", _helpdesk()
-        return
-    by_raiser = (
-        event.actor_supplier_id is not None
-        and event.actor_supplier_id == incident.raising_supplier_id
-    )
-    if kind in (Kind.RAISED, Kind.REASSIGNED, Kind.CODE_FAILED):
-        if assignee:
-            template = "incident_reopened" if kind == Kind.CODE_FAILED else "incident_assigned"
+    for template, audience in RECIPES[event.kind].tells(incident, event, previous_assignee):
+        if audience == Audience.ASSIGNEE:
             yield template, _contacts(assignee)
+        elif audience == Audience.PREVIOUS_ASSIGNEE:
+            yield template, _contacts(previous_assignee)
+        elif audience == Audience.RAISER:
+            yield template, _raiser(incident)
         else:
-            yield "incident_helpdesk", _helpdesk()
-    if kind == Kind.NOT_INSTALLED:
-        yield "incident_helpdesk", _helpdesk()
-    if previous_assignee and previous_assignee.pk != incident.assigned_supplier_id:
-        yield "incident_unassigned", _contacts(previous_assignee)
-    if not by_raiser and kind != Kind.RAISED:
-        # Whoever else updates the request, the raiser hears of it.
-        template = "incident_code_provided" if kind == Kind.CODE_PROVIDED else "incident_updated"
-        yield template, _raiser(incident)
-    elif by_raiser and kind in (Kind.NOTE, Kind.CLOSED):
-        # The side working the request hears of the raiser's notes and of the closing.
-        template = "incident_closed" if kind == Kind.CLOSED else "incident_updated"
-        if assignee:
-            yield template, _contacts(assignee)
-        elif event.from_status == IncidentStatus.WITH_HELPDESK or (
-            kind == Kind.NOTE and incident.status == IncidentStatus.WITH_HELPDESK
-        ):
             yield template, _helpdesk()
 
 
-def _queue_notifications(
-    incident: Incident, event: IncidentEvent, previous_assignee: Supplier | None
-) -> None:
-    """Emails carry a link and the facts of the request, never an install code."""
-    notification_queue_many(event_notifications(incident, event, previous_assignee))
-
-
 def event_notifications(
-    incident: Incident, event: IncidentEvent, previous_assignee: Supplier | None = None
-) -> list[tuple[str, str, list[str], dict, int | None]]:
+    incident: Incident,
+    event: IncidentEvent,
+    previous_assignee: Supplier | None = None,
+    extra_context: dict | None = None,
+) -> list[QueueItem]:
     """The outbox items of an event: (source, template, recipients, context, Supplier id),
-    each address once per template."""
-    if event.kind == Kind.CODE_REVEALED:
-        return []
+    each address once per template. ``extra_context`` is added to the emails' context."""
     seen: set[tuple[str, str]] = set()
     planned: dict[tuple[str, int | None], list[str]] = {}
     for template, (recipients, supplier_id) in _plan(incident, event, previous_assignee):
@@ -130,7 +202,9 @@ def event_notifications(
                 planned.setdefault((template, supplier_id), []).append(address)
     if not planned:
         return []
-    context = _context(incident, event)
+    context = {**_context(incident, event), **(extra_context or {})}
+    if event.kind == Kind.CLOSED and event.actor_id is None:
+        context["reason"] = event.message  # why the portal closed it
     source = f"incident-event:{event.pk}"
     return [
         (source, template, recipients, context, supplier_audience(supplier_id))
@@ -158,8 +232,7 @@ def _context(incident: Incident, event: IncidentEvent) -> dict:
             else ""
         ),
         "what_happened": _what_happened(incident, event),
-        "url": settings.PORTAL_BASE_URL.rstrip("/")
-        + reverse("incidents:detail", kwargs={"public_id": incident.public_id}),
+        "url": portal_url(reverse("incidents:detail", kwargs={"public_id": incident.public_id})),
     }
 
 

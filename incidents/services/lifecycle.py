@@ -14,7 +14,6 @@ from ssi_portal.lib.crypto import key_ring
 from ssi_portal.lib.identifiers import IdentifierError
 from ssi_portal.lib.working_days import WorkingDayCalendar
 
-from .. import permissions
 from ..models import (
     Assignment,
     AssignmentOutcome,
@@ -23,6 +22,7 @@ from ..models import (
     IncidentEvent,
     IncidentStatus,
 )
+from ..permissions import incident_access
 from .clock import (
     CLOCK_FIELDS,
     clock_pause,
@@ -31,7 +31,14 @@ from .clock import (
     clock_stop,
     clock_stop_fields,
 )
-from .common import IncidentError, _clean_text, _guard, _locked, _move
+from .common import (
+    IncidentError,
+    clean_text,
+    lock_incident,
+    move_status,
+    require,
+    require_party,
+)
 from .events import record_event
 
 Kind = IncidentEvent.Kind
@@ -70,7 +77,7 @@ def answer_with_code(
     Shared by :func:`incident_answer`, the bulk answer and the answer from a lodged code. The
     code is sealed (AES-GCM, bound to this incident) before it reaches the database.
     """
-    from_status = _move(incident, IncidentStatus.CODE_PROVIDED)
+    from_status = move_status(incident, IncidentStatus.CODE_PROVIDED)
     late = incident.due_at is not None and now > incident.due_at
     clock_fields = clock_stop_fields(
         incident, now=now, outcome=AssignmentOutcome.CODE_PROVIDED, calendar=calendar
@@ -96,10 +103,10 @@ def answer_not_installed(
 ) -> Answer:
     """Apply "not installed by us" to a locked incident: to the helpdesk, clock paused.
 
-    ``reason`` is already cleaned (``_clean_text``). Shared by
+    ``reason`` is already cleaned (``clean_text``). Shared by
     :func:`incident_answer_not_installed` and the bulk answer.
     """
-    from_status = _move(incident, IncidentStatus.WITH_HELPDESK)
+    from_status = move_status(incident, IncidentStatus.WITH_HELPDESK)
     previous = incident.assigned_supplier
     clock_fields = clock_stop_fields(
         incident, now=now, outcome=AssignmentOutcome.NOT_INSTALLED, calendar=calendar
@@ -132,11 +139,8 @@ def incident_answer(
     except IdentifierError as exc:
         raise IncidentError("bad_install_code", str(exc), field="install_code") from exc
     with transaction.atomic():
-        incident = _locked(incident)
-        _guard(
-            permissions.answers_for_assignee(actor, incident),
-            "Only users of the assigned Supplier with the role to answer may answer.",
-        )
+        incident = lock_incident(incident)
+        require(incident_access(actor, incident).answer, incident)
         answer = answer_with_code(incident, supplier_id=actor.supplier_id, code=code, now=now)
         _end_clock(incident, answer.clock_fields)
         incident.save(update_fields=ANSWER_FIELDS)
@@ -155,7 +159,7 @@ def not_installed_reason_clean(reason: str) -> str:
     """The reason given with "not installed by us", cleaned, or :class:`IncidentError` (too
     long, or it holds an install code): checked before the answer is confirmed, and again by
     :func:`incident_answer_not_installed`."""
-    return _clean_text(reason, field="reason", required=False)
+    return clean_text(reason, field="reason", required=False)
 
 
 def incident_answer_not_installed(
@@ -169,11 +173,8 @@ def incident_answer_not_installed(
     now = now or timezone.now()
     reason = not_installed_reason_clean(reason)
     with transaction.atomic():
-        incident = _locked(incident)
-        _guard(
-            permissions.answers_for_assignee(actor, incident),
-            "Only users of the assigned Supplier with the role to answer may answer.",
-        )
+        incident = lock_incident(incident)
+        require(incident_access(actor, incident).disclaim, incident)
         answer = answer_not_installed(incident, reason=reason, now=now)
         _end_clock(incident, answer.clock_fields)
         incident.save(update_fields=NOT_INSTALLED_FIELDS)
@@ -188,26 +189,17 @@ def incident_answer_not_installed(
     return incident
 
 
-REVEAL_REFUSED = (
-    "Only users of the raising Supplier with the role to raise requests, or of the Supplier "
-    "that provided the code with the role to answer them, may see this code."
-)
-
-
 def incident_reveal_code(*, actor, incident: Incident, now: dt.datetime | None = None) -> bytes:
     """Return the install code to a user entitled to it, and record that it was revealed.
 
-    Allowed as ``permissions.can_reveal_code`` says: users of the raising Supplier with the
+    Allowed as ``incident_access(...).reveal`` says: users of the raising Supplier with the
     role to raise, and users of the Supplier that provided the code with the role to answer.
     Writes a ``code_revealed`` event; sends no email.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        incident = _locked(incident)
-        _guard(
-            permissions.can_reveal_code(actor, incident),
-            REVEAL_REFUSED,
-        )
+        incident = lock_incident(incident)
+        require(incident_access(actor, incident).reveal, incident)
         code = key_ring().open(incident.install_code_sealed, aad=incident.seal_context())
         record_event(
             incident,
@@ -232,17 +224,11 @@ def incident_report_code_failed(
     Writes a ``code_failed`` event; emails the assigned Supplier.
     """
     now = now or timezone.now()
-    reason = _clean_text(reason, field="reason", required=True)
+    reason = clean_text(reason, field="reason", required=True)
     with transaction.atomic():
-        incident = _locked(incident)
-        _guard(
-            permissions.acts_for_raiser(actor, incident), "Only the raising Supplier reports this."
-        )
-        if incident.status != IncidentStatus.CODE_PROVIDED or incident.assigned_supplier_id is None:
-            raise IncidentError(
-                "invalid_transition", f"{incident.reference} has no install code to report on."
-            )
-        from_status = _move(incident, IncidentStatus.AWAITING_INSTALLER)
+        incident = lock_incident(incident)
+        require(incident_access(actor, incident).code_failed, incident)
+        from_status = move_status(incident, IncidentStatus.AWAITING_INSTALLER)
         incident.install_code_sealed = None
         incident.code_provided_by = None
         incident.code_provided_at = None
@@ -270,6 +256,23 @@ def incident_report_code_failed(
     return incident
 
 
+CLOSE_FIELDS = ["status", "close_outcome", "closed_at", "updated_at"]
+
+
+def apply_close(incident: Incident, *, outcome: str, now: dt.datetime) -> str:
+    """Close a locked incident held in memory with ``outcome`` (the raiser's
+    ``CloseOutcome`` or the portal's ``PortalCloseOutcome``); return the status it left.
+
+    Shared by :func:`incident_close` and the portal's closing after an SMI or registration
+    change: the caller writes ``CLOSE_FIELDS``, ends the running clock and writes the event.
+    """
+    from_status = move_status(incident, IncidentStatus.CLOSED)
+    incident.close_outcome = outcome
+    incident.closed_at = now
+    incident.updated_at = now
+    return from_status
+
+
 def incident_close(
     *, actor, incident: Incident, outcome: str, now: dt.datetime | None = None
 ) -> Incident:
@@ -284,24 +287,20 @@ def incident_close(
             "bad_outcome", "Choose why you are closing the request.", field="outcome"
         )
     with transaction.atomic():
-        incident = _locked(incident)
-        _guard(
-            permissions.acts_for_raiser(actor, incident),
-            "Only the raising Supplier closes a request.",
-        )
+        incident = lock_incident(incident)
+        access = incident_access(actor, incident).close
+        require_party(access)
         if outcome == CloseOutcome.CODE_WORKED and incident.status != IncidentStatus.CODE_PROVIDED:
             raise IncidentError(
                 "bad_outcome",
                 "No install code has been provided yet, so it cannot have worked.",
                 field="outcome",
             )
-        from_status = _move(incident, IncidentStatus.CLOSED)
+        require(access, incident)
+        from_status = apply_close(incident, outcome=outcome, now=now)
         if from_status == IncidentStatus.AWAITING_INSTALLER:
             clock_stop(incident, now=now, outcome=AssignmentOutcome.WITHDRAWN)
-        incident.close_outcome = outcome
-        incident.closed_at = now
-        incident.updated_at = now
-        incident.save(update_fields=["status", "close_outcome", "closed_at", "updated_at"])
+        incident.save(update_fields=CLOSE_FIELDS)
         record_event(
             incident,
             Kind.CLOSED,
@@ -321,23 +320,18 @@ def incident_reassign(
     Writes a ``reassigned`` event; emails the newly assigned Supplier and the raiser.
     """
     now = now or timezone.now()
-    reason = _clean_text(reason, field="reason", required=True)
-    _guard(bool(actor.is_helpdesk), "Only the DCC helpdesk reassigns incidents.")
+    reason = clean_text(reason, field="reason", required=True)
+    require_party(incident_access(actor, incident).reassign)
     with transaction.atomic():
-        incident = _locked(incident)
+        incident = lock_incident(incident)
         if supplier.pk == incident.raising_supplier_id:
             raise IncidentError(
                 "bad_assignee",
                 "The raising Supplier cannot be assigned its own request.",
                 field="supplier",
             )
-        if incident.status not in (IncidentStatus.WITH_HELPDESK, IncidentStatus.AWAITING_INSTALLER):
-            raise IncidentError(
-                "invalid_transition",
-                f"{incident.reference} {incident.status_phrase}; "
-                "only a request awaiting an answer can be reassigned.",
-            )
-        from_status = _move(incident, IncidentStatus.AWAITING_INSTALLER)
+        require(incident_access(actor, incident).reassign, incident)
+        from_status = move_status(incident, IncidentStatus.AWAITING_INSTALLER)
         previous_assignee = incident.assigned_supplier
         clock_stop(incident, now=now, outcome=AssignmentOutcome.REASSIGNED)
         started = clock_start(incident, supplier, now=now)
@@ -367,19 +361,10 @@ def incident_add_note(
 ) -> IncidentEvent:
     """Add a note to an open incident. Writes a ``note`` event; emails the other side."""
     now = now or timezone.now()
-    text = _clean_text(text, field="text", required=True)
+    text = clean_text(text, field="text", required=True)
     with transaction.atomic():
-        incident = _locked(incident)
-        _guard(
-            permissions.is_raiser(actor, incident)
-            or permissions.is_assignee(actor, incident)
-            or actor.is_helpdesk,
-            "You cannot add notes to this incident.",
-        )
-        if not incident.is_open:
-            raise IncidentError(
-                "closed", f"{incident.reference} is closed; notes can no longer be added."
-            )
+        incident = lock_incident(incident)
+        require(incident_access(actor, incident).note, incident)
         incident.updated_at = now
         incident.save(update_fields=["updated_at"])
         return record_event(incident, Kind.NOTE, actor=actor, from_status="", message=text, now=now)

@@ -16,12 +16,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inventory.models import Device, SMIStatus
-from notifications.services import notification_queue_many
 from ssi_portal.lib.bulk_sql import in_values
 from ssi_portal.lib.crypto import SecretError, key_ring
 
 from ..models import Assignment, Incident, IncidentEvent, LodgedCode
-from .events import _context, event_notifications
+from .events import change_of, record_events
 from .lifecycle import ANSWER_FIELDS, answer_with_code
 
 logger = logging.getLogger(__name__)
@@ -79,41 +78,21 @@ def incident_answer_from_lodged_code(
     and a ``code_provided`` event by the portal, marked as answered from a lodged code; emails
     the raiser that the code is there, and the installing Supplier that its code was used.
     """
-    IncidentEvent.objects.create(
-        incident=incident,
-        kind=Kind.RAISED,
-        actor=actor,
-        actor_supplier_id=actor.supplier_id,
-        to_status=incident.status,
-        message=raised_message,
-        created_at=now,
-    )
+    raised = change_of(incident, Kind.RAISED, actor=actor, from_status="", message=raised_message)
     installer = incident.assigned_supplier
     answer = answer_with_code(incident, supplier_id=installer.pk, code=code, now=now)
     Assignment.objects.filter(incident=incident, ended_at__isnull=True).update(
         **answer.clock_fields
     )
     incident.save(update_fields=ANSWER_FIELDS)
-    event = IncidentEvent.objects.create(
-        incident=incident,
-        kind=Kind.CODE_PROVIDED,
+    answered = change_of(
+        incident,
+        Kind.CODE_PROVIDED,
         actor=None,
         from_status=answer.from_status,
-        to_status=incident.status,
         message=answered_from_lodged_message(installer.name),
-        created_at=now,
     )
-    items = event_notifications(incident, event)
-    items.append(
-        (
-            f"incident-event:{event.pk}",
-            "lodged_code_used",
-            installer.contact_emails,
-            _context(incident, event),
-            installer.audience,
-        )
-    )
-    notification_queue_many(items)
+    record_events([raised, answered], now=now)
     return incident
 
 

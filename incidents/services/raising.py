@@ -7,7 +7,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import SecurityEventKind, Supplier
-from accounts.permissions import user_may_raise
 from accounts.services import security_event_record
 from inventory.models import (
     STATUSES_AWAITING_COMMISSIONING,
@@ -19,6 +18,7 @@ from inventory.models import (
 from ssi_portal.lib.identifiers import IdentifierError, device_id_or_none, parse_device_id
 
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
+from ..permissions import raise_access
 from .clock import clock_record_start, clock_start
 from .common import CODE_AS_DEVICE_ID_MESSAGE, IncidentError, looks_like_install_code
 from .entitlement import (
@@ -118,12 +118,9 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     in advance, the request is answered at once from it (see ``lodged``).
     """
     now = now or timezone.now()
-    if not actor.supplier_id:
-        raise PermissionDenied("Only Supplier users raise Requests for Install Code.")
-    if not user_may_raise(actor):
-        raise PermissionDenied(
-            "Your organisation has not given you the role to raise Requests for Install Code."
-        )
+    access = raise_access(actor)
+    if not access:
+        raise PermissionDenied(access.refusal.text)
     try:
         raise_rate_check(actor=actor, now=now)
     except RateLimited as exc:

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from accounts.models import SecurityEvent, SecurityEventKind
 from inventory.models import SMIStatus
-from notifications.services import notification_queue_many
 
 from ..models import (
     OPEN_STATUSES,
@@ -30,11 +29,10 @@ from ..models import (
     AssignmentOutcome,
     Incident,
     IncidentEvent,
-    IncidentStatus,
     PortalCloseOutcome,
 )
-from .common import _move
-from .events import event_notifications
+from .events import change_of, record_events
+from .lifecycle import CLOSE_FIELDS, apply_close
 
 Kind = IncidentEvent.Kind
 BATCH_SIZE = 1000
@@ -126,16 +124,18 @@ def _close_batch(
     purge_code: bool,
 ) -> None:
     """Close the locked incidents; the events and emails in the caller's transaction."""
-    from_statuses = {incident.pk: _move(incident, IncidentStatus.CLOSED) for incident in batch}
-    by_outcome: dict[str, list[int]] = {}
+    from_statuses = {
+        incident.pk: apply_close(incident, outcome=outcome_for(incident), now=now)
+        for incident in batch
+    }
+    # One UPDATE per outcome, setting the fields ``apply_close`` set on each of its incidents.
+    by_outcome: dict[str, list[Incident]] = {}
     for incident in batch:
-        incident.close_outcome = outcome_for(incident)
-        incident.closed_at = incident.updated_at = now
-        by_outcome.setdefault(incident.close_outcome, []).append(incident.pk)
+        by_outcome.setdefault(incident.close_outcome, []).append(incident)
     purged = [incident for incident in batch if purge_code and incident.has_install_code]
-    for outcome, ids in by_outcome.items():
-        Incident.objects.filter(pk__in=ids).update(
-            status=IncidentStatus.CLOSED, close_outcome=outcome, closed_at=now, updated_at=now
+    for incidents in by_outcome.values():
+        Incident.objects.filter(pk__in=[i.pk for i in incidents]).update(
+            **{field: getattr(incidents[0], field) for field in CLOSE_FIELDS}
         )
     if purged:
         Incident.objects.filter(pk__in=[i.pk for i in purged]).update(install_code_sealed=None)
@@ -152,24 +152,19 @@ def _close_batch(
     Assignment.objects.filter(incident__in=batch, ended_at__isnull=True).update(
         ended_at=now, outcome=AssignmentOutcome.WITHDRAWN
     )
-    events = IncidentEvent.objects.bulk_create(
+    record_events(
         [
-            IncidentEvent(
-                incident=incident,
-                kind=Kind.CLOSED,
+            change_of(
+                incident,
+                Kind.CLOSED,
                 actor=None,
                 from_status=from_statuses[incident.pk],
-                to_status=IncidentStatus.CLOSED,
                 message=message_for(incident),
-                created_at=now,
             )
             for incident in batch
-        ]
-    )
-    notification_queue_many(
-        item
-        for incident, event in zip(batch, events, strict=True)
-        for item in _emails(incident, event, context)
+        ],
+        now=now,
+        context=context,
     )
 
 
@@ -188,10 +183,3 @@ def closing_message(incident: Incident) -> str:
         "request is cancelled, as no install code can be used for it now. Raise a new request "
         "if the SMI shows it awaiting commissioning again."
     )
-
-
-def _emails(incident: Incident, event: IncidentEvent, extra: dict):
-    """The event's outbox items, their context carrying the reason (the event's message)."""
-    for source, template, recipients, context, supplier_id in event_notifications(incident, event):
-        context = {**context, **extra, "reason": event.message}
-        yield source, template, recipients, context, supplier_id

@@ -108,7 +108,8 @@ def test_an_accepted_row_names_its_request_and_keeps_the_suppliers_reference(gai
     assert (row.device_id, row.reference) == (device.device_id, "JOB-1042")
     assert row.incident == Incident.objects.get()
     assert row.message == (
-        "Raised and assigned to Installing Power; answer due by Friday 10 April 2026."
+        "Raised and assigned to Installing Power; answer due by the end of Friday 10 April, UK "
+        "time."
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from incidents.calendar import days_left_text, deadline_text
+from incidents.calendar import days_left_text, deadline_text, moment_text
 from incidents.models import IncidentEvent
 from incidents.services import incident_raise
 from notifications.models import Notification
@@ -145,3 +145,28 @@ def test_the_assignment_email_gives_the_deadline_as_its_date(raised):
 
     assert "Answer due: by the end of Friday 10 April, UK time\n" in text
     assert "<td>by the end of Friday 10 April, UK time</td>" in html
+
+
+# --- Moments in a sentence ("at 14:33", "at 14:33 on Tuesday 8 December") ----------------------
+
+
+def test_a_moment_today_is_its_time_alone():
+    now = dt.datetime(2026, 4, 3, 9, 0, tzinfo=dt.UTC)
+
+    assert moment_text(dt.datetime(2026, 4, 3, 13, 33, tzinfo=dt.UTC), now=now) == "14:33"
+
+
+def test_a_moment_another_day_names_the_day_as_a_deadline_does():
+    now = dt.datetime(2026, 4, 3, 9, 0, tzinfo=dt.UTC)
+
+    assert moment_text(dt.datetime(2026, 4, 4, 13, 33, tzinfo=dt.UTC), now=now) == (
+        "14:33 on Saturday 4 April"
+    )
+
+
+def test_a_moment_in_another_year_names_the_year_as_a_deadline_does():
+    now = dt.datetime(2026, 12, 31, 12, 0, tzinfo=dt.UTC)
+
+    assert moment_text(dt.datetime(2027, 1, 1, 9, 5, tzinfo=dt.UTC), now=now) == (
+        "09:05 on Friday 1 January 2027"
+    )

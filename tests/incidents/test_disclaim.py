@@ -181,7 +181,7 @@ def test_a_disclaimed_request_assigned_back_may_be_answered_again(
 
     from incidents import permissions
 
-    assert permissions.can_answer(installing_user, incident)
+    assert permissions.incident_access(installing_user, incident).answer.allowed
 
 
 # --- "Disclaimed by us" -----------------------------------------------------------------------

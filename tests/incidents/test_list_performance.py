@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents import selectors, views
+from incidents import selectors, selectors_home, views_lists
 from incidents.admin import IncidentPaginator
 from incidents.models import Incident, IncidentStatus
 from incidents.selectors import incident_list, incidents_visible_to
@@ -31,7 +31,7 @@ ASSIGNED = reverse("incidents:assigned")
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    monkeypatch.setattr(views_lists, "PAGE_SIZE", 3)
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def test_a_list_row_shows_the_status_badge_the_other_pages_show(status):
     incident = Incident(status=status)
     elsewhere = render_to_string("includes/status_badge.html", {"incident": incident}).strip()
 
-    badge = views.STATUS_BADGES.get(status, "text-bg-secondary")
+    badge = views_lists.STATUS_BADGES.get(status, "text-bg-secondary")
     assert elsewhere == f'<span class="badge {badge}">{incident.get_status_display()}</span>'
 
 
@@ -289,7 +289,7 @@ def test_a_user_without_supplier_has_no_list_of_its_own(helpdesk_user, worklist)
 def test_home_figures_past_the_cap_read_as_the_cap_and_more(
     client, installing_user, gaining_user, worklist, monkeypatch, django_assert_num_queries
 ):
-    monkeypatch.setattr(selectors, "HOME_COUNT_CAP", 5)
+    monkeypatch.setattr(selectors_home, "HOME_COUNT_CAP", 5)
     client.force_login(gaining_user)
 
     # session, user, the figures (one query), the Supplier's name
@@ -300,9 +300,9 @@ def test_home_figures_past_the_cap_read_as_the_cap_and_more(
 
 
 def test_home_figures_count_at_most_one_past_the_cap(installing_user, worklist, monkeypatch):
-    monkeypatch.setattr(selectors, "HOME_COUNT_CAP", 2)
+    monkeypatch.setattr(selectors_home, "HOME_COUNT_CAP", 2)
 
-    figures = selectors.home_counts(installing_user, now=AFTER_DUE)
+    figures = selectors_home.home_counts(installing_user, now=AFTER_DUE)
 
     assert figures == {
         "overdue": 3,
@@ -320,7 +320,7 @@ def test_home_figures_for_a_user_of_no_organisation_need_no_query(django_assert_
     user = UserFactory(supplier=None)
 
     with django_assert_num_queries(0):
-        assert selectors.home_counts(user) == {"with_helpdesk": 0, "overdue": 0}
+        assert selectors_home.home_counts(user) == {"with_helpdesk": 0, "overdue": 0}
 
 
 # --- The helpdesk's change list -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from conftest import INSTALL_CODE
-from incidents import selectors, views
+from incidents import selectors, views_lists
 from incidents.models import IncidentStatus
 from incidents.services import (
     incident_answer,
@@ -36,7 +36,7 @@ PROCESS = list(IncidentStatus)
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    monkeypatch.setattr(views_lists, "PAGE_SIZE", 3)
 
 
 @pytest.fixture

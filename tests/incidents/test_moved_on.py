@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from conftest import INSTALL_CODE, INSTALL_CODE_WITH_CRC
+from incidents.permissions import ALLOWED
 from incidents.services import (
     incident_answer,
     incident_answer_not_installed,
@@ -242,7 +243,7 @@ def test_a_change_between_the_check_and_the_row_lock_is_told_the_same_way(
     client, installing_user, answered, monkeypatch
 ):
     # As if the other answer committed after this request read the row, before it locked it.
-    monkeypatch.setattr("incidents.views.permissions.can_answer", lambda user, incident: True)
+    monkeypatch.setattr("incidents.permissions.IncidentAccess.answer", ALLOWED)
 
     response = post(
         client, installing_user, "answer", answered, {"install_code": INSTALL_CODE_WITH_CRC}
