@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from .selectors import user_has_mfa
+from .selectors.mfa import user_has_mfa
 
 # The pages a signed-in user reaches before giving a code: those that set one up or end the
 # session. Static files never get here (WhiteNoise serves them first).

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from accounts.admin.log import SecurityLoggedAdmin
 from accounts.admin.site import HostileInputSafeAdminMixin
-from accounts.selectors import supplier_ids_named
+from accounts.selectors.suppliers import supplier_ids_named
 from inventory.admin import EstimatedCountPaginator
 from ssi_portal.lib.admin import AccessibleWidgetsMixin, NoSaveWhenReadOnlyMixin
 from ssi_portal.lib.identifiers import device_id_or_none

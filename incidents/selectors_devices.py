@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from inventory.models import Device
-from inventory.selectors_registration import (
+from inventory.selectors.registrations import (
     device_meter_points,
     registered_suppliers,
     registration_day,

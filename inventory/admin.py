@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 
 from accounts.admin.log import SecurityLoggedAdmin
 from accounts.admin.site import HostileInputSafeAdminMixin
-from accounts.selectors import supplier_ids_named
+from accounts.selectors.suppliers import supplier_ids_named
 from ssi_portal.lib.admin import AccessibleWidgetsMixin
 from ssi_portal.lib.identifiers import device_id_or_none
 

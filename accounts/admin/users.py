@@ -16,9 +16,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ssi_portal.lib.admin import AccessibleWidgetsMixin
 
-from .. import selectors, services
+from .. import services
 from ..models import User
 from ..permissions import is_helpdesk_staff, is_operator
+from ..selectors.mfa import backup_codes_left, user_has_mfa
 from .log import SecurityLoggedAdmin
 from .site import HostileInputSafeAdminMixin
 
@@ -208,9 +209,9 @@ class UserAdmin(
 
     @admin.display(description="Two-factor authentication")
     def two_factor_state(self, obj):
-        if obj is None or obj.pk is None or not selectors.user_has_mfa(obj):
+        if obj is None or obj.pk is None or not user_has_mfa(obj):
             return "Not set up."
-        return f"Authenticator app set up; {selectors.backup_codes_left(obj)} backup codes left."
+        return f"Authenticator app set up; {backup_codes_left(obj)} backup codes left."
 
     @admin.action(description="Deactivate the selected users", permissions=["helpdesk"])
     def deactivate_users(self, request, queryset):

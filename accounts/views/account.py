@@ -38,10 +38,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from .. import selectors, services
+from .. import services
 from ..audit import client_ip
 from ..forms.account import CodeForm, LoginForm, SetupCodeForm
 from ..models import User
+from ..selectors.mfa import backup_codes_left, mfa_pending_device, user_has_mfa
 from ..tokens import invitation_token_generator
 
 # Set between the two steps of a login: whose password was accepted, how, and when.
@@ -69,7 +70,7 @@ class PortalLoginView(LoginView):
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
-        if user.is_authenticated and not user.is_verified() and selectors.user_has_mfa(user):
+        if user.is_authenticated and not user.is_verified() and user_has_mfa(user):
             # Signed in without a code (a session begun before the app was set up): start
             # again, with both steps.
             logout(request)
@@ -77,7 +78,7 @@ class PortalLoginView(LoginView):
 
     def form_valid(self, form):
         user = form.get_user()
-        if not selectors.user_has_mfa(user):
+        if not user_has_mfa(user):
             return super().form_valid(form)
         # A new session key: whoever planted the old one learns nothing from this step.
         self.request.session.cycle_key()
@@ -137,7 +138,7 @@ def login_code(request):
             user.otp_device = device
             auth_login(request, user, backend=backend)
             if isinstance(device, StaticDevice):
-                left = selectors.backup_codes_left(user)
+                left = backup_codes_left(user)
                 messages.warning(
                     request,
                     f"You logged in with a backup code; {left} left. "
@@ -181,8 +182,8 @@ def _account_page(request, *, remove_form=None, codes_form=None, status=200):
         request,
         "accounts/account.html",
         {
-            "has_mfa": selectors.user_has_mfa(user),
-            "backup_codes_left": selectors.backup_codes_left(user),
+            "has_mfa": user_has_mfa(user),
+            "backup_codes_left": backup_codes_left(user),
             "mfa_required": settings.SSI_MFA_REQUIRED,
             "remove_form": remove_form,
             "codes_form": codes_form,
@@ -250,7 +251,7 @@ def mfa_setup(request):
 def mfa_qr(request):
     """The QR code of the authenticator being set up, as an SVG image (no third party sees the
     secret, and the page needs no script)."""
-    device = selectors.mfa_pending_device(request.user)
+    device = mfa_pending_device(request.user)
     if device is None:
         raise Http404("Nothing is being set up.")
     out = io.BytesIO()

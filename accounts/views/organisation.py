@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from notifications import selectors
+from notifications.selectors import outbox
 from ssi_portal.lib.paging import page_number
 
 from .. import permissions, services
@@ -29,16 +29,16 @@ def sent_emails(request):
     user = _supplier_user(request)
     form = NotificationFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    page = selectors.page_of(
-        selectors.notifications_for_audience(supplier_audience(user.supplier_id), status=status),
+    page = outbox.page_of(
+        outbox.notifications_for_audience(supplier_audience(user.supplier_id), status=status),
         page_number(request.GET.get("page")),
         PAGE_SIZE,
     )
     rows = [
         {
             "notification": n,
-            "subject": selectors.notification_subject(n),
-            "status": selectors.SHOWN_STATUS[n.status],
+            "subject": outbox.notification_subject(n),
+            "status": outbox.SHOWN_STATUS[n.status],
         }
         for n in page.rows
     ]

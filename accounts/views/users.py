@@ -12,9 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import selectors, services
+from .. import services
 from ..forms.users import InviteForm, RolesForm, roles_initial
 from ..permissions import can_manage_users
+from ..selectors.users import organisation_user_get, organisation_users
 
 
 def _administrator(request):
@@ -30,7 +31,7 @@ def users_list(request):
     return render(
         request,
         "accounts/users/list.html",
-        {"users": selectors.organisation_users(actor.supplier_id)},
+        {"users": organisation_users(actor.supplier_id)},
     )
 
 
@@ -63,7 +64,7 @@ def users_invite(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def users_detail(request, user_id: int):
     actor = _administrator(request)
-    member = selectors.organisation_user_get(actor, user_id)
+    member = organisation_user_get(actor, user_id)
     form = RolesForm(request.POST or None, initial=roles_initial(member))
     if request.method == "POST" and form.is_valid():
         try:

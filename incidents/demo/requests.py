@@ -23,7 +23,7 @@ from inventory.models import (
     Device,
     SMIStatus,
 )
-from inventory.selectors_registration import EntitlementStatus, entitlements, registration_day
+from inventory.selectors.registrations import EntitlementStatus, entitlements, registration_day
 from ssi_portal.lib.identifiers import format_device_id
 
 from .people import DEMO_PASSWORD, DEMO_USERNAMES, HELPDESK_USERNAME, SUPPLIERS

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import SecurityEventKind, Supplier
 from accounts.services import security_event_record
 from inventory.models import Device
-from inventory.selectors_registration import EntitlementStatus
+from inventory.selectors.registrations import EntitlementStatus
 from notifications.services import QueueItem
 from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Supplier
 from inventory.models import Device
-from inventory.selectors_registration import (
+from inventory.selectors.registrations import (
     Entitlement,
     EntitlementStatus,
     entitlements,

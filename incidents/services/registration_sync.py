@@ -22,7 +22,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from inventory.models import Registration
-from inventory.selectors_registration import registration_day
+from inventory.selectors.registrations import registration_day
 
 from ..models import OPEN_STATUSES, Incident, PortalCloseOutcome
 from .entitlement import OFF, registration_mode

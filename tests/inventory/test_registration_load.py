@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inventory.models import Registration
-from inventory.selectors_registration import registered_suppliers
+from inventory.selectors.registrations import registered_suppliers
 from inventory.services import RegistrationLoadError, registrations_load_csv
 from tests.factories import SupplierFactory
 

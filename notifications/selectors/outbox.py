@@ -8,7 +8,7 @@ from django.template.loader import get_template
 
 from ssi_portal.lib.paging import NumberedPage, numbered_page
 
-from .models import Notification
+from ..models import Notification
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ssi_portal.lib.bulk_sql import in_values
 from ssi_portal.lib.working_days import LONDON
 
-from .models import Device, Registration
+from ..models import Device, Registration
 
 
 class EntitlementStatus:

@@ -1,0 +1,1 @@
+"""Reads of the inventory app, one module per concern (as in ``services/``)."""

@@ -1,0 +1,1 @@
+"""Reads of the notifications app, one module per concern (as in ``services/``)."""
