@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import INSTALL_CODE
-from incidents.compliance import (
+from incidents.models import Assignment
+from incidents.selectors.compliance import (
     ANSWERED,
     Figures,
     Period,
@@ -25,7 +26,6 @@ from incidents.compliance import (
     compliance_for_supplier,
     default_period,
 )
-from incidents.models import Assignment
 from incidents.services import (
     incident_answer,
     incident_answer_not_installed,
@@ -34,7 +34,7 @@ from incidents.services import (
     incident_raise,
     incident_reassign,
 )
-from incidents.views_compliance import month_chart
+from incidents.views.compliance import month_chart
 from tests.factories import DeviceFactory, SupplierFactory, UserFactory
 from tests.test_html import assert_valid_page
 

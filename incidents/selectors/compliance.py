@@ -32,7 +32,7 @@ from django.db.models.functions import TruncMonth
 from accounts.models import Supplier
 from ssi_portal.lib.working_days import LONDON
 
-from .models import ANSWERED_OUTCOMES, Assignment, AssignmentOutcome
+from ..models import ANSWERED_OUTCOMES, Assignment, AssignmentOutcome
 
 MAX_PERIOD = relativedelta(years=2)
 DEFAULT_FULL_MONTHS = 3

@@ -230,11 +230,11 @@ class Incident(models.Model):
                 condition=Q(status="awaiting_installer"),
                 name="inc_raiser_awaiting_idx",
             ),
-            # A Supplier's lists in their other orders (incidents.selectors.LIST_ORDERS), one
-            # index range scan per segment: by status, each status newest first (also the
-            # status filters and the home-page figures); by deadline, the running clocks
-            # (above) and then the others newest first. Oldest first reads the newest-first
-            # indexes backwards.
+            # A Supplier's lists in their other orders
+            # (incidents.selectors.incidents.LIST_ORDERS), one index range scan per segment:
+            # by status, each status newest first (also the status filters and the home-page
+            # figures); by deadline, the running clocks (above) and then the others newest
+            # first. Oldest first reads the newest-first indexes backwards.
             models.Index(
                 fields=["raising_supplier", "status", "-created_at", "-id"],
                 name="inc_raiser_status_idx",
