@@ -173,7 +173,7 @@ def answer_file() -> bytes:
 
 def upload(username: str, kind: str, data: bytes) -> tuple[int, float]:
     from accounts.models import User
-    from incidents.services.bulk import bulk_upload_create
+    from incidents.services.bulk.jobs import bulk_upload_create
 
     actor = User.objects.select_related("supplier").get(username=username)
     started = time.perf_counter()
@@ -199,7 +199,7 @@ def worker_main(upload_id: int) -> None:
     import resource
 
     setup_django()
-    from incidents.services.bulk import bulk_upload_process
+    from incidents.services.bulk.jobs import bulk_upload_process
 
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()

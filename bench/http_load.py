@@ -549,7 +549,7 @@ def status_cursor_for(supplier_id: int, rows_down: int) -> str:
     """The cursor of the page ``rows_down`` rows below the top of the worklist sorted by
     status, written as the app writes it."""
     from incidents.models import Incident
-    from incidents.selectors import LIST_ORDERS
+    from incidents.selectors.incidents import LIST_ORDERS
     from ssi_portal.lib.keyset import encode_cursor
 
     order = LIST_ORDERS["status"].keyset

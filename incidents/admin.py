@@ -23,7 +23,7 @@ from ssi_portal.lib.admin import AccessibleWidgetsMixin, NoSaveWhenReadOnlyMixin
 from ssi_portal.lib.identifiers import device_id_or_none
 
 from . import services
-from .forms import ReassignForm
+from .forms.incidents import ReassignForm
 from .models import Incident, IncidentEvent, IncidentStatus, NonWorkingDay, pk_from_reference
 from .permissions import incident_access
 

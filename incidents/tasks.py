@@ -3,7 +3,7 @@ which are idempotent, so a redelivered or overlapping run does nothing twice."""
 
 from celery import shared_task
 
-from .services.bulk import bulk_upload_process, bulk_uploads_requeue_stale
+from .services.bulk.jobs import bulk_upload_process, bulk_uploads_requeue_stale
 from .services.deadlines import incident_escalate_overdue, incidents_remind_due
 from .services.entitlement import raise_tallies_purge
 from .services.lodged import lodged_codes_purge

@@ -77,3 +77,82 @@ def test_the_check_finds_an_upward_import(tmp_path, monkeypatch):
         "notifications/leak.py:3 imports accounts.models (accounts is above)",
         "notifications/leak.py:3 imports accounts.models.Supplier (accounts is above)",
     ]
+
+
+# --- One scheme for every layer -------------------------------------------------------------
+
+LAYERS = ("views", "selectors", "forms", "services", "urls", "admin")
+MAX_LINES = 400
+
+
+def _product_files():
+    for _level, relative in _sources():
+        yield relative
+    for path in sorted((ROOT / "ssi_portal").rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[1] != "lib":  # the lib is a floor, listed above
+            yield relative
+
+
+def long_files() -> list[str]:
+    return [
+        f"{relative}: {n} lines"
+        for relative in _product_files()
+        if (n := len((ROOT / relative).read_text().splitlines())) > MAX_LINES
+    ]
+
+
+def private_imports() -> list[str]:
+    """``from x import _name`` where x is one of the project's modules: a helper used by two
+    modules is public in one of them."""
+    found = []
+    for relative in _product_files():
+        tree = ast.parse((ROOT / relative).read_text(), filename=str(relative))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            module = node.module or ""
+            if not node.level and _floor_of(module) is None and not module.startswith("ssi_portal"):
+                continue  # a library's own private names are its business
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{relative}:{node.lineno} imports {alias.name} from {module}")
+    return found
+
+
+def layer_modules_by_suffix() -> list[str]:
+    """Layers are packages (``views/``, ``selectors/``…) whose modules are named by concern, never
+    modules named ``views_bulk.py`` or ``selectors_registration.py`` beside them."""
+    found = []
+    for relative in _product_files():
+        stem = relative.stem
+        if any(stem.startswith(layer + "_") for layer in LAYERS) and relative.parts[-2] not in (
+            "migrations",
+            "commands",
+        ):
+            found.append(str(relative))
+    return found
+
+
+def test_no_product_file_is_over_400_lines():
+    assert long_files() == []
+
+
+def test_no_private_name_is_imported_from_another_module():
+    assert private_imports() == []
+
+
+def test_layers_are_packages_not_name_suffixes():
+    assert layer_modules_by_suffix() == []
+
+
+def test_the_scheme_checks_find_what_they_look_for(tmp_path, monkeypatch):
+    """Each check would fail: a long file, a private import, a suffixed module."""
+    app = tmp_path / "incidents"
+    app.mkdir()
+    (tmp_path / "ssi_portal").mkdir()
+    (app / "views_bulk.py").write_text("from .common import _guard\n" + "x = 1\n" * 400)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert long_files() == ["incidents/views_bulk.py: 401 lines"]
+    assert private_imports() == ["incidents/views_bulk.py:1 imports _guard from common"]
+    assert layer_modules_by_suffix() == ["incidents/views_bulk.py"]

@@ -1,4 +1,4 @@
-"""Indexes for the lists' sort orders (incidents.selectors.LIST_ORDERS), one per segment and
+"""Indexes for the lists' sort orders (incidents.selectors.incidents.LIST_ORDERS), one per segment and
 side. The status indexes take the id as well and replace the older (Supplier, status, raised)
 ones, which they cover: built first, so no moment goes without one."""
 

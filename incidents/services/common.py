@@ -21,7 +21,7 @@ _HEX_DIGIT = re.compile(r"[0-9A-Fa-f]")
 
 
 # The refusals of text that holds what looks like an install code. The page that refuses it
-# does not send the text back (incidents.forms: the code-safe widgets), and says so.
+# does not send the text back (incidents.forms.incidents: the code-safe widgets), and says so.
 CONTAINS_CODE_MESSAGE = (
     "This text looks like it contains an install code. Install codes are credentials: provide "
     "them only with the Answer form, never in free text. What you typed has not been kept: "

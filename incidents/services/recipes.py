@@ -2,7 +2,7 @@
 and with which email, and the summary a bulk job sends instead of one email per request.
 
 :mod:`.events` writes every event and plans its emails from here, for the single, lodged-code
-and sweep paths alike; a bulk upload's digests (``bulk_raise``, ``bulk_answer``) take their
+and sweep paths alike; a bulk upload's digests (``bulk.raising``, ``bulk.answering``) take their
 templates from the same recipe, one email per organisation told rather than one per request.
 """
 

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from incidents.models import BulkUpload
-from incidents.services.bulk import bulk_upload_process
+from incidents.services.bulk.jobs import bulk_upload_process
 from tests.factories import DeviceFactory
 from tests.support.browser import assert_accessible, login
 
@@ -22,7 +22,7 @@ def test_a_gaining_supplier_uploads_a_file_and_watches_it_processed(
         + "not-a-device,JOB-X\n"
     )
     # Hold the task back, as a busy worker would, so the page is seen while the file waits.
-    monkeypatch.setattr("incidents.services.bulk._publish_after_commit", lambda *a, **k: None)
+    monkeypatch.setattr("incidents.services.bulk.jobs.publish_after_commit", lambda *a, **k: None)
     login(page, live_server, "gaining")
 
     page.get_by_role("link", name="Bulk uploads").click()

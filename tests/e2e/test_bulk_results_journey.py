@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import INSTALL_CODE, INSTALL_CODE_WITH_CRC
-from incidents import views_bulk
 from incidents.models import BulkStatus, BulkUpload, Incident, IncidentStatus
 from incidents.services import incident_raise
+from incidents.views import bulk as views_bulk
 from inventory.models import SMIStatus
 from tests.factories import DeviceFactory
 from tests.support.browser import assert_accessible, login

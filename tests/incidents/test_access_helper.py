@@ -19,7 +19,7 @@ from incidents.permissions import (
     supplier_user_required,
     upload_access,
 )
-from incidents.selectors import incident_get_for_user
+from incidents.selectors.incidents import incident_get_for_user
 from incidents.services import incident_answer_not_installed, incident_close
 
 ACTIONS = ("view", "answer", "disclaim", "reveal", "close", "code_failed", "note", "reassign")

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from incidents.models import BulkStatus, Incident
-from incidents.services.bulk import bulk_uploads_requeue_stale
+from incidents.services.bulk.jobs import bulk_uploads_requeue_stale
 from ssi_portal.celery import app
 from tests.support.bulk import NOW, RAISE_HEADER, csv_bytes, upload
 from tests.support.mail import free_port

@@ -16,7 +16,7 @@ from incidents.models import (
     IncidentStatus,
 )
 from incidents.services import incident_raise
-from incidents.services.bulk_raise import RaiseRows
+from incidents.services.bulk.raising import RaiseRows
 from inventory.models import DeviceType, SMIStatus
 from notifications.models import Notification
 from tests.factories import DeviceFactory
@@ -339,7 +339,7 @@ def test_a_single_raise_that_wins_the_race_for_a_device_leaves_the_row_already_o
 ):
     import threading
 
-    import incidents.services.bulk_raise as bulk_raise
+    import incidents.services.bulk.raising as bulk_raise
 
     devices = _devices(3, installing_supplier)
     real_refusal = bulk_raise.device_refusal

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from conftest import INSTALL_CODE
-from incidents import views_bulk
+from incidents.views import bulk as views_bulk
 from tests.support.bulk import ANSWER_HEADER, RAISE_HEADER, csv_bytes, process, upload
 from tests.support.mail import leaks_install_code
 from tests.test_html import assert_valid_page

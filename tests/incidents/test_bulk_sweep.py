@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from incidents.models import BulkStatus, BulkUpload, Incident
-from incidents.services.bulk import bulk_uploads_requeue_stale
+from incidents.services.bulk.jobs import bulk_uploads_requeue_stale
 from incidents.tasks import requeue_stale_bulk_uploads
 from tests.support.bulk import NOW, RAISE_HEADER, csv_bytes, process, upload
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from conftest import INSTALL_CODE
 from incidents.models import BulkStatus, BulkUpload
 from incidents.services import incident_answer, incident_raise
-from incidents.views_bulk import PAGE_SIZE
+from incidents.views.bulk import PAGE_SIZE
 from tests.factories import DeviceFactory, RegistrationFactory, SupplierFactory, UserFactory
 from tests.support.bulk import RAISE_HEADER, csv_bytes, process, upload
 from tests.support.mail import leaks_install_code

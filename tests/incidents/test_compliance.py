@@ -15,17 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import INSTALL_CODE
-from incidents.compliance import (
+from incidents.models import Assignment
+from incidents.selectors.compliance import (
     ANSWERED,
     Figures,
     Period,
-    _in_period,
-    _python_medians,
+    assignments_in_period,
     compliance_by_supplier,
     compliance_for_supplier,
     default_period,
+    medians_in_python,
 )
-from incidents.models import Assignment
 from incidents.services import (
     incident_answer,
     incident_answer_not_installed,
@@ -34,7 +34,7 @@ from incidents.services import (
     incident_raise,
     incident_reassign,
 )
-from incidents.views_compliance import month_chart
+from incidents.views.compliance import month_chart
 from tests.factories import DeviceFactory, SupplierFactory, UserFactory
 from tests.test_html import assert_valid_page
 
@@ -321,7 +321,7 @@ def test_the_median_from_postgresql_equals_the_python_median(quarter, gaining_us
         incident = raise_for(supplier, gaining_user, london(2, month=3))
         answer(incident, UserFactory(supplier=supplier), london(3 + days_later, month=3))
     table = compliance_by_supplier(QUARTER)
-    medians, overall = _python_medians(_in_period(QUARTER), "supplier_id")
+    medians, overall = medians_in_python(assignments_in_period(QUARTER), "supplier_id")
     assert {row.supplier_id: float(row.figures.median_working_days) for row in table.rows} == {
         supplier: float(Decimal(str(median)).quantize(Decimal("0.1")))
         for supplier, median in medians.items()

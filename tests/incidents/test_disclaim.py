@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from conftest import INSTALL_CODE
-from incidents import selectors
 from incidents.models import Incident, IncidentStatus
+from incidents.selectors import incidents as selectors
 from incidents.services import (
     incident_answer_not_installed,
     incident_raise,

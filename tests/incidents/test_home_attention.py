@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from conftest import INSTALL_CODE
-from incidents.selectors_home import home_counts
+from incidents.selectors.home import home_counts
 from incidents.services import (
     incident_answer,
     incident_raise,

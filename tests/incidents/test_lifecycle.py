@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from conftest import INSTALL_CODE, INSTALL_CODE_WITH_CRC
 from incidents import permissions
 from incidents.models import TRANSITIONS, EventKind, Incident, IncidentEvent, IncidentStatus
-from incidents.selectors import incidents_visible_to
+from incidents.selectors.incidents import incidents_visible_to
 from incidents.services import (
     NOTE_MAX_LENGTH,
     IncidentError,
@@ -235,7 +235,7 @@ def test_not_installed_emails_the_helpdesk_and_the_raiser(
 def test_after_not_installed_the_installer_still_sees_the_request_but_may_not_act(
     with_helpdesk_incident, installing_user
 ):
-    from incidents.selectors import incident_get_for_user
+    from incidents.selectors.incidents import incident_get_for_user
 
     assert incidents_visible_to(installing_user).filter(pk=with_helpdesk_incident.pk).exists()
     incident = incident_get_for_user(installing_user, with_helpdesk_incident.public_id)

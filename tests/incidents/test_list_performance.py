@@ -13,11 +13,13 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents import selectors, selectors_home, views_lists
 from incidents.admin import IncidentPaginator
 from incidents.models import Incident, IncidentStatus
-from incidents.selectors import incident_list, incidents_visible_to
+from incidents.selectors import home as selectors_home
+from incidents.selectors import incidents as selectors
+from incidents.selectors.incidents import incident_list, incidents_visible_to
 from incidents.services import incident_close, incident_raise
+from incidents.views import lists as views_lists
 from ssi_portal.lib.keyset import decode_cursor, encode_cursor, keyset_page
 from tests.factories import DeviceFactory
 

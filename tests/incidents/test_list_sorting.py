@@ -11,14 +11,15 @@ from django.db import connection
 from django.urls import reverse
 
 from conftest import INSTALL_CODE
-from incidents import selectors, views_lists
 from incidents.models import IncidentStatus
+from incidents.selectors import incidents as selectors
 from incidents.services import (
     incident_answer,
     incident_answer_not_installed,
     incident_close,
     incident_raise,
 )
+from incidents.views import lists as views_lists
 from ssi_portal.lib.keyset import keyset_page
 from tests.factories import DeviceFactory
 

@@ -9,12 +9,12 @@ from django.http import Http404
 
 from conftest import INSTALL_CODE
 from incidents.models import IncidentStatus
-from incidents.selectors import (
+from incidents.selectors.home import home_counts
+from incidents.selectors.incidents import (
     incident_get_for_user,
     incident_list,
     incidents_visible_to,
 )
-from incidents.selectors_home import home_counts
 from incidents.services import (
     incident_answer,
     incident_answer_not_installed,

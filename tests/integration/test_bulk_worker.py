@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from incidents.models import BulkStatus, BulkUpload, Incident
-from incidents.services.bulk import bulk_upload_create
+from incidents.services.bulk.jobs import bulk_upload_create
 from incidents.tasks import process_bulk_upload
 from tests.factories import DeviceFactory
 from tests.support.bulk import RAISE_HEADER, csv_bytes

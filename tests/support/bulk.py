@@ -4,7 +4,7 @@ import datetime as dt
 import io
 
 from incidents.models import BulkRow, BulkUpload
-from incidents.services.bulk import bulk_upload_create, bulk_upload_process
+from incidents.services.bulk.jobs import bulk_upload_create, bulk_upload_process
 
 # Wednesday 1 April 2026, 10:00 in London: due at the end of Friday 10 April (Easter between).
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)

@@ -4,8 +4,8 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import OPEN_STATUSES, BulkStatus, BulkUpload, Incident, IncidentStatus
-from .selectors import (
+from ..models import OPEN_STATUSES, BulkStatus, BulkUpload, Incident, IncidentStatus
+from .incidents import (
     CODE_NOT_REVEALED,
     due_today_q,
     incidents_assigned_to_us,

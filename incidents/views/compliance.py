@@ -1,5 +1,6 @@
 """Compliance pages and their CSV downloads: a Supplier's own figures with a chart, and the
-all-Supplier table for the DCC helpdesk. The figures come from :mod:`incidents.compliance`."""
+all-Supplier table for the DCC helpdesk. The figures come from
+:mod:`incidents.selectors.compliance`."""
 
 import datetime as dt
 import math
@@ -15,10 +16,10 @@ from django.utils.text import slugify
 from ssi_portal.lib.csv_export import csv_response
 from ssi_portal.lib.working_days import LONDON
 
-from . import compliance
-from .compliance import Figures, Period
-from .exports import export_recorded
-from .permissions import Refusal, helpdesk_required, supplier_user_required
+from ..exports import export_recorded
+from ..permissions import Refusal, helpdesk_required, supplier_user_required
+from ..selectors import compliance
+from ..selectors.compliance import Figures, Period
 
 # Dates outside these are typing errors, and would overflow the end-of-period arithmetic.
 EARLIEST = dt.date(2000, 1, 1)
@@ -36,7 +37,7 @@ def _date_field(label: str) -> forms.DateField:
     )
 
 
-# Kept beside its only views rather than in forms.py: it is read from the query string only.
+# Kept beside its only views rather than in ``forms/``: it is read from the query string only.
 class PeriodForm(forms.Form):
     start = _date_field("From")
     end = _date_field("To")

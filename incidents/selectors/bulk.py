@@ -12,7 +12,7 @@ from django.utils import timezone
 from ssi_portal.lib.paging import NumberedPage, numbered_page
 from ssi_portal.lib.working_days import LONDON
 
-from .models import (
+from ..models import (
     BulkResult,
     BulkRow,
     BulkStatus,

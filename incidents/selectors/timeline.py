@@ -5,8 +5,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-from .calendar import moment_text
-from .models import EventKind, Incident, IncidentEvent
+from ..calendar import moment_text
+from ..models import EventKind, Incident, IncidentEvent
 
 
 def incident_timeline(incident: Incident, *, until: dt.datetime | None = None):

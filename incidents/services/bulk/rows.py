@@ -1,5 +1,5 @@
 """What the three kinds of bulk upload share: the result of a row, the refusals they all use,
-and the contract between the processing loop (:mod:`.bulk`) and the handler of each kind.
+and the contract between the processing loop (:mod:`.jobs`) and the handler of each kind.
 
 A handler works a chunk of rows in two steps. ``parse`` reads one row in Python alone (format,
 duplicates within the file) and returns a refused :class:`RowResult` or a :class:`Parsed` row.
@@ -13,11 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from incidents.models import BulkOutcome, BulkResult, BulkRow, BulkUpload
+from incidents.services.bulk.files import MAX_CELL, SourceRow
+from incidents.services.common import IncidentError, looks_like_install_code
 from notifications.services import QueueItem
-
-from ..models import BulkOutcome, BulkResult, BulkRow, BulkUpload
-from .bulk_csv import MAX_CELL, SourceRow
-from .common import IncidentError, looks_like_install_code
 
 MAX_REFERENCE = 64
 # Refusals of a row on its own, before any other row counts: such a row is never the first

@@ -18,15 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import supplier_audience
-from inventory.identifiers import parse_install_code
-from inventory.models import Device
-from notifications.services import QueueItem
-from ssi_portal.lib.bulk_sql import in_values, update_rows
-from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
-from ssi_portal.lib.working_days import LONDON
-
-from ..calendar import working_day_calendar
-from ..models import (
+from incidents.calendar import working_day_calendar
+from incidents.models import (
     OPEN_STATUSES,
     Assignment,
     BulkOutcome,
@@ -39,13 +32,24 @@ from ..models import (
     pk_from_reference,
     reference_for,
 )
-from ..permissions import Refusal, incident_access
-from .bulk_csv import SourceRow
-from .bulk_rows import Parsed, RowHandler, RowResult, cell
-from .common import portal_url
-from .events import Change, record_events
-from .lifecycle import NOT_INSTALLED_FIELDS, Answer, answer_not_installed, answer_with_code
-from .recipes import RECIPES, Audience
+from incidents.permissions import Refusal, incident_access
+from incidents.services.bulk.files import SourceRow
+from incidents.services.bulk.rows import Parsed, RowHandler, RowResult, cell
+from incidents.services.common import portal_url
+from incidents.services.events import Change, record_events
+from incidents.services.lifecycle import (
+    NOT_INSTALLED_FIELDS,
+    Answer,
+    answer_not_installed,
+    answer_with_code,
+)
+from incidents.services.recipes import RECIPES, Audience
+from inventory.identifiers import parse_install_code
+from inventory.models import Device
+from notifications.services import QueueItem
+from ssi_portal.lib.bulk_sql import in_values, update_rows
+from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
+from ssi_portal.lib.working_days import LONDON
 
 Kind = IncidentEvent.Kind
 NOT_INSTALLED = "NOT_INSTALLED"

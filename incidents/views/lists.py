@@ -12,11 +12,11 @@ from django.utils.dates import MONTHS_3
 from ssi_portal.lib.csv_export import csv_streaming_response
 from ssi_portal.lib.working_days import LONDON
 
-from . import selectors
-from .forms import IncidentFilterForm
-from .models import IncidentStatus
-from .permissions import Refusal, supplier_user_required
-from .services import looks_like_install_code
+from ..forms.incidents import IncidentFilterForm
+from ..models import IncidentStatus
+from ..permissions import Refusal, supplier_user_required
+from ..selectors import incidents as selectors
+from ..services import looks_like_install_code
 
 PAGE_SIZE = 25
 

@@ -1,5 +1,5 @@
 """The form of the bulk upload pages: one CSV file. The checks of its content are the
-service's (``incidents.services.bulk_csv``), so a refused file is kept in the history."""
+service's (``incidents.services.bulk.files``), so a refused file is kept in the history."""
 
 from django import forms
 from django.conf import settings

@@ -18,13 +18,13 @@ from ssi_portal.lib.paging import page_number
 from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
-from . import selectors_bulk
-from .forms_bulk import BulkUploadForm
-from .models import BulkKind, BulkStatus, BulkUpload
-from .permissions import Refusal, supplier_user_required, upload_access
-from .services.bulk import bulk_upload_create
-from .services.bulk_csv import ANSWER_CODE_COLUMN, HEADERS, header_text
-from .services.bulk_rows import refusal_reason
+from ..forms.bulk import BulkUploadForm
+from ..models import BulkKind, BulkStatus, BulkUpload
+from ..permissions import Refusal, supplier_user_required, upload_access
+from ..selectors import bulk as selectors_bulk
+from ..services.bulk.files import ANSWER_CODE_COLUMN, HEADERS, header_text
+from ..services.bulk.jobs import bulk_upload_create
+from ..services.bulk.rows import refusal_reason
 
 PAGE_SIZE = 25
 REFUSED_PAGE_SIZE = 50

@@ -24,9 +24,9 @@ from inventory.selectors.registrations import (
 )
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 
-from .models import Incident
-from .permissions import device_access, may_look_up_devices
-from .selectors import incidents_visible_to
+from ..models import Incident
+from ..permissions import device_access, may_look_up_devices
+from .incidents import incidents_visible_to
 
 # A Device has one open request at a time and few over its life; past this many, the page
 # shows the newest and says there are more.

@@ -32,7 +32,7 @@ from django.db.models.functions import TruncMonth
 from accounts.models import Supplier
 from ssi_portal.lib.working_days import LONDON
 
-from .models import ANSWERED_OUTCOMES, Assignment, AssignmentOutcome
+from ..models import ANSWERED_OUTCOMES, Assignment, AssignmentOutcome
 
 MAX_PERIOD = relativedelta(years=2)
 DEFAULT_FULL_MONTHS = 3
@@ -176,14 +176,14 @@ def _figures(values: dict, median=None) -> Figures:
     )
 
 
-def _in_period(period: Period) -> QuerySet[Assignment]:
+def assignments_in_period(period: Period) -> QuerySet[Assignment]:
     # A half-open range on the indexed column: London midnight to the next London midnight.
     return Assignment.objects.filter(
         notified_at__gte=period.starts_at, notified_at__lt=period.ends_before
     )
 
 
-def _python_medians(qs: QuerySet, key: str) -> tuple[dict, float | None]:
+def medians_in_python(qs: QuerySet, key: str) -> tuple[dict, float | None]:
     """Medians per ``key`` and overall from one fetch of the answer times (SQLite only)."""
     by_key: dict = defaultdict(list)
     for group, days in qs.filter(ANSWERED, answer_working_days__isnull=False).values_list(
@@ -202,7 +202,7 @@ def _grouped(qs: QuerySet, key: str, *extra: str) -> tuple[list[dict], Figures]:
     in_database = _median_in_database(qs)
     rows = list(qs.values(key, *extra).annotate(**_aggregates(in_database)).order_by(*extra, key))
     total = qs.aggregate(**_aggregates(in_database))
-    medians, overall = ({}, None) if in_database else _python_medians(qs, key)
+    medians, overall = ({}, None) if in_database else medians_in_python(qs, key)
     for row in rows:
         row["figures"] = _figures(row, medians.get(row[key]))
     return rows, _figures(total, overall)
@@ -210,7 +210,7 @@ def _grouped(qs: QuerySet, key: str, *extra: str) -> tuple[list[dict], Figures]:
 
 def compliance_by_supplier(period: Period) -> SupplierTable:
     """Every Supplier notified of at least one request in the period, sorted by name."""
-    rows, total = _grouped(_in_period(period), "supplier_id", "supplier__name")
+    rows, total = _grouped(assignments_in_period(period), "supplier_id", "supplier__name")
     return SupplierTable(
         period=period,
         rows=[
@@ -224,7 +224,7 @@ def compliance_by_supplier(period: Period) -> SupplierTable:
 def compliance_for_supplier(supplier: Supplier, period: Period) -> SupplierReport:
     """One Supplier's figures by calendar month (UK time), every month of the period listed."""
     qs = (
-        _in_period(period)
+        assignments_in_period(period)
         .filter(supplier=supplier)
         .annotate(month=TruncMonth("notified_at", tzinfo=LONDON))
     )

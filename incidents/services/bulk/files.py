@@ -15,11 +15,10 @@ from typing import BinaryIO
 
 from django.conf import settings
 
+from incidents.models import BulkKind
+from incidents.services.common import looks_like_install_code
 from ssi_portal.lib.csv_lines import LINE_BREAK, csv_fault, line_at
 from ssi_portal.lib.text import count_of
-
-from ..models import BulkKind
-from .common import looks_like_install_code
 
 # The header each kind of file must start with (case and spaces around names do not matter).
 HEADERS: dict[str, tuple[tuple[str, ...], ...]] = {

@@ -22,7 +22,7 @@ from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.keyset import NEWEST_FIRST, KeysetPage, Order, Part, Segment, keyset_page
 from ssi_portal.lib.working_days import LONDON
 
-from .models import (
+from ..models import (
     OPEN_STATUSES,
     Assignment,
     AssignmentOutcome,

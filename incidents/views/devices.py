@@ -1,10 +1,10 @@
-"""The Device page: its SMI facts and the history of its requests (``selectors_devices``)."""
+"""The Device page: its SMI facts and the history of its requests (``selectors.devices``)."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from .selectors_devices import device_get_for_user
+from ..selectors.devices import device_get_for_user
 
 
 def device_url(device_id: str) -> str:

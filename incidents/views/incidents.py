@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 
 from inventory.identifiers import crc_suffix, format_install_code
 
-from . import selectors, selectors_home, selectors_timeline, services
-from .calendar import days_left_text, deadline_text
-from .forms import (
+from .. import services
+from ..calendar import days_left_text, deadline_text
+from ..forms.incidents import (
     AnswerForm,
     CloseForm,
     CodeFailedForm,
@@ -25,23 +25,12 @@ from .forms import (
     NotInstalledForm,
     RaiseForm,
 )
-from .models import Incident, IncidentStatus
-from .permissions import Refusal, incident_access, raise_access
+from ..models import Incident, IncidentStatus
+from ..permissions import Refusal, incident_access, raise_access
+from ..selectors import incidents as selectors
+from ..selectors import timeline as selectors_timeline
 
 PAGE_SIZE = 25
-
-
-@login_required
-def home(request):
-    return render(
-        request,
-        "incidents/home.html",
-        {
-            "counts": selectors_home.home_counts(request.user),
-            # Counted up to the cap and shown as "10,000+" beyond it.
-            "count_cap": selectors_home.HOME_COUNT_CAP,
-        },
-    )
 
 
 @login_required

@@ -5,8 +5,8 @@ from django import forms
 from accounts.models import Supplier
 from inventory.identifiers import INSTALL_CODE_MISSING
 
-from .models import CloseOutcome, IncidentStatus
-from .services import CONTAINS_CODE_MESSAGE, NOTE_MAX_LENGTH, looks_like_install_code
+from ..models import CloseOutcome, IncidentStatus
+from ..services import CONTAINS_CODE_MESSAGE, NOTE_MAX_LENGTH, looks_like_install_code
 
 _CODE_ATTRS = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
 

@@ -24,8 +24,8 @@ from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.text import count_of
 from ssi_portal.lib.working_days import LONDON
 
-from ..calendar import answer_deadline, deadline_text, working_day_calendar
-from ..models import (
+from incidents.calendar import answer_deadline, deadline_text, working_day_calendar
+from incidents.models import (
     OPEN_STATUSES,
     Assignment,
     BulkOutcome,
@@ -38,11 +38,11 @@ from ..models import (
     RaiseChannel,
     reference_for,
 )
-from .bulk_csv import SourceRow
-from .bulk_rows import MAX_REFERENCE, Parsed, RowHandler, RowResult, cell
-from .clock import clock_start
-from .common import looks_like_install_code, portal_url
-from .entitlement import (
+from incidents.services.bulk.files import SourceRow
+from incidents.services.bulk.rows import MAX_REFERENCE, Parsed, RowHandler, RowResult, cell
+from incidents.services.clock import clock_start
+from incidents.services.common import looks_like_install_code, portal_url
+from incidents.services.entitlement import (
     entitlement_verdict,
     raise_entitlements,
     raise_tally_add,
@@ -50,16 +50,23 @@ from .entitlement import (
     supplier_limit_row_message,
     supplier_rate,
 )
-from .events import Change, record_events
-from .lifecycle import answer_with_code
-from .lodged import answered_from_lodged_message, lodged_codes_take
-from .raising import (
+from incidents.services.events import Change, record_events
+from incidents.services.lifecycle import answer_with_code
+from incidents.services.lodged import answered_from_lodged_message, lodged_codes_take
+from incidents.services.raising import (
     SENT_TO_HELPDESK_MESSAGE,
     already_open_error,
     assigned_message,
     device_refusal,
 )
-from .recipes import RECIPES, Audience
+from incidents.services.recipes import RECIPES, Audience
+from inventory.models import Device
+from inventory.selectors_registration import EntitlementStatus
+from notifications.services import QueueItem
+from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
+from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
+from ssi_portal.lib.text import count_of
+from ssi_portal.lib.working_days import LONDON
 
 Kind = IncidentEvent.Kind
 REGISTRATION_REASONS = (

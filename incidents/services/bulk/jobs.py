@@ -3,7 +3,7 @@ background by chunks.
 
 How nothing is done twice and nothing is lost:
 
-- The upload is checked whole before it is queued (:mod:`.bulk_csv`); a refused file is kept
+- The upload is checked whole before it is queued (:mod:`.files`); a refused file is kept
   in the history with its message and no rows. An accepted one is stored sealed (answer and
   lodge files hold install codes) until it is processed, then the payload is erased.
 - ``bulk_upload_process`` works the rows in chunks. Each chunk is one transaction that locks
@@ -36,20 +36,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from incidents.models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUpload
+from incidents.permissions import upload_access
+from incidents.services.bulk.answering import AnswerRows
+from incidents.services.bulk.files import BulkFileError, check_file, read_limited, read_rows
+from incidents.services.bulk.lodging import LodgeRows
+from incidents.services.bulk.raising import RaiseRows
+from incidents.services.bulk.rows import RESULT_FIELDS, Parsed, RowHandler, RowResult
+from incidents.services.entitlement import supplier_allowance, supplier_limit_message
 from notifications.services import notification_queue_many
 from ssi_portal.lib.bulk_sql import insert_rows
 from ssi_portal.lib.crypto import key_ring
 from ssi_portal.lib.publish import publish_after_commit
 from ssi_portal.lib.text import count_of
-
-from ..models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUpload
-from ..permissions import upload_access
-from .bulk_answer import AnswerRows
-from .bulk_csv import BulkFileError, check_file, read_limited, read_rows
-from .bulk_lodge import LodgeRows
-from .bulk_raise import RaiseRows
-from .bulk_rows import RESULT_FIELDS, Parsed, RowHandler, RowResult
-from .entitlement import supplier_allowance, supplier_limit_message
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ def bulk_upload_create(
 def bulk_upload_publish(upload_id: int, *, continuation: bool = False) -> None:
     """Publish the upload's task once the transaction commits; with the broker down, the
     upload stays queued and the stale sweep (:func:`bulk_uploads_requeue_stale`) publishes it."""
-    from ..tasks import process_bulk_upload
+    from incidents.tasks import process_bulk_upload
 
     publish_after_commit(
         process_bulk_upload,

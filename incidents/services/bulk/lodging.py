@@ -7,16 +7,15 @@ A row for a Device with a code already lodged replaces it.
 
 import datetime as dt
 
+from incidents.models import OPEN_STATUSES, BulkOutcome, Incident, LodgedCode, reference_for
+from incidents.services.bulk.files import SourceRow
+from incidents.services.bulk.rows import Parsed, RowHandler, RowResult, cell
+from incidents.services.raising import device_ineligible
 from inventory.identifiers import parse_install_code
 from inventory.models import Device
 from ssi_portal.lib.bulk_sql import in_values
 from ssi_portal.lib.crypto import key_ring
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
-
-from ..models import OPEN_STATUSES, BulkOutcome, Incident, LodgedCode, reference_for
-from .bulk_csv import SourceRow
-from .bulk_rows import Parsed, RowHandler, RowResult, cell
-from .raising import device_ineligible
 
 
 class LodgeRows(RowHandler):

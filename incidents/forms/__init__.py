@@ -1,0 +1,1 @@
+"""Forms of the incidents app, one module per concern."""
