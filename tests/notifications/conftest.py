@@ -1,7 +1,7 @@
 import pytest
 
 from notifications.tasks import deliver_notification
-from tests.support.worker import broker_pointed_at
+from tests.support.worker import broker_pointed_at, published_tasks
 
 
 class Published(list):
@@ -17,22 +17,11 @@ class Published(list):
         self._app = app
 
     def take(self) -> None:
-        with self._app.connection_for_read() as connection:
-            queue = connection.SimpleQueue(self._app.conf.task_default_queue, no_ack=True)
-            try:
-                while True:
-                    try:
-                        message = queue.get_nowait()
-                    except queue.Empty:
-                        return
-                    args, kwargs, _ = message.decode()
-                    task = message.headers["task"]
-                    assert (task, len(args), kwargs) == (deliver_notification.name, 1, {}), (
-                        f"published {task}{tuple(args)} {kwargs}"
-                    )
-                    super().append(args[0])
-            finally:
-                queue.close()
+        for task, args, kwargs in published_tasks(self._app):
+            assert (task, len(args), kwargs) == (deliver_notification.name, 1, {}), (
+                f"published {task}{tuple(args)} {kwargs}"
+            )
+            super().append(args[0])
 
     def __eq__(self, other):
         self.take()
