@@ -1,13 +1,12 @@
 """Every page is well-formed HTML: no parse errors, no duplicate ids, every field labelled."""
 
-import re
 from html.parser import HTMLParser
 
 import html5lib
 import pytest
 from django.urls import reverse
 
-from conftest import INSTALL_CODE
+from conftest import INSTALL_CODE, INSTALL_CODE_WITH_CRC
 
 
 class _Ids(HTMLParser):
@@ -44,35 +43,41 @@ def assert_valid_page(html: str) -> None:
 
 @pytest.fixture
 def pages(client, gaining_user, installing_user, helpdesk_user, answered_incident):
+    """Per persona: (method, URL, data, the status the page answers with)."""
     detail = reverse("incidents:detail", args=[answered_incident.public_id])
     return {
         "raiser": (
             gaining_user,
             [
-                ("get", reverse("incidents:home"), {}),
-                ("get", reverse("incidents:raise"), {}),
-                ("post", reverse("incidents:raise"), {"device_id": "zz"}),
-                ("get", reverse("incidents:raised"), {}),
-                ("get", reverse("incidents:raised") + "?status=open&q=00-DB", {}),
-                ("get", detail, {}),
-                ("post", reverse("incidents:reveal", args=[answered_incident.public_id]), {}),
+                ("get", reverse("incidents:home"), {}, 200),
+                ("get", reverse("incidents:raise"), {}, 200),
+                ("post", reverse("incidents:raise"), {"device_id": "zz"}, 400),
+                ("get", reverse("incidents:raised"), {}, 200),
+                ("get", reverse("incidents:raised") + "?status=open&q=00-DB", {}, 200),
+                ("get", detail, {}, 200),
+                ("post", reverse("incidents:reveal", args=[answered_incident.public_id]), {}, 200),
                 (
                     "post",
                     reverse("incidents:code_failed", args=[answered_incident.public_id]),
                     {"reason": ""},
+                    400,
                 ),
-                ("get", "/incidents/00000000-0000-4000-8000-000000000000/", {}),
+                ("get", "/incidents/00000000-0000-4000-8000-000000000000/", {}, 404),
             ],
         ),
         "installer": (
             installing_user,
             [
-                ("get", reverse("incidents:assigned"), {}),
-                ("get", detail, {}),
-                ("post", reverse("incidents:close", args=[answered_incident.public_id]), {}),
+                ("get", reverse("incidents:assigned"), {}, 200),
+                ("get", detail, {}, 200),
+                # Closing is the raiser's: the installer is refused, on a valid page.
+                ("post", reverse("incidents:close", args=[answered_incident.public_id]), {}, 403),
             ],
         ),
-        "helpdesk": (helpdesk_user, [("get", reverse("incidents:home"), {}), ("get", detail, {})]),
+        "helpdesk": (
+            helpdesk_user,
+            [("get", reverse("incidents:home"), {}, 200), ("get", detail, {}, 200)],
+        ),
     }
 
 
@@ -80,8 +85,9 @@ def pages(client, gaining_user, installing_user, helpdesk_user, answered_inciden
 def test_every_page_a_persona_sees_is_valid_html(client, pages, persona):
     user, requests = pages[persona]
     client.force_login(user)
-    for method, url, data in requests:
+    for method, url, data, status in requests:
         response = getattr(client, method)(url, data)
+        assert response.status_code == status, f"{method.upper()} {url} {data}"
         assert_valid_page(response.content.decode())
 
 
@@ -97,5 +103,16 @@ def test_a_revealed_code_page_is_valid_html(client, gaining_user, answered_incid
     client.force_login(gaining_user)
     response = client.post(reverse("incidents:reveal", args=[answered_incident.public_id]))
     html = response.content.decode()
+    assert response.status_code == 200
     assert_valid_page(html)
-    assert re.search(INSTALL_CODE[:4], html)
+    page = html5lib.parse(html, namespaceHTMLElements=False)
+    # The whole code, alone in the page's code element in groups of four as printed on the
+    # Device, and once more with its CRC.
+    grouped = " ".join(INSTALL_CODE[i : i + 4] for i in range(0, len(INSTALL_CODE), 4))
+    assert _text_of(page, "revealed-code") == grouped
+    assert _text_of(page, "revealed-crc") == f"{grouped} {INSTALL_CODE_WITH_CRC[-4:]}"
+
+
+def _text_of(page, element_id: str) -> str:
+    [element] = [e for e in page.iter() if e.get("id") == element_id]
+    return "".join(element.itertext()).strip()

@@ -8,7 +8,11 @@ import pytest
 # visits every URL it classifies).
 from tests.security.conftest import owned_objects, personas, supplier_admin  # noqa: F401
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.support.fixtures import celery_worker, smtp_server  # noqa: F401 (fixtures)
+from tests.support.fixtures import (  # noqa: F401 (fixtures)
+    celery_worker,
+    smtp_server,
+    worker_started_later,
+)
 
 
 def pytest_collection_modifyitems(config, items):

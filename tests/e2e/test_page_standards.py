@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import html5lib
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.templatetags.static import static
 from django.test import Client
-from django.urls import URLPattern, URLResolver, reverse
+from django.urls import URLPattern, URLResolver, resolve, reverse
 
 from conftest import INSTALL_CODE_WITH_CRC
 from incidents.models import Incident
@@ -124,9 +125,10 @@ class Crawl:
             return  # no page: a redirect, a CSV file, an image
         html = response.content.decode()
         # The same page twice is checked once; and a refusal (a 403 or 404) reads the same
-        # whatever was refused: once per persona, answer and template.
+        # whatever was refused: once per persona, answer and template. A form's errors (400)
+        # differ from form to form: each is checked.
         key = CSRF_TOKEN.sub("", html)
-        if response.status_code >= 400:
+        if response.status_code > 400:
             key = (id(client), response.status_code, *(t.name for t in response.templates))
         if key in self._seen:
             return
@@ -141,10 +143,24 @@ class Crawl:
         for tab in self._tabs.values():
             tab.close()
 
-    def report(self) -> str:
-        """Every problem found, axe-core's and the Nu checker's, page by page."""
+    def report(self, known: set[tuple[str, str]] = frozenset()) -> str:
+        """Every problem found, axe-core's and the Nu checker's, page by page; less the
+        ``known`` ones (URL prefix, axe rule), each of which must still be found."""
         assert self.html, "The crawl reached no page at all."
-        found = {label: list(lines) for label, lines in self.problems.items()}
+        found = {}
+        still = set()
+        for label, lines in self.problems.items():
+            url = label.split(" ")[2]
+            kept = []
+            for line in lines:
+                match = {k for k in known if url.startswith(k[0]) and line.startswith(f"- {k[1]} ")}
+                still |= match
+                if not match:
+                    kept.append(line)
+            if kept:
+                found[label] = kept
+        mended = set(known) - still
+        assert not mended, f"Mended, so no longer to be listed as known: {sorted(mended)}"
         for label, errors in nu_errors(self.html).items():
             found.setdefault(label, []).extend(f"- HTML: {error}" for error in errors)
         return "\n".join(f"{label}\n" + "\n".join(lines) for label, lines in sorted(found.items()))
@@ -242,14 +258,15 @@ def helpdesk_may_use(model_admin, request) -> bool:
     )
 
 
-def admin_urls(request) -> Iterator[str]:
-    """Every admin URL the helpdesk may open, each object URL for every object of its model."""
+def admin_urls(request, include=helpdesk_may_use) -> Iterator[str]:
+    """Every admin URL the helpdesk may open, each object URL for every object of its model;
+    with ``include``, the URLs of the model admins it accepts (and the site's own pages)."""
     app_labels = sorted({model._meta.app_label for model in admin.site._registry})
     for pattern, kwarg_names in _admin_patterns(admin.site.get_urls()):
         if pattern.name is None or pattern.name in NOT_PAGES:
             continue  # the unnamed ones redirect an old-style URL to the change page
         model_admin = _model_admin(pattern.callback)
-        if model_admin is not None and not helpdesk_may_use(model_admin, request):
+        if model_admin is not None and not include(model_admin, request):
             continue
         if not kwarg_names:
             yield reverse(f"admin:{pattern.name}")
@@ -333,7 +350,133 @@ def test_every_admin_page_the_helpdesk_reaches_meets_the_standard(
     assert not problems, f"Admin pages below the standard:\n{problems}"
 
 
+# Problems of Django's own admin code on an operator's pages, each with the product change that
+# mends it. Each must still be found (the crawl fails once it is mended, to take it off here).
+OPERATOR_KNOWN_PROBLEMS = {
+    # SelectFilter2.js (filter_horizontal, DjangoGroupAdmin's permissions) puts aria-label on a
+    # plain <span>. Mended by ``filter_horizontal = ()`` on the portal's GroupAdmin (a plain
+    # multiple select, labelled) or by an autocomplete box as on the other admin pages.
+    ("/admin/auth/group/", "aria-prohibited-attr"),
+}
+
+
+@pytest.fixture
+def operator_admin(django_user_model) -> Client:
+    """An operator of the portal: a superuser, not helpdesk staff."""
+    operator = django_user_model.objects.create_superuser("root", "root@ops.example", "x" * 16)
+    client = Client()
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def operators_objects(db) -> None:
+    """One object of each model only an operator opens: a group, and the login throttle's
+    records of an attempt, a login and a failure."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.auth.models import Group
+
+    Group.objects.create(name="Helpdesk leads").permissions.set(
+        Permission.objects.filter(codename__startswith="view_")[:3]
+    )
+    seen = {"ip_address": "192.0.2.10", "user_agent": "Mozilla/5.0", "path_info": "/accounts/"}
+    AccessAttempt.objects.create(username="gaining", failures_since_start=3, **seen)
+    AccessLog.objects.create(username="gaining", **seen)
+    AccessFailureLog.objects.create(username="gaining", locked_out=True, **seen)
+
+
+def test_every_admin_page_only_an_operator_reaches_meets_the_standard(
+    crawl, operator_admin, helpdesk_admin, helpdesk_user, operators_objects, rf, django_user_model
+):
+    helpdesk = rf.get("/admin/")
+    helpdesk.user = helpdesk_user
+    operator = rf.get("/admin/")
+    operator.user = django_user_model.objects.get(username="root")
+
+    def not_for_the_helpdesk(model_admin, request):
+        return not helpdesk_may_use(model_admin, helpdesk) and helpdesk_may_use(
+            model_admin, request
+        )
+
+    reached = set()
+    for url in admin_urls(operator, include=not_for_the_helpdesk):
+        response = operator_admin.get(url)
+        if response.status_code == 403:
+            continue
+        reached.add(url)
+        crawl.check(f"operator GET {url}", operator_admin, url, response)
+        if response.context and "cl" in response.context:
+            for query in changelist_variants(response):
+                variant = url + query
+                crawl.check(
+                    f"operator GET {variant}", operator_admin, variant, operator_admin.get(variant)
+                )
+
+    for label in ("auth.Group", "axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog"):
+        app_label, model = label.lower().split(".")
+        changelist = reverse(f"admin:{app_label}_{model}_changelist")
+        assert changelist in reached, f"the operator did not reach {changelist}"
+        assert any(re.fullmatch(rf"{changelist}\d+/change/", u) for u in reached), label
+    problems = crawl.report(known=OPERATOR_KNOWN_PROBLEMS)
+    assert not problems, f"Operator's admin pages below the standard:\n{problems}"
+
+
 # --- The portal ---------------------------------------------------------------------------------
+
+
+# The portal's forms, by the view they post to: each found on a page and sent empty.
+FORMS = {
+    "incidents:raise",
+    "incidents:answer",
+    "incidents:not_installed",
+    "incidents:code_failed",
+    "incidents:close",
+    "incidents:note",
+    "incidents:bulk_raise",
+    "incidents:bulk_answer",
+    "incidents:bulk_lodge",
+    "users:invite",
+    "users:detail",
+    "notifications:contacts",
+    "login",
+    "accounts:password_change",
+    "accounts:mfa_setup",
+}
+# Forms that an empty submission does not refuse: (action, data) to send instead, which they do.
+SENT_INVALID = {
+    # Roles all unticked are a valid change for a colleague; an administrator may not take
+    # their own administrator role away.
+    "users:detail": lambda personas, action: (
+        reverse("users:detail", args=[personas["admin"].pk]),
+        {},
+    ),
+    # The reason is optional (empty leads to the confirmation step); an install code in it is
+    # refused.
+    "incidents:not_installed": lambda personas, action: (
+        action,
+        {"reason": f"The code is {INSTALL_CODE_WITH_CRC}"},
+    ),
+}
+_EDITABLE = {"input", "select", "textarea"}
+
+
+def post_forms(response, url: str) -> Iterator[tuple[str, dict]]:
+    """The POST forms of a page with a field to fill in: (action, its hidden fields)."""
+    if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+        return
+    document = html5lib.parse(response.content.decode(), namespaceHTMLElements=False)
+    for form in document.iter("form"):
+        if (form.get("method") or "get").lower() != "post":
+            continue
+        hidden, editable = {}, False
+        for element in form.iter():
+            kind = (element.get("type") or "").lower()
+            if element.tag == "input" and kind == "hidden":
+                hidden[element.get("name")] = element.get("value") or ""
+            elif element.tag in _EDITABLE and kind not in ("submit", "button"):
+                editable = True
+        if editable:
+            yield urlsplit(form.get("action") or url).path, hidden
 
 
 def test_every_portal_page_of_every_persona_meets_the_standard(
@@ -352,6 +495,7 @@ def test_every_portal_page_of_every_persona_meets_the_standard(
         ],
     }
 
+    forms: dict[str, tuple[str, str, dict]] = {}  # view name -> persona, action, hidden fields
     for name in ROUTED_NOW:
         route = ROUTES[name]
         if route.obj not in variants:
@@ -369,6 +513,25 @@ def test_every_portal_page_of_every_persona_meets_the_standard(
                 crawl.check(
                     f"{persona} {route.method.upper()} {url} ({name})", client, url, response
                 )
+                if route.method == "get" and response.status_code == 200:
+                    for action, hidden in post_forms(response, url):
+                        forms.setdefault(resolve(action).view_name, (persona, action, hidden))
+
+    # Every form of the portal sent once with its fields left empty (or, where empty is
+    # valid, as SENT_INVALID says): refused, with the error summary, on a page to the standard.
+    assert set(forms) >= FORMS, f"the crawl found no form for {sorted(FORMS - set(forms))}"
+    for view_name, (persona, action, hidden) in sorted(forms.items()):
+        data = dict(hidden)
+        if view_name in SENT_INVALID:
+            action, invalid = SENT_INVALID[view_name](personas, action)
+            data |= invalid
+        client = clients[persona]
+        response = client.post(action, data)
+        sent = "invalid" if view_name in SENT_INVALID else "empty"
+        label = f"{persona} POST {action} {sent} ({view_name})"
+        assert response.status_code in (200, 400), f"{label} answered {response.status_code}"
+        assert b"data-error-summary" in response.content, f"{label} shows no error summary"
+        crawl.check(label, client, action, response)
 
     problems = crawl.report()
     assert not problems, f"Portal pages below the standard:\n{problems}"

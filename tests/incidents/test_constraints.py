@@ -31,15 +31,35 @@ def _incident(device, raiser, **fields) -> Incident:
     return Incident.objects.create(**values)
 
 
-def _refused_by_the_database(**fields):
-    with pytest.raises(IntegrityError), transaction.atomic():
+# What each database says when a constraint refuses a row. SQLite names a CHECK constraint but
+# a UNIQUE one (a partial unique index included) only by its columns.
+_REFUSALS = {
+    "postgresql": {
+        "check": 'new row for relation "incidents_incident" violates check constraint "{name}"',
+        "unique": 'duplicate key value violates unique constraint "{name}"',
+    },
+    "sqlite": {
+        "check": "CHECK constraint failed: {name}",
+        "unique": "UNIQUE constraint failed: {columns}",
+    },
+}
+
+
+def _refused_by_the_database(kind: str, name: str, columns: str = "", **fields):
+    said = _REFUSALS[connection.vendor][kind].format(name=name, columns=columns)
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
         _incident(**fields)
+    # The first line is the database's own sentence, whole (PostgreSQL adds a DETAIL line).
+    assert str(refused.value).splitlines()[0] == said
 
 
 def test_the_database_refuses_a_second_open_incident_for_a_device(device, gaining_user):
     _incident(device, gaining_user)
 
     _refused_by_the_database(
+        "unique",
+        "incident_one_open_per_device",
+        "incidents_incident.device_id",
         device=device,
         raiser=gaining_user,
         status=IncidentStatus.WITH_HELPDESK,
@@ -56,11 +76,19 @@ def test_the_database_allows_a_new_incident_beside_a_closed_one(device, gaining_
 def test_the_database_refuses_an_incident_awaiting_the_installer_without_deadline(
     device, gaining_user
 ):
-    _refused_by_the_database(device=device, raiser=gaining_user, due_at=None)
+    _refused_by_the_database(
+        "check",
+        "incident_awaiting_has_assignee_and_deadline",
+        device=device,
+        raiser=gaining_user,
+        due_at=None,
+    )
 
 
 def test_the_database_refuses_a_code_provided_incident_without_a_sealed_code(device, gaining_user):
     _refused_by_the_database(
+        "check",
+        "incident_code_provided_has_code",
         device=device,
         raiser=gaining_user,
         status=IncidentStatus.CODE_PROVIDED,

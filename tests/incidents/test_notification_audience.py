@@ -26,9 +26,23 @@ def test_emails_are_filed_under_the_receiving_organisation(
 def test_a_supplier_sees_the_emails_sent_to_it_and_not_the_others(
     client, incident, installing_user, gaining_user
 ):
+    # Past the deadline both Suppliers get an email: the raiser has one of its own to see.
+    incident_escalate_overdue(now=incident.due_at + dt.timedelta(seconds=1))
+    assigned = f"{incident.reference}: Request for Install Code assigned to you"
+    breached = f"{incident.reference}: deadline breached by Installing Power"
+
     client.force_login(installing_user)
-    html = client.get(reverse("notifications:sent_emails")).content.decode()
-    assert f"{incident.reference}: Request for Install Code assigned to you" in html
+    response = client.get(reverse("notifications:sent_emails"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count(assigned) == 2  # installs@ and ops@, the installer's two contacts
+    assert "raiser@gaining.example" not in html
+
     client.force_login(gaining_user)
-    html = client.get(reverse("notifications:sent_emails")).content.decode()
+    response = client.get(reverse("notifications:sent_emails"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count(breached) == 1  # to the raiser alone
+    assert "raiser@gaining.example" in html
     assert "assigned to you" not in html
+    assert "installing.example" not in html

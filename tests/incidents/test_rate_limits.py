@@ -119,8 +119,14 @@ def test_a_colleague_has_a_limit_of_their_own(settings, gaining_user, gaining_co
     settings.SSI_RAISE_LIMIT_PER_USER = "1/hour"
     mine, theirs = devices(2)
     incident_raise(actor=gaining_user, device_id=mine.device_id, now=NOW)
+    # The user has used up their own hour: the limit is on.
+    with pytest.raises(RateLimited):
+        incident_raise(actor=gaining_user, device_id=theirs.device_id, now=NOW)
 
-    incident_raise(actor=gaining_colleague, device_id=theirs.device_id, now=NOW)
+    raised = incident_raise(actor=gaining_colleague, device_id=theirs.device_id, now=NOW)
+
+    assert (raised.raised_by, raised.device) == (gaining_colleague, theirs)
+    assert Incident.objects.filter(raised_by=gaining_colleague).count() == 1
 
 
 def test_requests_raised_in_bulk_do_not_use_up_the_users_own_limit(settings, gaining_user, devices):

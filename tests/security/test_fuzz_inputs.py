@@ -3,12 +3,15 @@ strings of the paginated pages, CSV files of any bytes and SMI extracts are refu
 and a refused input writes nothing. Run on both databases; PostgreSQL is the stricter (NUL
 characters, column lengths, bigint range)."""
 
+import codecs
+import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from incidents.models import BulkRow, BulkStatus, BulkUpload, Incident, IncidentEvent
@@ -17,6 +20,14 @@ from inventory.models import Device
 from inventory.services import SmiLoadError, smi_load_csv
 from notifications.models import Notification
 from tests.support.bulk import ANSWER_HEADER, LODGE_HEADER, RAISE_HEADER
+from tests.support.smi_files import (
+    COLUMNS,
+    KNOWN_IDS,
+    SUPPLIER_USER_ID,
+    fields_named,
+    meaning_of,
+    smi_files,
+)
 
 FUZZ = settings(
     max_examples=100,
@@ -164,23 +175,129 @@ def test_any_bytes_uploaded_as_a_csv_file_are_refused_or_processed_without_a_500
         }
 
 
-@FUZZ
-@given(text=st.text(max_size=600))
-def test_the_smi_loader_refuses_any_text_it_cannot_read_and_writes_nothing(text, db):
-    devices = Device.objects.count()
+# --- SMI extracts ------------------------------------------------------------------------------
+# Each file is checked against what it means (tests/support/smi_files.py): accepted, the
+# inventory holds exactly the Devices it describes and the report rejects exactly its broken
+# rows, naming their lines and fields; refused, the error names the line or the header's
+# columns at fault, and nothing was written.
+
+_DEVICE_FIELDS = (
+    "device_id",
+    "device_type",
+    "smi_status",
+    "status_effective_date",
+    "manufacturer",
+    "model",
+    "mpxn",
+    "comms_hub_id",
+    "installing_supplier_id",
+)
+
+
+@pytest.fixture
+def inventory(db):
+    """Two Devices already in the inventory, and the one Supplier a file may name."""
+    from tests.factories import DeviceFactory, SupplierFactory
+
+    supplier = SupplierFactory(user_id=SUPPLIER_USER_ID)
+    DeviceFactory(device_id=KNOWN_IDS[0], installing_supplier=supplier)
+    DeviceFactory(device_id=KNOWN_IDS[1], installing_supplier=None)
+    return {SUPPLIER_USER_ID: supplier.pk}
+
+
+def _devices() -> dict[str, dict]:
+    return {row["device_id"]: row for row in Device.objects.values(*_DEVICE_FIELDS).order_by("pk")}
+
+
+def _check_load(source, text: str, lines: int, fault: str | None, suppliers) -> None:
+    """Load ``source`` (``text`` decoded, ``lines`` physical lines) and check the outcome.
+
+    ``fault`` is the start of the refusal a broken file must get (``"Line 7 is not valid
+    CSV"``), or None for a file that may load."""
+    before = _devices()
     try:
-        smi_load_csv(source=io.StringIO(text))
+        report = smi_load_csv(source=source)
     except SmiLoadError as exc:
-        assert str(exc)
-        assert Device.objects.count() == devices
+        event(f"refused: {str(exc)[:24]}")
+        assert _devices() == before, "a refused file wrote to the inventory"
+        _assert_names_where(str(exc), text, lines)
+        if fault is not None:
+            assert str(exc).startswith(fault), str(exc)
+        return
+    assert fault is None, f"accepted a file that must be refused: {fault}"
+    if isinstance(source, io.BytesIO):
+        assert text == source.getvalue().removeprefix(codecs.BOM_UTF8).decode(), "not UTF-8"
+    meaning = meaning_of(text, suppliers)
+    event(f"accepted, {bool(meaning.devices)=}, {bool(meaning.rejects)=}")
+    assert _devices() == before | meaning.devices
+    assert (report.rows_read, report.rejected) == (meaning.rows_read, len(meaning.rejects))
+    assert report.created == len(meaning.devices.keys() - before.keys())
+    assert report.updated + report.unchanged == len(meaning.devices.keys() & before.keys())
+    assert [(r.line, r.device_id) for r in report.rejects] == [
+        (r.line, r.device_id) for r in meaning.rejects
+    ]
+    for got, wanted in zip(report.rejects, meaning.rejects, strict=True):
+        assert fields_named(got.reason) == wanted.fields, (got, wanted)
+        if wanted.repeat_of is not None:
+            assert f"already appears on line {wanted.repeat_of};" in got.reason
+
+
+def _assert_names_where(message: str, text: str, lines: int) -> None:
+    """A refusal names the line at fault, or what is wrong with the header."""
+    if at := re.match(r"Line (\d+) is not valid (CSV|UTF-8)", message):
+        assert 1 <= int(at[1]) <= lines, message
+        return
+    # The first line as a CSV reader takes it (BOM removed): the header, or nothing.
+    first = next(csv.reader(io.StringIO(text.removeprefix("\ufeff"))), [])
+    if message.startswith("The file is empty: its first line must be the header "):
+        assert first == [], message  # no first line, or an empty one
+        return
+    problems = re.match(r"The header is wrong: (.*)\. The header names exactly these", message)
+    assert problems, f"the refusal names neither a line nor the header: {message}"
+    header = [cell.strip().lower() for cell in first]
+    named_missing = re.search(r"missing columns? ([a-z_, ]+?)(?:;|$)", problems[1])
+    missing = [name for name in COLUMNS if name not in header]
+    assert (named_missing[1].split(", ") if named_missing else []) == missing, message
+    wrong = [c for c in header if c not in COLUMNS or header.count(c) > 1]
+    assert bool(wrong) == ("unexpected column" in problems[1] or "repeated column" in problems[1])
+
+
+def _text_and_fault(draw_from):
+    """(text, the start of the refusal it must get or None) for a built file."""
+    return draw_from.map(
+        lambda built: (built[0], None if built[1] is None else f"Line {built[1]} is not valid CSV")
+    )
 
 
 @FUZZ
-@given(data=st.binary(max_size=1000))
-def test_the_smi_loader_refuses_any_bytes_it_cannot_read_and_writes_nothing(data, db):
-    devices = Device.objects.count()
-    try:
-        smi_load_csv(source=io.BytesIO(data))
-    except SmiLoadError as exc:
-        assert str(exc)
-        assert Device.objects.count() == devices
+@given(data=st.one_of(st.text(max_size=600).map(lambda t: (t, None)), _text_and_fault(smi_files())))
+def test_the_smi_loader_refuses_any_text_it_cannot_read_and_writes_nothing(data, inventory):
+    text, fault = data
+    lines = text.count("\n") + 1
+    _check_load(io.StringIO(text), text, lines, fault, inventory)
+
+
+@st.composite
+def _bytes_files(draw) -> tuple[bytes, str | None]:
+    """A built file as UTF-8 (with or without BOM), perhaps with a byte that is not UTF-8 at
+    the start of one of its lines."""
+    text, open_at = draw(smi_files())
+    data = draw(st.sampled_from([b"", codecs.BOM_UTF8])) + text.lstrip("\ufeff").encode()
+    fault = None if open_at is None else f"Line {open_at} is not valid CSV"
+    if open_at is None and draw(st.booleans()):
+        lines = data.split(b"\n")
+        at = draw(st.integers(0, len(lines) - 1))
+        lines[at] = b"\xff" + lines[at]
+        data = b"\n".join(lines)
+        fault = f"Line {at + 1} is not valid UTF-8 (byte 0xFF"
+    return data, fault
+
+
+@FUZZ
+@given(data=st.one_of(st.binary(max_size=1000).map(lambda b: (b, None)), _bytes_files()))
+def test_the_smi_loader_refuses_any_bytes_it_cannot_read_and_writes_nothing(data, inventory):
+    raw, fault = data
+    # What a refusal of the header is checked against: where bytes are not UTF-8, the loader
+    # must name their line unless the header is wrong before it.
+    text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="replace")
+    _check_load(io.BytesIO(raw), text, raw.count(b"\n") + 1, fault, inventory)

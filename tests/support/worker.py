@@ -45,7 +45,7 @@ def _drop_connection_pools(app) -> None:
         app.amqp._producer_pool = None
 
 
-def _delete_keys(broker_url: str, prefix: str) -> None:
+def delete_keys(broker_url: str, prefix: str) -> None:
     """Remove what the run left in Redis (e.g. a retry message given back at shutdown)."""
     client = redis.Redis.from_url(broker_url)
     try:
@@ -114,19 +114,26 @@ def broker_pointed_at(app, broker_url: str, *, key_prefix: str | None = None):
         app.conf.update(saved)
 
 
+def new_key_prefix() -> str:
+    """A Redis key prefix of a run's own."""
+    return f"ssi-test-{uuid.uuid4().hex[:12]}:"
+
+
 @contextmanager
-def running_worker(app, broker_url: str, *, key_prefix: str | None = None):
+def running_worker(app, broker_url: str, *, key_prefix: str | None = None, purge: bool = True):
     """Run ``app``'s worker against ``broker_url`` with eager mode off; restore the app after.
 
     Every key goes under a prefix of its own unless one is given, so two test runs sharing one
-    Redis database never take each other's tasks.
+    Redis database never take each other's tasks. With ``purge=False`` the worker takes the
+    tasks already waiting under that prefix (published before it started).
     """
-    prefix = key_prefix or f"ssi-test-{uuid.uuid4().hex[:12]}:"
+    prefix = key_prefix or new_key_prefix()
     recorder = TaskRecorder()
     with broker_pointed_at(app, broker_url, key_prefix=prefix):
         signals.task_postrun.connect(recorder, weak=False)
         try:
-            app.control.purge()
+            if purge:
+                app.control.purge()
             with start_worker(
                 app,
                 pool="solo",
@@ -138,7 +145,25 @@ def running_worker(app, broker_url: str, *, key_prefix: str | None = None):
         finally:
             signals.task_postrun.disconnect(recorder)
             app.control.purge()
-            _delete_keys(broker_url, prefix)
+            delete_keys(broker_url, prefix)
+
+
+def published_tasks(app) -> list[tuple[str, list, dict]]:
+    """Take the task messages waiting in ``app``'s default queue: (task name, args, kwargs)
+    each, in the order published. For a broker no worker consumes (``memory://``)."""
+    taken = []
+    with app.connection_for_read() as connection:
+        queue = connection.SimpleQueue(app.conf.task_default_queue, no_ack=True)
+        try:
+            while True:
+                try:
+                    message = queue.get_nowait()
+                except queue.Empty:
+                    return taken
+                args, kwargs, _ = message.decode()
+                taken.append((message.headers["task"], args, kwargs))
+        finally:
+            queue.close()
 
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent

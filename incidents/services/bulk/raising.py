@@ -16,14 +16,6 @@ from django.utils import timezone
 
 from accounts.models import SecurityEventKind, Supplier
 from accounts.services import security_event_record
-from inventory.models import Device
-from inventory.selectors.registrations import EntitlementStatus
-from notifications.services import QueueItem
-from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
-from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
-from ssi_portal.lib.text import count_of
-from ssi_portal.lib.working_days import LONDON
-
 from incidents.calendar import answer_deadline, deadline_text, working_day_calendar
 from incidents.models import (
     OPEN_STATUSES,
@@ -61,7 +53,7 @@ from incidents.services.raising import (
 )
 from incidents.services.recipes import RECIPES, Audience
 from inventory.models import Device
-from inventory.selectors_registration import EntitlementStatus
+from inventory.selectors.registrations import EntitlementStatus
 from notifications.services import QueueItem
 from ssi_portal.lib.bulk_sql import RowMaker, in_values, insert_rows
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
