@@ -37,6 +37,10 @@ class GroupAdmin(SecurityLoggedAdmin, DjangoGroupAdmin):
     """Groups grant permissions: only an operator adds, changes or deletes one, else the
     helpdesk could give itself (or anyone) any power."""
 
+    # Django's two-box picker puts aria-label on a plain <span> (axe: aria-prohibited-attr);
+    # the plain multiple select is labelled and works with the keyboard and screen readers.
+    filter_horizontal = ()
+
     def has_add_permission(self, request):
         return is_operator(request.user) and super().has_add_permission(request)
 
@@ -101,6 +105,7 @@ class UserAdmin(
 
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
+    filter_horizontal = ()  # as on groups: a labelled multiple select, not the two-box picker
     fieldsets = (
         *DjangoUserAdmin.fieldsets[:2],
         (

@@ -71,3 +71,19 @@ def _text_lines(lines: Iterator[str]) -> Iterator[str]:
         yield from lines
     except UnicodeDecodeError as exc:
         raise UnicodeDecodeError(exc.encoding, b"", 0, 1, exc.reason) from exc
+
+
+def header_expected(columns: Iterable[str]) -> str:
+    return (
+        f"The header names exactly these columns, in any order and any case: {','.join(columns)}."
+    )
+
+
+def no_header(header: list[str] | None, columns: Iterable[str]) -> str | None:
+    """Why a file's first line is no header at all (the file is empty, or its first line is
+    blank), with the header expected; ``None`` when there is a first line to check."""
+    if header is None:
+        return f"The file is empty: its first line must be the header. {header_expected(columns)}"
+    if not header:
+        return f"Line 1 is blank: it must be the header. {header_expected(columns)}"
+    return None

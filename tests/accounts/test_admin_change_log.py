@@ -264,3 +264,14 @@ def test_an_old_admin_address_of_a_user_or_supplier_leads_to_its_new_one(client)
     assert response["Location"] == "/admin/accounts/supplier/"
     # The Devices stay where they were.
     assert client.get("/admin/inventory/device/").status_code == 302  # to the login page
+
+
+@pytest.mark.parametrize("url", ["/admin/auth/group/add/", "/admin/accounts/user/add/"])
+def test_permissions_and_groups_are_plain_labelled_selects_for_an_operator(operator_client, url):
+    """Django's two-box picker (SelectFilter2) puts aria-label on a plain <span>: the portal's
+    group and user pages offer a labelled multiple select instead."""
+    page = operator_client.get(url).content.decode()
+    assert "selectfilter" not in page.lower()
+    if "group" in url:
+        assert '<label for="id_permissions"' in page
+        assert 'name="permissions"' in page and "multiple" in page

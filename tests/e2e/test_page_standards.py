@@ -352,12 +352,7 @@ def test_every_admin_page_the_helpdesk_reaches_meets_the_standard(
 
 # Problems of Django's own admin code on an operator's pages, each with the product change that
 # mends it. Each must still be found (the crawl fails once it is mended, to take it off here).
-OPERATOR_KNOWN_PROBLEMS = {
-    # SelectFilter2.js (filter_horizontal, DjangoGroupAdmin's permissions) puts aria-label on a
-    # plain <span>. Mended by ``filter_horizontal = ()`` on the portal's GroupAdmin (a plain
-    # multiple select, labelled) or by an autocomplete box as on the other admin pages.
-    ("/admin/auth/group/", "aria-prohibited-attr"),
-}
+OPERATOR_KNOWN_PROBLEMS: set[tuple[str, str]] = set()
 
 
 @pytest.fixture

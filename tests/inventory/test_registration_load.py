@@ -208,7 +208,8 @@ def test_the_reject_file_lists_every_rejected_row(suppliers, tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "The file is empty"),
+        ("", r"^The file is empty: its first line must be the header\. The header names"),
+        ("\r\nmpxn,supplier,effective_from,effective_to\r\n", r"^Line 1 is blank: it must be"),
         ("mpxn,supplier,effective_from\r\n", "The header is wrong: missing column effective_to."),
         ("mpxn,supplier,effective_from,effective_to,notes\r\n", "unexpected column 'notes'"),
         ("mpxn,mpxn,supplier,effective_from,effective_to\r\n", "repeated column mpxn"),

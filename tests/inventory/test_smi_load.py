@@ -347,8 +347,19 @@ def test_a_repeated_column_refuses_the_file(smi_file):
 
 
 def test_an_empty_file_is_refused(smi_file):
-    with pytest.raises(SmiLoadError, match="The file is empty"):
+    with pytest.raises(SmiLoadError) as refused:
         smi_load_csv(source=smi_file(raw=b""))
+    assert str(refused.value).startswith(
+        "The file is empty: its first line must be the header. The header names exactly these "
+        "columns, in any order and any case: device_id,"
+    )
+    assert not str(refused.value).endswith("..")
+
+
+def test_a_blank_first_line_is_refused_as_no_header_not_as_an_empty_file(smi_file):
+    with pytest.raises(SmiLoadError) as refused:
+        smi_load_csv(source=smi_file(raw=b"\r\n" + HEADER.encode() + b"\r\n"))
+    assert str(refused.value).startswith("Line 1 is blank: it must be the header. The header")
 
 
 def test_bytes_that_are_not_utf8_refuse_the_whole_file_and_write_nothing(smi_file, monkeypatch):

@@ -249,8 +249,11 @@ def _assert_names_where(message: str, text: str, lines: int) -> None:
         return
     # The first line as a CSV reader takes it (BOM removed): the header, or nothing.
     first = next(csv.reader(io.StringIO(text.removeprefix("\ufeff"))), [])
-    if message.startswith("The file is empty: its first line must be the header "):
-        assert first == [], message  # no first line, or an empty one
+    if message.startswith("The file is empty: its first line must be the header. "):
+        assert not text.removeprefix("\ufeff"), message  # no first line at all
+        return
+    if message.startswith("Line 1 is blank: it must be the header. "):
+        assert first == [], message
         return
     problems = re.match(r"The header is wrong: (.*)\. The header names exactly these", message)
     assert problems, f"the refusal names neither a line nor the header: {message}"

@@ -34,7 +34,14 @@ from accounts.models import Supplier
 from ssi_portal.lib.csv_lines import RecentLines, csv_fault
 
 from ...identifiers import mpan_check_ok, mprn_check_ok
-from ..load_files import LoadFileError, decoded_lines, not_utf8, write_rejects
+from ..load_files import (
+    LoadFileError,
+    decoded_lines,
+    header_expected,
+    no_header,
+    not_utf8,
+    write_rejects,
+)
 from .staging import StagingWriter, staged_rows_apply, staging_create
 
 REGISTRATION_COLUMNS = ("mpxn", "supplier", "effective_from", "effective_to")
@@ -113,13 +120,6 @@ def registrations_load_csv(
     return report
 
 
-def _expected() -> str:
-    return (
-        "The header names exactly these columns, in any order and any case: "
-        f"{','.join(REGISTRATION_COLUMNS)}."
-    )
-
-
 class _Load:
     def __init__(self, report: RegistrationLoadReport, rejects_out, now: dt.datetime):
         self.report = report
@@ -157,10 +157,8 @@ class _Load:
             raise RegistrationLoadError(f"Line 1 is not valid CSV: {exc}.") from exc
         except UnicodeDecodeError as exc:
             raise not_utf8(exc, 1, error=RegistrationLoadError) from exc
-        if not header:
-            raise RegistrationLoadError(
-                f"The file is empty: its first line must be the header {_expected()}"
-            )
+        if refusal := no_header(header, REGISTRATION_COLUMNS):
+            raise RegistrationLoadError(refusal)
         names = [cell.strip().lower() for cell in header]
         problems = []
         unknown = [
@@ -182,7 +180,8 @@ class _Load:
             problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
         if problems:
             raise RegistrationLoadError(
-                f"The header is wrong: {'; '.join(problems)}. {_expected()}"
+                f"The header is wrong: {'; '.join(problems)}. "
+                + header_expected(REGISTRATION_COLUMNS)
             )
         return [names.index(name) for name in REGISTRATION_COLUMNS]
 

@@ -19,7 +19,7 @@ from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 
 from ...identifiers import mpan_check_digit, mpan_check_ok, mprn_check_digits, mprn_check_ok
 from ...models import TYPE_2_DEVICES, Device, DeviceType, SMIStatus
-from ..load_files import not_utf8
+from ..load_files import header_expected, no_header, not_utf8
 from .report import SmiLoadError
 
 SMI_COLUMNS = (
@@ -249,8 +249,8 @@ def read_header(lines: Iterator[str]) -> tuple[list[str], int]:
         raise SmiLoadError(f"Line 1 is not valid CSV: {exc}.") from exc
     except UnicodeDecodeError as exc:
         raise not_utf8(exc, reader.line_num + 1, error=SmiLoadError) from exc
-    if not header:
-        raise SmiLoadError(f"The file is empty: its first line must be the header {_expected()}.")
+    if refusal := no_header(header, SMI_COLUMNS):
+        raise SmiLoadError(refusal)
     names = [cell.strip().lower() for cell in header]
     problems = []
     unknown = [
@@ -267,16 +267,11 @@ def read_header(lines: Iterator[str]) -> tuple[list[str], int]:
     if missing:
         problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     if problems:
-        raise SmiLoadError(f"The header is wrong: {'; '.join(problems)}. {_expected()}")
+        raise SmiLoadError(
+            f"The header is wrong: {'; '.join(problems)}. {header_expected(SMI_COLUMNS)}"
+        )
     return names, reader.line_num
 
 
 def _column_label(cell: str, index: int) -> str:
     return f"'{cell.strip()}'" if cell.strip() else f"an unnamed column (position {index + 1})"
-
-
-def _expected() -> str:
-    return (
-        "The header names exactly these columns, in any order and any case: "
-        f"{','.join(SMI_COLUMNS)}."
-    )
