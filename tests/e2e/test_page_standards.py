@@ -308,7 +308,7 @@ def helpdesk_admin(helpdesk_user) -> Client:
     that the helpdesk could be given (nobody deletes in the admin)."""
     helpdesk_user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label__in=["inventory", "incidents", "notifications"]
+            content_type__app_label__in=["accounts", "inventory", "incidents", "notifications"]
         ).exclude(codename__startswith="delete_")
     )
     client = Client()
