@@ -339,7 +339,7 @@ def test_every_admin_page_the_helpdesk_reaches_meets_the_standard(
     portal_models = [
         m
         for m in admin.site._registry
-        if m._meta.app_label in ("inventory", "incidents", "notifications")
+        if m._meta.app_label in ("accounts", "inventory", "incidents", "notifications")
     ]
     for model in portal_models:
         changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
