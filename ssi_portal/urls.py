@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts.admin.site import PortalAdminSite
 from accounts.views.account import PortalLoginView
+from ssi_portal import health
 
 # The default site, registrations and all, behind the portal's login and second factor.
 admin.site.__class__ = PortalAdminSite
@@ -19,4 +20,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls.account")),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

@@ -133,3 +133,15 @@ def test_the_retired_proxy_count_stops_start_up_naming_its_replacement():
     assert result.returncode != 0
     assert "SSI_TRUSTED_PROXY_COUNT is no longer read" in result.stderr
     assert "SSI_TRUSTED_PROXIES" in result.stderr
+
+
+def test_production_answers_health_probes_over_plain_http_and_redirects_pages():
+    """Load balancers probe over plain HTTP on the private network: production answers
+    /healthz there (no database needed) while every page is redirected to HTTPS."""
+    script = (
+        "from django.test import Client; c = Client(HTTP_HOST='ssi.example.org'); "
+        "print(c.get('/healthz').status_code, c.get('/accounts/login/').status_code)"
+    )
+    result = manage("shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["200", "301"]

@@ -157,6 +157,9 @@ ROUTES: dict[str, Route] = {
     "notifications:sent_emails": Route(suppliers_only()),
     "notifications:contacts": Route(suppliers_only()),
     "notifications:contact_remove": Route(admin_only(302), "post", "contact"),
+    # --- health, for load balancers: no login, nothing revealed -------------------------------
+    "healthz": Route(everyone(200), anonymous=200),
+    "readyz": Route(everyone(200), anonymous=200),
     # --- signing in and one's own account ---------------------------------------------------
     "login": Route(everyone(302), anonymous=200),
     "logout": Route(everyone(302), "post"),
