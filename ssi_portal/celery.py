@@ -1,9 +1,46 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from ssi_portal.lib.logs import (
+    request_id_get,
+    request_id_new,
+    request_id_reset,
+    request_id_set,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ssi_portal.settings.dev")
 
 app = Celery("ssi_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The request id travels in the task message's headers: a task's log lines carry the id of the
+# web request (or task) that queued it; a task queued by beat, outside any, gets an id of its own.
+REQUEST_ID_HEADER = "ssi_request_id"
+# Task id -> the tokens that put the previous request id back; a stack, as an eager retry runs
+# inside the run it retries, under the same task id.
+_tokens: dict[str, list] = {}
+
+
+@signals.before_task_publish.connect(weak=False)
+def _put_request_id_in_headers(sender=None, headers=None, **kwargs):
+    if headers is not None:
+        headers.setdefault(REQUEST_ID_HEADER, request_id_get() or request_id_new())
+
+
+@signals.task_prerun.connect(weak=False)
+def _take_request_id_from_headers(task_id=None, task=None, **kwargs):
+    # Run eagerly (tests, the demo without a broker) a task has no message, and keeps the id
+    # of the request it runs inside.
+    request_id = getattr(task.request, REQUEST_ID_HEADER, None) or request_id_get()
+    _tokens.setdefault(task_id, []).append(request_id_set(request_id or request_id_new()))
+
+
+@signals.task_postrun.connect(weak=False)
+def _clear_request_id(task_id=None, **kwargs):
+    stack = _tokens.get(task_id)
+    if stack:
+        request_id_reset(stack.pop())
+        if not stack:
+            del _tokens[task_id]

@@ -166,6 +166,7 @@ def notification_deliver(*, notification_id: int, now: dt.datetime | None = None
         attempts=F("attempts") + 1,
         last_error="",
     )
+    logger.info("Notification %s sent (%s)", notification_id, notification.template)
     return True
 
 

@@ -1,6 +1,8 @@
-"""Requests refused before any page sees them."""
+"""Requests refused before any page sees them, and the id every request is logged under."""
 
 from django.http import HttpResponseBadRequest
+
+from .logs import request_id_accept, request_id_reset, request_id_set
 
 
 class RefuseNulInQueryMiddleware:
@@ -21,3 +23,23 @@ class RefuseNulInQueryMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id that every log line written for it carries, as do the tasks it
+    queues (``ssi_portal.celery``), and returns it in ``X-Request-ID``. A proxy's id is kept
+    when it is short and safe (``[A-Za-z0-9._-]{1,64}``), so its access log and ours agree."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_accept(request.headers.get("X-Request-ID"))
+        request.request_id = request_id
+        token = request_id_set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_reset(token)
+        response["X-Request-ID"] = request_id
+        return response

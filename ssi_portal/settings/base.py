@@ -10,6 +10,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from ssi_portal.lib.logs import logging_config
 from ssi_portal.lib.networks import parse_networks
 from ssi_portal.lib.rates import parse_rate
 
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request, a refusal's included, carries its id.
+    "ssi_portal.lib.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -181,6 +184,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers log through LOGGING below (request ids, redaction, JSON in production), not through
+# the handler Celery would put on the root logger in its place.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -224,14 +230,9 @@ SSI_REMINDER_WORKING_DAYS = env.int("SSI_REMINDER_WORKING_DAYS", default=1)
 INSTALL_CODE_KEYS = env.list("INSTALL_CODE_KEYS", default=[])
 INSTALL_CODE_KEYS_FILE = env.str("INSTALL_CODE_KEYS_FILE", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Readable lines on stderr, each with its request id and with secrets redacted; production
+# writes the same as JSON lines.
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 
 # --- Notification delivery ---------------------------------------------------
 # Reliability of the email outbox (notifications app); the Celery settings above stay.

@@ -7,6 +7,7 @@ from django.core.checks.security.base import (
 )
 from django.core.exceptions import ImproperlyConfigured
 
+from ssi_portal.lib.logs import JSON_LINES_FORMATTER
 from ssi_portal.lib.networks import parse_networks
 
 from .base import *  # noqa: F403
@@ -36,6 +37,9 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
+# One JSON object a line on stderr (time, level, logger, message, request_id, exception), for
+# the journal or a log shipper; secrets redacted as everywhere.
+LOGGING["formatters"]["portal"] = JSON_LINES_FORMATTER  # noqa: F405
 
 if not INSTALL_CODE_KEYS and not INSTALL_CODE_KEYS_FILE:  # noqa: F405
     raise ImproperlyConfigured("Set INSTALL_CODE_KEYS or INSTALL_CODE_KEYS_FILE.")
