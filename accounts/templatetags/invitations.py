@@ -18,23 +18,25 @@ from ..tokens import invitation_token_generator
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def invitation_link(context, user_id, email) -> str:
-    """The absolute set-password link for an invited user, or "" once it has no use: the user
-    chose a password, was deactivated, or has another address now (the email would go to the
-    wrong person). Made once per email (``email_memo``): its text and HTML parts give the same
-    link even when the clock turns a second between their renders."""
+@register.simple_tag(takes_context=True, name="invitation_link")
+def invitation_link_once(context, user_id, email) -> str:
+    """``{% invitation_link user_id email %}``: :func:`invitation_link`, made once per email
+    (``email_memo``), so that its text and HTML parts give the same link even when the clock
+    turns a second between their renders (the token holds the current second)."""
     memo = context.get("email_memo")
     key = ("invitation_link", str(user_id), str(email))
     if memo is not None and key in memo:
         return memo[key]
-    link = _link(user_id, email)
+    link = invitation_link(user_id, email)
     if memo is not None:
         memo[key] = link
     return link
 
 
-def _link(user_id, email) -> str:
+def invitation_link(user_id, email) -> str:
+    """The absolute set-password link for an invited user, or "" once it has no use: the user
+    chose a password, was deactivated, or has another address now (the email would go to the
+    wrong person)."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or user.has_usable_password() or user.email.lower() != str(email).lower():
         return ""
