@@ -23,7 +23,7 @@ from .digests import BREACH, REMINDER, Sweep, deadline_digests
 from .events import Change, record_events
 
 Kind = IncidentEvent.Kind
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 
 
 def _running(**extra):
