@@ -2,9 +2,10 @@
 
 Both are set-based and safe to run twice or in two schedulers at once: each batch locks its
 candidates with ``SELECT … FOR UPDATE SKIP LOCKED`` under the same condition that selects them
-(``reminded_at`` / ``breached_at`` still empty), marks them in one UPDATE and writes the events
-and emails in the same transaction. A second run, or a concurrent one, finds nothing left to do
-(exactly once per deadline).
+(``reminded_at`` / ``breached_at`` still empty), marks them in one UPDATE with the sweep's time
+and writes their events in the same transaction. A second run, or a concurrent one, finds
+nothing left to do (exactly once per deadline). Nobody is emailed per request: once its batches
+are done, a sweep writes one digest per organisation told (:mod:`.digests`).
 """
 
 import datetime as dt
@@ -13,39 +14,57 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services import notification_queue_many
 from ssi_portal.lib.working_days import END_OF_DAY, LONDON
 
 from ..calendar import deadline_text, working_day_calendar
 from ..models import Assignment, Incident, IncidentEvent, IncidentStatus
-from .events import change_of, record_events
+from .digests import BREACH, REMINDER, Sweep, deadline_digests
+from .events import Change, record_events
 
 Kind = IncidentEvent.Kind
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 
 
 def _running(**extra):
     return Incident.objects.filter(status=IncidentStatus.AWAITING_INSTALLER, **extra)
 
 
-def _lock_batch(queryset, batch_size: int) -> list[Incident]:
+def _lock_batch(queryset, batch_size: int) -> list[tuple[int, dt.datetime, str]]:
+    """(id, deadline, assigned Supplier's name) of the next batch, locked."""
     return list(
         queryset.select_for_update(skip_locked=True, of=("self",))
-        .select_related("device", "raising_supplier", "assigned_supplier", "raised_by")
-        .prefetch_related("assigned_supplier__contacts")
-        .order_by("due_at", "pk")[:batch_size]
+        .order_by("due_at", "pk")
+        .values_list("pk", "due_at", "assigned_supplier__name")[:batch_size]
     )
 
 
-def _record_batch(batch: list[Incident], kind: str, message, now: dt.datetime) -> None:
-    """One event per incident (no actor: the portal) and their emails, inside the caller's
-    transaction."""
+def _record_batch(ids: list[int], kind: str, messages, now: dt.datetime) -> None:
+    """One event per incident (no actor: the portal), inside the caller's transaction; the
+    emails are the sweep's digests."""
     record_events(
         [
-            change_of(incident, kind, actor=None, from_status="", message=message(incident))
-            for incident in batch
+            Change(
+                incident_id=pk,
+                kind=kind,
+                actor_id=None,
+                actor_supplier_id=None,
+                from_status="",
+                to_status="",
+                message=message,
+            )
+            for pk, message in zip(ids, messages, strict=True)
         ],
         now=now,
+        emails=False,
     )
+
+
+def _queue_digests(sweep: Sweep, now: dt.datetime) -> None:
+    # Its own transaction, after the batches: the digest lists every request the sweep
+    # stamped. Should the sweep die first, a later sweep catches its stamp up.
+    with transaction.atomic():
+        notification_queue_many(deadline_digests(sweep, now=now))
 
 
 def incident_escalate_overdue(
@@ -53,10 +72,11 @@ def incident_escalate_overdue(
 ) -> int:
     """Escalate every incident whose deadline has passed and that is not escalated yet.
 
-    Marks ``breached_at`` on the incident and its running assignment, writes a ``breached``
-    event and emails the assigned Supplier, the raiser and the DCC helpdesk. The incident stays
-    with the assigned Supplier: a late answer is still accepted and recorded as late.
-    Returns how many incidents were escalated.
+    Marks ``breached_at`` (the sweep's time) on the incident and its running assignment and
+    writes a ``breached`` event, batch by batch; then queues one digest to each assigned
+    Supplier and each raiser listing its requests, and one summary to the DCC helpdesk. The
+    incident stays with the assigned Supplier: a late answer is still accepted and recorded as
+    late. Returns how many incidents were escalated.
     """
     now = now or timezone.now()
     escalated = 0
@@ -64,23 +84,21 @@ def incident_escalate_overdue(
         with transaction.atomic():
             batch = _lock_batch(_running(breached_at__isnull=True, due_at__lt=now), batch_size)
             if not batch:
-                return escalated
-            ids = [incident.pk for incident in batch]
+                break
+            ids = [pk for pk, _, _ in batch]
             Incident.objects.filter(pk__in=ids).update(breached_at=now, updated_at=now)
             Assignment.objects.filter(incident_id__in=ids, ended_at__isnull=True).update(
                 breached_at=now
             )
-            for incident in batch:
-                incident.breached_at = now
-
-            def message(incident):
-                return (
-                    f"{incident.assigned_supplier.name} did not answer by "
-                    f"{deadline_text(incident.due_at, now=now)}: escalated to the DCC helpdesk."
-                )
-
-            _record_batch(batch, Kind.BREACHED, message, now)
+            messages = [
+                f"{name} did not answer by {deadline_text(due_at, now=now)}: "
+                "escalated to the DCC helpdesk."
+                for _, due_at, name in batch
+            ]
+            _record_batch(ids, Kind.BREACHED, messages, now)
         escalated += len(batch)
+    _queue_digests(BREACH, now)
+    return escalated
 
 
 def reminder_cutoff(now: dt.datetime, working_days_left: int) -> dt.datetime:
@@ -96,7 +114,8 @@ def reminder_cutoff(now: dt.datetime, working_days_left: int) -> dt.datetime:
 def incidents_remind_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
     """Remind the assigned Supplier once when ``SSI_REMINDER_WORKING_DAYS`` are left.
 
-    Writes a ``reminded`` event and emails the assigned Supplier's contact addresses.
+    Marks ``reminded_at`` (the sweep's time) and writes a ``reminded`` event, batch by batch;
+    then queues one digest to each assigned Supplier's contact addresses listing its requests.
     Returns how many incidents were reminded.
     """
     now = now or timezone.now()
@@ -114,14 +133,14 @@ def incidents_remind_due(*, now: dt.datetime | None = None, batch_size: int = BA
                 batch_size,
             )
             if not batch:
-                return reminded
-            Incident.objects.filter(pk__in=[i.pk for i in batch]).update(reminded_at=now)
-
-            def message(incident):
-                return (
-                    "Reminder sent: the answer is due by "
-                    f"{deadline_text(incident.due_at, now=now)}."
-                )
-
-            _record_batch(batch, Kind.REMINDED, message, now)
+                break
+            ids = [pk for pk, _, _ in batch]
+            Incident.objects.filter(pk__in=ids).update(reminded_at=now)
+            messages = [
+                f"Reminder sent: the answer is due by {deadline_text(due_at, now=now)}."
+                for _, due_at, _ in batch
+            ]
+            _record_batch(ids, Kind.REMINDED, messages, now)
         reminded += len(batch)
+    _queue_digests(REMINDER, now)
+    return reminded

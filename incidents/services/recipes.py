@@ -1,9 +1,11 @@
 """One recipe per kind of incident event: the status it moves the request to, who hears of it
-and with which email, and the summary a bulk job sends instead of one email per request.
+and with which email, and the summary a bulk job or a deadline sweep sends instead of one
+email per request.
 
 :mod:`.events` writes every event and plans its emails from here, for the single, lodged-code
 and sweep paths alike; a bulk upload's digests (``bulk.raising``, ``bulk.answering``) take their
-templates from the same recipe, one email per organisation told rather than one per request.
+templates from the same recipe, one email per organisation told rather than one per request,
+and so do the deadline sweeps' (:mod:`.digests`).
 """
 
 from collections.abc import Callable, Iterator
@@ -35,7 +37,8 @@ Teller = Callable[[Incident, IncidentEvent, Supplier | None], Told]
 class Recipe(NamedTuple):
     moves_to: frozenset[str]  # the statuses the change may move the request to; none: no move
     tells: Teller
-    # A bulk upload's summary instead: the template each audience gets, once per organisation.
+    # A bulk upload's or a sweep's summary instead: the template each audience gets, once per
+    # organisation.
     digest: dict[Audience, str] = {}
 
 
@@ -131,16 +134,6 @@ def _closed(incident, event, previous) -> Told:
         yield from _assignee_or_helpdesk(incident, "incident_closed", helpdesk=held)
 
 
-def _reminded(incident, event, previous) -> Told:
-    yield "incident_reminder", Audience.ASSIGNEE
-
-
-def _breached(incident, event, previous) -> Told:
-    yield "incident_breached", Audience.ASSIGNEE
-    yield "incident_breached", Audience.RAISER
-    yield "incident_breached", Audience.HELPDESK
-
-
 def _nobody(incident, event, previous) -> Told:
     return iter(())
 
@@ -168,8 +161,19 @@ RECIPES: dict[str, Recipe] = {
     Kind.REASSIGNED: Recipe(frozenset({Status.AWAITING_INSTALLER}), _reassigned),
     Kind.CLOSED: Recipe(frozenset({Status.CLOSED}), _closed),
     Kind.NOTE: Recipe(frozenset(), _note),
-    Kind.REMINDED: Recipe(frozenset(), _reminded),
-    Kind.BREACHED: Recipe(frozenset(), _breached),
+    # The deadline sweeps tell each organisation once per sweep (.digests), never per request.
+    Kind.REMINDED: Recipe(
+        frozenset(), _nobody, digest={Audience.ASSIGNEE: "deadline_reminder_digest"}
+    ),
+    Kind.BREACHED: Recipe(
+        frozenset(),
+        _nobody,
+        digest={
+            Audience.ASSIGNEE: "deadline_breached_installer",
+            Audience.RAISER: "deadline_breached_raiser",
+            Audience.HELPDESK: "deadline_breached_helpdesk",
+        },
+    ),
     # A reveal is in the timeline and the security log; nobody is emailed.
     Kind.CODE_REVEALED: Recipe(frozenset(), _nobody),
 }

@@ -16,10 +16,14 @@ def test_emails_are_filed_under_the_receiving_organisation(
     assert filed == {
         ("incident_assigned", "installs@installing.example", installing_supplier.audience),
         ("incident_assigned", "ops@installing.example", installing_supplier.audience),
-        ("incident_breached", "installs@installing.example", installing_supplier.audience),
-        ("incident_breached", "ops@installing.example", installing_supplier.audience),
-        ("incident_breached", "raiser@gaining.example", gaining_supplier.audience),
-        ("incident_breached", "helpdesk@dcc.example", ""),
+        (
+            "deadline_breached_installer",
+            "installs@installing.example",
+            installing_supplier.audience,
+        ),
+        ("deadline_breached_installer", "ops@installing.example", installing_supplier.audience),
+        ("deadline_breached_raiser", "raiser@gaining.example", gaining_supplier.audience),
+        ("deadline_breached_helpdesk", "helpdesk@dcc.example", ""),
     }
 
 
@@ -29,7 +33,7 @@ def test_a_supplier_sees_the_emails_sent_to_it_and_not_the_others(
     # Past the deadline both Suppliers get an email: the raiser has one of its own to see.
     incident_escalate_overdue(now=incident.due_at + dt.timedelta(seconds=1))
     assigned = f"{incident.reference}: Request for Install Code assigned to you"
-    breached = f"{incident.reference}: deadline breached by Installing Power"
+    breached = "1 of your Request for Install Code escalated to the DCC helpdesk"
 
     client.force_login(installing_user)
     response = client.get(reverse("notifications:sent_emails"))
