@@ -30,8 +30,6 @@ from ..permissions import Refusal, incident_access, raise_access
 from ..selectors import incidents as selectors
 from ..selectors import timeline as selectors_timeline
 
-PAGE_SIZE = 25
-
 
 @login_required
 def raise_request(request):
