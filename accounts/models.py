@@ -137,6 +137,13 @@ class User(AbstractUser):
         default=True,
         help_text="Answers the requests assigned to the organisation with install codes.",
     )
+    # An API client's identity (api.ApiClient): never signs in (no usable password), is not
+    # listed among the organisation's people, and its roles follow the client's scopes.
+    is_service_account = models.BooleanField(
+        "API client",
+        default=False,
+        help_text="The identity one of the Supplier's API clients acts as.",
+    )
 
     class Meta:
         # The many-to-many tables follow: inventory_user_groups, inventory_user_user_permissions.
@@ -177,6 +184,13 @@ class SecurityEventKind(models.TextChoices):
     ADMIN_CHANGED = "admin_changed", "Changed in the admin"
     ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
     LOCKOUT_LIFTED = "lockout_lifted", "Lockout lifted"
+    API_CLIENT_CREATED = "api_client_created", "API client created"
+    API_CLIENT_CHANGED = "api_client_changed", "API client changed"
+    API_CLIENT_ROTATED = "api_client_rotated", "API client secret rotated"
+    API_CLIENT_REVOKED = "api_client_revoked", "API client revoked"
+    API_ANSWERED = "api_answered", "Request answered through the API"
+    API_CLOSED = "api_closed", "Request closed through the API"
+    API_REFUSED_ADDRESS = "api_refused_address", "API call refused: source address"
 
 
 class AppendOnlyError(Exception):

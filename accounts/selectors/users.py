@@ -7,11 +7,12 @@ from ..models import SealedTOTPDevice, User
 
 
 def organisation_users(supplier_id: int) -> QuerySet[User]:
-    """Every user of one organisation, active or not, with ``has_mfa``; one query."""
+    """Every person of one organisation (not its API clients), active or not, with
+    ``has_mfa``; one query."""
     if not supplier_id:
         return User.objects.none()
     return (
-        User.objects.filter(supplier_id=supplier_id)
+        User.objects.filter(supplier_id=supplier_id, is_service_account=False)
         .annotate(
             has_mfa=Exists(SealedTOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
         )

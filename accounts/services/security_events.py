@@ -35,6 +35,9 @@ def security_event_record(
     if actor is not None and not actor.is_authenticated:
         actor = None
     if actor is not None:
+        # An API client is named as its administrators named it.
+        if getattr(actor, "is_service_account", False):
+            username = username or f"{actor.get_full_name()} (API client)"
         username = username or actor.get_username()
         supplier = supplier if supplier is not None else actor.supplier_id
     return SecurityEvent.objects.create(

@@ -39,11 +39,16 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
     # Floors, each importing only from those listed before it (tests/test_layers.py).
     "notifications",
     "accounts",
     "inventory",
     "incidents",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -384,3 +389,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # An invitation's set-password link works once, and for this long.
 PASSWORD_RESET_TIMEOUT = env.int("SSI_INVITATION_SECONDS", default=3 * 24 * 60 * 60)
+
+
+# --- Machine API (ssi_portal/settings/api.py) -----------------------------------
+from .api import *  # noqa: E402,F403

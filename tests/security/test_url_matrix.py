@@ -159,6 +159,9 @@ ROUTES: dict[str, Route] = {
     "notifications:contact_remove": Route(admin_only(302), "post", "contact"),
     # --- health, for load balancers: no login, nothing revealed -------------------------------
     "healthz": Route(everyone(200), anonymous=200),
+    # The machine API takes bearer tokens, never a session: a signed-in browser gets nothing
+    # more than anyone else (tests/api/ has the API's own matrix, client by client).
+    "api:token": Route(everyone(400), method="post", anonymous=400),
     "readyz": Route(everyone(200), anonymous=200),
     # --- signing in and one's own account ---------------------------------------------------
     "login": Route(everyone(302), anonymous=200),

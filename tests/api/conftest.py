@@ -1,0 +1,85 @@
+"""API clients of each side, and tokens for them, as a Supplier's back office would get them."""
+
+import base64
+
+import pytest
+from django.test import Client
+
+from api.models import ApiScope
+from api.services import api_client_create
+from tests.factories import UserFactory
+
+ALL_SCOPES = tuple(ApiScope.values)
+
+
+def make_client(supplier, *, name="Back office", scopes=ALL_SCOPES, source_addresses=""):
+    """A new API client of ``supplier`` (made by one of its administrators) and its secret."""
+    admin = supplier.users.filter(is_supplier_admin=True, is_service_account=False).first()
+    if admin is None:
+        admin = UserFactory(
+            username=f"admin-{supplier.pk}",
+            email=f"admin{supplier.pk}@example.org",
+            supplier=supplier,
+            is_supplier_admin=True,
+        )
+    return api_client_create(
+        actor=admin, name=name, scopes=scopes, source_addresses=source_addresses
+    )
+
+
+def token_response(client, secret, *, scope=None, remote_addr="127.0.0.1"):
+    """The token endpoint's answer to client credentials sent with HTTP Basic."""
+    basic = base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+    data = {"grant_type": "client_credentials"}
+    if scope is not None:
+        data["scope"] = scope
+    return Client().post(
+        "/api/v1/oauth/token/",
+        data,
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+        REMOTE_ADDR=remote_addr,
+    )
+
+
+def bearer(client, secret, **kwargs) -> str:
+    response = token_response(client, secret, **kwargs)
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
+
+
+class ApiCaller:
+    """A Django test client that sends one client's bearer token with every call."""
+
+    def __init__(self, api_client, secret, token):
+        self.api_client, self.secret, self.token = api_client, secret, token
+        self.http = Client()
+
+    def _headers(self, headers):
+        return {"HTTP_AUTHORIZATION": f"Bearer {self.token}", **(headers or {})}
+
+    def get(self, path, data=None, headers=None):
+        return self.http.get(path, data, **self._headers(headers))
+
+    def post(self, path, data=None, headers=None, content_type="application/json"):
+        return self.http.post(path, data or {}, content_type=content_type, **self._headers(headers))
+
+
+def caller(supplier, **kwargs) -> ApiCaller:
+    api_client, secret = make_client(supplier, **kwargs)
+    return ApiCaller(api_client, secret, bearer(api_client, secret))
+
+
+@pytest.fixture
+def gaining_api(gaining_supplier):
+    """A back office of the gaining Supplier with every scope."""
+    return caller(gaining_supplier, name="Gaining back office")
+
+
+@pytest.fixture
+def installing_api(installing_supplier):
+    return caller(installing_supplier, name="Installing asset system")
+
+
+@pytest.fixture
+def other_api(other_supplier):
+    return caller(other_supplier, name="Third back office")
