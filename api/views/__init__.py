@@ -1,0 +1,1 @@
+"""Pages of the api app: ``clients`` (a Supplier's administrators manage its API clients)."""
