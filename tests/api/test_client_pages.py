@@ -13,6 +13,7 @@ from api.services import api_client_revoke
 from tests.factories import UserFactory
 from tests.security.test_url_matrix import without_csrf
 from tests.support.logs import portal_log
+from tests.test_html import assert_valid_page
 
 from .conftest import NEW_CLIENT, make_client, pages_of, secret_on, token_response
 
@@ -278,3 +279,16 @@ def test_no_secret_reaches_the_security_log_or_the_logs(as_admin, caplog):
     logged.append(log.getvalue())
     for secret in (created, rotated):
         assert not any(secret in text for text in logged)
+
+
+def test_every_client_page_is_valid_html_the_secret_pages_and_refused_forms_too(as_admin, billing):
+    api_client, _ = billing
+    answers = [as_admin.get(url) for url in pages_of(api_client)]
+    answers.append(as_admin.post(reverse("api_clients:create"), {"name": ""}))
+    answers.append(as_admin.post(reverse("api_clients:create"), NEW_CLIENT))
+    answers.append(as_admin.post(pages_of(api_client)[3], {"seen": "never"}))
+    answers.append(as_admin.post(pages_of(api_client)[3], {"seen": "never"}))  # sent again
+
+    assert [a.status_code for a in answers] == [200] * 5 + [400, 200, 200, 400]
+    for answer in answers:
+        assert_valid_page(answer.content.decode())
