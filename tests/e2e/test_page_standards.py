@@ -433,6 +433,8 @@ FORMS = {
     "users:invite",
     "users:detail",
     "notifications:contacts",
+    "api_clients:create",
+    "api_clients:detail",
     "login",
     "accounts:password_change",
     "accounts:mfa_setup",
@@ -530,3 +532,25 @@ def test_every_portal_page_of_every_persona_meets_the_standard(
 
     problems = crawl.report()
     assert not problems, f"Portal pages below the standard:\n{problems}"
+
+
+def test_the_pages_that_show_an_api_clients_secret_meet_the_standard(
+    crawl, personas, owned_objects
+):
+    """Shown only in the answer to a POST that makes a secret, so not reached by the crawl of
+    the matrix's URLs: a new client's id and secret, and a rotated secret."""
+    client = Client()
+    client.force_login(personas["admin"])
+    create = reverse("api_clients:create")
+    rotate = reverse("api_clients:rotate", kwargs=owned_objects("api_client"))
+
+    for label, url, data in [
+        ("created", create, {"name": "Asset system", "scopes": ["read", "answer"]}),
+        ("rotated", rotate, {"seen": "never"}),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 200 and b'id="client-secret"' in response.content
+        crawl.check(f"admin POST {url} ({label} secret)", client, url, response)
+
+    problems = crawl.report()
+    assert not problems, f"Secret pages below the standard:\n{problems}"
