@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import can_manage_users, is_helpdesk_staff
@@ -30,15 +31,17 @@ DOCS_PATH = "/api/v1/docs/"
 
 
 def refusal(user) -> str:
+    if getattr(user, "supplier_id", None):
+        return (
+            "Only your organisation's administrators manage its API clients: ask one of them to "
+            "create or change a client."
+        )
     if is_helpdesk_staff(user) or getattr(user, "is_helpdesk", False):
         return (
             "API clients are managed by each Supplier's administrators; the DCC helpdesk sees "
             "them, and can revoke them, in the admin."
         )
-    return (
-        "Only your organisation's administrators manage its API clients: ask one of them to "
-        "create or change a client."
-    )
+    return "Only a Supplier's administrators manage its API clients."
 
 
 def administrator_required(view):
@@ -66,6 +69,7 @@ def _put_on_field(form, exc: services.ApiClientError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+@sensitive_variables("secret")
 def _secret_page(request, client, secret: str, *, rotated: bool):
     return render(
         request,
@@ -92,6 +96,7 @@ def clients_list(request):
 @never_cache
 @administrator_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_variables("secret")
 def clients_create(request):
     form = ApiClientForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -157,6 +162,7 @@ def clients_detail(request, client_id: int):
 @never_cache
 @administrator_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_variables("secret")
 def clients_rotate(request, client_id: int):
     client = api_client_get(request.user, client_id)
     form = RotateForm(request.POST if request.method == "POST" else None, client=client)
