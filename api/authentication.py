@@ -21,7 +21,10 @@ class ClientTokenAuthentication(OAuth2Authentication):
     www_authenticate_realm = "ssi-portal"
 
     def authenticate(self, request):
-        found = super().authenticate(request)
+        # oauthlib is given Django's request, not DRF's: it reads a form body as Django does,
+        # and any other body is left unparsed until the client is known, so that a call
+        # without a valid token is a 401 whatever its body (not a 415 from the parsers).
+        found = super().authenticate(request._request)
         if found is None:
             return None
         _, token = found

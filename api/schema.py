@@ -4,15 +4,17 @@ for each operation the scope its token needs (the view's ``required_scopes``).""
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from .permissions import view_scopes
+
 
 class ClientTokenScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ClientTokenAuthentication"
     name = "oauth2"
 
     def get_security_requirement(self, auto_schema):
-        scopes = getattr(auto_schema.view, "required_scopes", {})
-        scope = scopes.get(auto_schema.method) or scopes.get("*")
-        return {self.name: [scope] if scope else []}
+        # Several scopes are alternatives: one requirement each (OpenAPI: any one will do).
+        scopes = view_scopes(auto_schema.view, auto_schema.method)
+        return [{self.name: [scope]} for scope in scopes] or {self.name: []}
 
     def get_security_definition(self, auto_schema):
         return {

@@ -9,6 +9,7 @@ from django.test import Client
 from api.models import ApiScope
 from api.services import api_client_create
 from tests.factories import UserFactory
+from tests.support.fixtures import celery_worker  # noqa: F401 (a fixture)
 
 ALL_SCOPES = tuple(ApiScope.values)
 
