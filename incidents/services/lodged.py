@@ -241,17 +241,25 @@ def _batch_size(items: Sequence) -> None:
         )
 
 
-def _device_ids(raw: Sequence[str]) -> tuple[dict[int, str], list[ItemResult]]:
-    """Each item's canonical Device ID by index, and the refusals of those that did not parse
-    or repeat an earlier item (every later one is refused, whatever became of the first)."""
-    parsed: dict[int, str] = {}
+def _parsed(values: Sequence, parse_more=None) -> tuple[dict[int, tuple], list[ItemResult]]:
+    """Each item's canonical Device ID (and what ``parse_more`` reads of it) by index, and the
+    refusals of the items that did not parse or repeat an earlier item. As in a lodge file,
+    only an item that parsed can repeat an earlier one, and every later one is refused,
+    whatever became of the first."""
+    parsed: dict[int, tuple] = {}
     refused: list[ItemResult] = []
     first: dict[str, int] = {}
-    for index, value in enumerate(raw):
+    for index, value in enumerate(values):
+        raw, rest = (value, None) if parse_more is None else value
         try:
-            device_id = parse_device_id(value)
+            device_id = parse_device_id(raw)
         except IdentifierError as exc:
             refused.append(_refused(index, "", "bad_format", str(exc)))
+            continue
+        try:
+            more = parse_more(rest) if parse_more else None
+        except IdentifierError as exc:
+            refused.append(_refused(index, device_id, "bad_install_code", str(exc)))
             continue
         earlier = first.setdefault(device_id, index)
         if earlier != index:
@@ -265,7 +273,7 @@ def _device_ids(raw: Sequence[str]) -> tuple[dict[int, str], list[ItemResult]]:
                 )
             )
             continue
-        parsed[index] = device_id
+        parsed[index] = (device_id, more)
     return parsed, refused
 
 
@@ -284,25 +292,18 @@ def lodged_codes_lodge(
     _may_lodge(actor)
     _batch_size(items)
     now = now or timezone.now()
-    by_index, results = _device_ids([device_id for device_id, _ in items])
-    codes: dict[int, bytes] = {}
-    for index, device_id in list(by_index.items()):
-        try:
-            codes[index] = parse_install_code(items[index][1])
-        except IdentifierError as exc:
-            results.append(_refused(index, device_id, "bad_install_code", str(exc)))
-            del by_index[index]
+    by_index, results = _parsed(items, parse_install_code)
     supplier = actor.supplier
     with transaction.atomic():
-        lookup = lodge_lookup(list(by_index.values()))
+        lookup = lodge_lookup([device_id for device_id, _ in by_index.values()])
         entries = []
-        for index, device_id in by_index.items():
+        for index, (device_id, code) in by_index.items():
             error = lodge_refusal(supplier, device_id, lookup)
             if error:
                 results.append(_refused(index, device_id, error.code, error.message))
                 continue
             device = lookup.devices[device_id]
-            entries.append((device, codes[index]))
+            entries.append((device, code))
             replaced = device.pk in lookup.lodged
             message = LODGED_MESSAGE + (REPLACED_MESSAGE if replaced else "")
             results.append(ItemResult(index, device_id, "lodged", "", message, replaced))
@@ -325,7 +326,8 @@ def lodged_codes_withdraw(
     _may_lodge(actor)
     _batch_size(device_ids)
     now = now or timezone.now()
-    by_index, results = _device_ids(device_ids)
+    parsed, results = _parsed(device_ids)
+    by_index = {index: device_id for index, (device_id, _) in parsed.items()}
     supplier = actor.supplier
     with transaction.atomic():
         held = dict(
