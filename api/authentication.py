@@ -21,9 +21,9 @@ class ClientTokenAuthentication(OAuth2Authentication):
     www_authenticate_realm = "ssi-portal"
 
     def authenticate(self, request):
-        # oauthlib is given Django's request, not DRF's: it reads a form body as Django does,
-        # and any other body is left unparsed until the client is known, so that a call
-        # without a valid token is a 401 whatever its body (not a 415 from the parsers).
+        # The Django request, not DRF's: the token is read from the header, and oauthlib
+        # reads the form body too, which DRF would parse with the view's parsers and refuse
+        # (415) before the call is known to be unauthenticated (401).
         found = super().authenticate(request._request)
         if found is None:
             return None

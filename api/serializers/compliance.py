@@ -1,6 +1,6 @@
 """A Supplier's own compliance figures for a period, as its compliance page shows them."""
 
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import OpenApiExample, extend_schema_field
 from rest_framework import serializers
 
 from incidents.selectors import compliance
@@ -65,8 +65,16 @@ class PeriodSerializer(serializers.Serializer):
     end = serializers.DateField()
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "examples": ["2026-01"]})
+class MonthField(serializers.Field):
+    """A calendar month, ``YYYY-MM``."""
+
+    def to_representation(self, value):
+        return f"{value:%Y-%m}"
+
+
 class MonthSerializer(serializers.Serializer):
-    month = serializers.DateField(format="%Y-%m", help_text="The calendar month (UK time).")
+    month = MonthField(read_only=True, help_text="The calendar month (UK time).")
     figures = FiguresSerializer()
 
 

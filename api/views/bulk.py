@@ -135,9 +135,11 @@ class BulkJobsView(ApiView):
             named_jsonl = (file.name or "").lower().endswith(JSON_LINES_NAMES)
             file_format = JSON_LINES if named_jsonl or file.content_type == JSON_LINES_TYPE else CSV
             name = file.name
-        elif isinstance(request.data, bytes):
+        elif (request.content_type or "").startswith((CSV_TYPE, JSON_LINES_TYPE)):
             file_format = JSON_LINES if request.content_type.startswith(JSON_LINES_TYPE) else CSV
-            file, name = io.BytesIO(request.data), f"{kind}.{file_format}"
+            # An empty body is not parsed at all: it is an empty file, refused as such.
+            data = request.data if isinstance(request.data, bytes) else b""
+            file, name = io.BytesIO(data), f"{kind}.{file_format}"
         else:
             raise Problem(
                 415,

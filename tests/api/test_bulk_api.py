@@ -138,7 +138,7 @@ def test_a_read_only_token_may_submit_no_kind_of_file(gaining_supplier):
     response = submit(api, "colour", b"device_id\r\n")
 
     assert response.status_code == 403
-    assert "needs the raise or answer scope" in response.json()["detail"]
+    assert "needs the raise or the answer scope" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("as_", ["csv", "multipart"])

@@ -118,3 +118,14 @@ def test_the_figures_need_the_read_scope(installing_supplier):
 
     assert response.status_code == 403
     assert "needs the read scope" in response.json()["detail"]
+
+
+def test_a_nul_in_the_query_string_is_refused_as_a_problem_like_every_answer_of_the_api(
+    installing_api,
+):
+    response = installing_api.get(COMPLIANCE, {"start": "2026-01-01\x00"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "bad_request"
+    assert "NUL character" in response.json()["detail"]
