@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every log line of the request, a refusal's included, carries its id.
     "ssi_portal.lib.middleware.RequestIdMiddleware",
+    # Next, so that under /api/ a refusal of any layer below is a problem (RFC 9457).
+    "api.middleware.ApiProblemsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

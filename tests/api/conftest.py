@@ -11,6 +11,7 @@ from django.urls import reverse
 from api.models import ApiScope
 from api.services import api_client_create
 from tests.factories import UserFactory
+from tests.support.fixtures import celery_worker  # noqa: F401 (a fixture)
 
 ALL_SCOPES = tuple(ApiScope.values)
 

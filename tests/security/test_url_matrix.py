@@ -174,6 +174,12 @@ ROUTES: dict[str, Route] = {
     "api:schema": Route(everyone(200), anonymous=200),
     "api:docs": Route(everyone(200), anonymous=200),
     "api:client": Route(everyone(401), anonymous=401),
+    "api:bulk_jobs": Route(everyone(401), method="post", anonymous=401),
+    "api:bulk_job": Route(everyone(401), obj="upload", anonymous=401),
+    "api:bulk_job_results": Route(everyone(401), obj="upload", anonymous=401),
+    "api:lodged_codes": Route(everyone(401), method="post", anonymous=401),
+    "api:lodged_codes_withdraw": Route(everyone(401), method="post", anonymous=401),
+    "api:compliance": Route(everyone(401), anonymous=401),
     "readyz": Route(everyone(200), anonymous=200),
     # --- signing in and one's own account ---------------------------------------------------
     "login": Route(everyone(302), anonymous=200),

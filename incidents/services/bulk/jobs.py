@@ -40,6 +40,12 @@ from incidents.models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUplo
 from incidents.permissions import upload_access
 from incidents.services.bulk.answering import AnswerRows
 from incidents.services.bulk.files import BulkFileError, check_file, read_limited, read_rows
+from incidents.services.bulk.jsonlines import (
+    JSON_LINES,
+    check_json_lines,
+    is_json_lines,
+    read_json_lines,
+)
 from incidents.services.bulk.lodging import LodgeRows
 from incidents.services.bulk.raising import RaiseRows
 from incidents.services.bulk.rows import RESULT_FIELDS, Parsed, RowHandler, RowResult
@@ -65,14 +71,23 @@ Status = BulkStatus
 
 
 def bulk_upload_create(
-    *, actor, kind: str, file: BinaryIO, filename: str, now: dt.datetime | None = None
+    *,
+    actor,
+    kind: str,
+    file: BinaryIO,
+    filename: str,
+    file_format: str = "csv",
+    now: dt.datetime | None = None,
 ) -> BulkUpload:
-    """Check an uploaded CSV and queue it for processing, or keep it as refused.
+    """Check an uploaded file (a CSV, or with ``file_format="jsonl"`` JSON lines, see
+    :mod:`.jsonlines`) and queue it for processing, or keep it as refused.
 
     Preconditions: the actor belongs to a Supplier and holds the role of the kind of upload
     (to raise; to answer, for answer and lodge files). Returns the upload: ``queued`` (the task is
     published after commit), or ``refused`` with ``error`` saying what is wrong with the file
-    (no row is processed, nothing of the file is kept).
+    (no row is processed, nothing of the file is kept). A refused upload also carries, unsaved,
+    ``refusal_code``: ``bad_file``, ``file_too_large``, ``too_many_rows`` or
+    ``over_supplier_limit`` (the Supplier's raise limit), for the API's problem.
     """
     if kind not in BulkKind.values:
         raise ValueError(f"Unknown kind of upload: {kind}")
@@ -93,23 +108,27 @@ def bulk_upload_create(
         updated_at=now,
     )
     try:
-        checked = check_file(data, kind)
+        if file_format == JSON_LINES:
+            rows = check_json_lines(data, kind)
+        else:
+            rows = check_file(data, kind).rows
+        allowance = None
+        if kind == BulkKind.RAISE:
+            allowance = supplier_allowance(actor.supplier_id, now=now)
+        if allowance is not None and rows > allowance:
+            raise BulkFileError(
+                supplier_limit_message(actor.supplier, allowance, wanted=rows),
+                "over_supplier_limit",
+            )
     except BulkFileError as exc:
         upload.status = Status.REFUSED
         upload.error = exc.message
         upload.finished_at = now
+        upload.refusal_code = exc.code
         upload.save()
         return upload
-    if kind == BulkKind.RAISE:
-        allowance = supplier_allowance(actor.supplier_id, now=now)
-        if allowance is not None and checked.rows > allowance:
-            upload.status = Status.REFUSED
-            upload.error = supplier_limit_message(actor.supplier, allowance, wanted=checked.rows)
-            upload.finished_at = now
-            upload.save()
-            return upload
     upload.status = Status.QUEUED
-    upload.total_rows = checked.rows
+    upload.total_rows = rows
     upload.payload_sealed = key_ring().seal(data, aad=upload.seal_context())
     with transaction.atomic():
         upload.save()
@@ -162,7 +181,8 @@ def bulk_upload_process(
         handler.resume()
     payload = key_ring().open(upload.payload_sealed, aad=upload.seal_context())
     upload.payload_sealed = None
-    rows = islice(read_rows(payload, upload.kind), processed, None)
+    reader = read_json_lines if is_json_lines(payload) else read_rows
+    rows = islice(reader(payload, upload.kind), processed, None)
     del payload
     while chunk := list(islice(rows, chunk_size)):
         chunk_now = now or timezone.now()
