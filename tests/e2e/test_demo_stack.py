@@ -188,7 +188,6 @@ def test_the_demo_processes_a_bulk_file_in_the_background_escalates_on_time_and_
         f"bulk-raise-aurora.csv uploaded: {BULK_DEVICES:,} rows"
     )
     seen = progress_until_done(page)
-    print("PROGRESS", serving - demo.started, time.monotonic() - demo.started, sorted(set(seen)))
 
     values = [value for value, _ in seen]
     assert values == sorted(values), "the progress bar never goes back"
