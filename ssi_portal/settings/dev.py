@@ -66,9 +66,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # kombu's filesystem transport: each message is a file in var/broker/queue/, taken by the
 # worker into var/broker/processed/ (kept there, to look at, until scripts/demo next starts).
 # It needs no server and no package beyond kombu (SQLAlchemy's transport would add a locked
-# dependency for nothing the demo needs). A message a worker took but had not finished when it
-# was killed is gone with it; the portal's sweeps (outbox, bulk uploads) publish that work
-# again, as they do after any lost message. CELERY_BROKER_URL (e.g. redis://) replaces it.
+# dependency for nothing the demo needs). A worker stopped by scripts/demo gives back the
+# message it had not finished (below); one killed outright loses it, and the portal's sweeps
+# (outbox, bulk uploads) publish that work again, as after any lost message.
+# CELERY_BROKER_URL (e.g. redis://) replaces it.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 BROKER_DIR = VAR_DIR / "broker"

@@ -57,6 +57,9 @@ class Demo:
         self.output = tmp_path / "demo.out"
         env = {k: v for k, v in os.environ.items() if k not in NOT_PASSED_ON}
         env |= {
+            # Said outright, so that no .env file of the checkout points the demo elsewhere.
+            "DATABASE_URL": f"sqlite:///{self.var / 'portal.sqlite3'}",
+            "CELERY_BROKER_URL": "filesystem://",
             "SSI_VAR_DIR": str(self.var),
             "SSI_DEMO_ADDR": f"127.0.0.1:{self.port}",
             "SSI_DEMO_BULK_DEVICES": str(BULK_DEVICES),
