@@ -280,6 +280,9 @@ SSI_BULK_MAX_BYTES = env.int("SSI_BULK_MAX_BYTES", default=16 * 1024 * 1024)
 # CELERY_TASK_SOFT_TIME_LIMIT); a file whose runs died this many times is stopped.
 SSI_BULK_TASK_SECONDS = env.int("SSI_BULK_TASK_SECONDS", default=120)
 SSI_BULK_MAX_ATTEMPTS = env.int("SSI_BULK_MAX_ATTEMPTS", default=5)
+# Rows a transaction (one chunk: its results and the upload's counters, the progress a page
+# shows). The demo's SQLite takes smaller ones (dev.py): a chunk holds its one write lock.
+SSI_BULK_CHUNK_ROWS = env.int("SSI_BULK_CHUNK_ROWS", default=2000)
 # Lodged install codes are purged this long after lodging if no request used them.
 SSI_LODGED_CODE_RETENTION_DAYS = env.int("SSI_LODGED_CODE_RETENTION_DAYS", default=365)
 CELERY_BEAT_SCHEDULE["requeue-stale-bulk-uploads"] = {

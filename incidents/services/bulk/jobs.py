@@ -58,7 +58,6 @@ from ssi_portal.lib.text import count_of
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 2000
 HANDLERS: dict[str, type[RowHandler]] = {
     BulkKind.RAISE: RaiseRows,
     BulkKind.ANSWER: AnswerRows,
@@ -158,7 +157,7 @@ def bulk_upload_process(
     upload_id: int,
     continuation: bool = False,
     now: dt.datetime | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     time_budget: float | None = None,
 ) -> str:
     """Process the rows of a queued upload, or resume one a run left unfinished.
@@ -166,9 +165,11 @@ def bulk_upload_process(
     Safe to run twice or concurrently (see the module docstring). ``continuation``: this run
     was queued by the previous one when it ran out of time, and does not count as an attempt.
     ``now`` fixes the clock of every chunk (tests); by default each chunk reads the time.
+    ``chunk_size``: rows a transaction, by default ``SSI_BULK_CHUNK_ROWS``.
     Returns what happened: ``done``, ``continued``, ``superseded``, ``failed`` or ``nothing``.
     """
     budget = settings.SSI_BULK_TASK_SECONDS if time_budget is None else time_budget
+    chunk_size = chunk_size or settings.SSI_BULK_CHUNK_ROWS
     started = time.monotonic()
     upload = _claim(upload_id, continuation=continuation, now=now or timezone.now())
     if upload is None:
