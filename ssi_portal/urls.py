@@ -15,12 +15,13 @@ admin.site.index_title = "Incidents, Suppliers and the Smart Metering Inventory"
 urlpatterns = [
     path("", include("incidents.urls")),
     path("organisation/users/", include("accounts.urls.users")),
+    path("organisation/api-clients/", include("api.urls.clients")),
     path("organisation/", include("accounts.urls.organisation")),
     path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls.account")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("api.urls")),
+    path("api/v1/", include("api.urls.v1")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

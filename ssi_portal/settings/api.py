@@ -17,8 +17,18 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "api.oauth.ClientValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("SSI_API_TOKEN_SECONDS", default=600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": 0,
+    # A purge deletes tokens as soon as they expire (no refresh tokens to keep them for).
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "PKCE_REQUIRED": True,
+}
+# Expired tokens and Idempotency-Keys past their 24 hours are deleted by a beat job (base.py
+# adds these to CELERY_BEAT_SCHEDULE).
+API_BEAT_SCHEDULE = {
+    "purge-api-leftovers": {
+        "task": "api.tasks.purge_api_leftovers",
+        "schedule": env.int("SSI_API_PURGE_EVERY_SECONDS", default=3600),
+    }
 }
 # django-oauth-toolkit's application model; named because api.ApiClient refers to it.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

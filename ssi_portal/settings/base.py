@@ -398,3 +398,5 @@ PASSWORD_RESET_TIMEOUT = env.int("SSI_INVITATION_SECONDS", default=3 * 24 * 60 *
 
 # --- Machine API (ssi_portal/settings/api.py) -----------------------------------
 from .api import *  # noqa: E402,F403
+
+CELERY_BEAT_SCHEDULE.update(API_BEAT_SCHEDULE)  # noqa: F405

@@ -205,3 +205,19 @@ def test_concurrent_retries_with_one_key_act_once_and_answer_alike(gaining_suppl
     assert [a.status_code for a in answers] == [201] * 4
     assert len({a.content for a in answers}) == 1
     assert probe_events() == 1
+
+
+def test_the_purge_deletes_keys_past_24_hours_and_expired_tokens(gaining_api, time_machine):
+    from api.models import IdempotencyKey
+    from api.tasks import purge_api_leftovers
+
+    time_machine.move_to(timezone.now(), tick=False)
+    gaining_api.post("/api/v1/probe/", {"value": 1}, headers={"HTTP_IDEMPOTENCY_KEY": "old"})
+    time_machine.shift(dt.timedelta(hours=23))
+    gaining_api.renew().post(
+        "/api/v1/probe/", {"value": 1}, headers={"HTTP_IDEMPOTENCY_KEY": "new"}
+    )
+    time_machine.shift(dt.timedelta(hours=1, minutes=1))
+    assert purge_api_leftovers() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+    assert not AccessToken.objects.exists()  # both tokens expired (10 minutes each)

@@ -46,7 +46,7 @@ class Route:
 
     expected: dict[str, int]
     method: str = "get"
-    obj: str = ""  # incident, answered, upload, member, contact, device, or "" for none
+    obj: str = ""  # incident, answered, upload, member, contact, device, api_client, or ""
     data: dict = field(default_factory=dict)
     kwargs: dict = field(default_factory=dict)
     anonymous: int = 302
@@ -153,6 +153,15 @@ ROUTES: dict[str, Route] = {
     "users:reactivate": Route(admin_only(302), "post", "member"),
     "users:invite_again": Route(admin_only(302), "post", "member"),
     "users:reset_mfa": Route(admin_only(302), "post", "member"),
+    # --- an organisation's API clients, for its administrators --------------------------------
+    # Each page of a client shows a form on GET and acts on POST (rotating and revoking behind
+    # the confirmation the GET shows): the POSTs are in test_csrf.py's FORM_PAGES and the
+    # client pages' own tests (tests/api/test_client_pages.py).
+    "api_clients:list": Route(admin_only(200)),
+    "api_clients:create": Route(admin_only(200)),
+    "api_clients:detail": Route(admin_only(200), obj="api_client"),
+    "api_clients:rotate": Route(admin_only(200), obj="api_client"),
+    "api_clients:revoke": Route(admin_only(200), obj="api_client"),
     # --- the organisation's emails and addresses --------------------------------------------
     "notifications:sent_emails": Route(suppliers_only()),
     "notifications:contacts": Route(suppliers_only()),
@@ -218,7 +227,14 @@ def database_snapshot() -> dict[str, list]:
     snapshot = {}
     for model in apps.get_models():
         label = model._meta.label
-        if model._meta.app_label not in ("accounts", "incidents", "inventory", "notifications"):
+        if model._meta.app_label not in (
+            "accounts",
+            "incidents",
+            "inventory",
+            "notifications",
+            "api",
+            "oauth2_provider",
+        ):
             continue
         if label in UNWATCHED:
             continue
@@ -237,7 +253,8 @@ def missing_kwargs(kind: str) -> dict:
         return {"public_id": MISSING_UUID}
     if kind == "device":
         return {"device_id": MISSING_DEVICE_ID}
-    return {{"member": "user_id", "contact": "contact_id"}[kind]: MISSING_INT}
+    names = {"member": "user_id", "contact": "contact_id", "api_client": "client_id"}
+    return {names[kind]: MISSING_INT}
 
 
 def call(client: Client, route: Route, url: str):
@@ -310,7 +327,9 @@ def test_a_foreign_object_answers_exactly_like_a_missing_one(
     assert without_csrf(foreign.content) == without_csrf(missing.content)
 
 
-ADMIN_OBJECT_ROUTES = [n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact")]
+ADMIN_OBJECT_ROUTES = [
+    n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact", "api_client")
+]
 
 
 @pytest.mark.parametrize("name", ADMIN_OBJECT_ROUTES)

@@ -1,7 +1,7 @@
 from django.urls import path
 from oauth2_provider.views import TokenView
 
-from .views import clients, docs
+from ..views import caller, docs
 
 app_name = "api"
 
@@ -10,5 +10,5 @@ urlpatterns = [
     path("oauth/token/", TokenView.as_view(), name="token"),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
-    path("client/", clients.ClientView.as_view(), name="client"),
+    path("client/", caller.ClientView.as_view(), name="client"),
 ]
