@@ -93,11 +93,8 @@ TEMPLATES = [
     },
 ]
 
-# Directly, behind PgBouncer (SSI_DB_PGBOUNCER) or through a connection pool
-# (SSI_DB_POOL_MAX_SIZE): ssi_portal/settings/database.py.
-DATABASES = {
-    "default": database_from_env(env, default_url=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
-}
+# Directly, behind PgBouncer or through a connection pool: ssi_portal/settings/database.py.
+DATABASES = {"default": database_from_env(env, default_url=f"sqlite:///{VAR_DIR}/portal.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
