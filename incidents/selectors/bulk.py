@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from ssi_portal.lib.keyset import keyset_stream
 from ssi_portal.lib.paging import NumberedPage, numbered_page
 from ssi_portal.lib.working_days import LONDON
 
@@ -101,16 +102,13 @@ def bulk_refused_page(upload: BulkUpload, page: int, size: int) -> list[RefusedR
 def bulk_results_rows(upload: BulkUpload) -> Iterator[tuple]:
     """Every row's result in file order, streamed: (line, device_id, reference, result,
     reason_code, message, incident reference)."""
-    rows = (
-        BulkRow.objects.filter(upload=upload)
-        .order_by("line")
-        .values_list(
-            "line", "device_id", "reference", "result", "reason_code", "message", "incident_id"
-        )
+    rows = keyset_stream(
+        BulkRow.objects.filter(upload=upload),
+        ("line",),  # unique within an upload
+        ("line", "device_id", "reference", "result", "reason_code", "message", "incident_id"),
+        chunk=STREAM_CHUNK,
     )
-    for line, device_id, reference, result, reason, message, incident_id in rows.iterator(
-        STREAM_CHUNK
-    ):
+    for line, device_id, reference, result, reason, message, incident_id in rows:
         yield (
             line,
             device_id,
@@ -156,21 +154,23 @@ def bulk_results_after(upload: BulkUpload, *, after: int, size: int) -> list[Res
 def worklist_rows(user) -> Iterator[tuple]:
     """The requests awaiting the user's Supplier's answer, soonest due first, streamed:
     (reference, Device ID, type, raised by, raised at, due), times in UK time."""
-    rows = (
+    rows = keyset_stream(
+        # Awaiting an answer, every request has a deadline (a database constraint).
         Incident.objects.filter(
             assigned_supplier_id=user.supplier_id, status=IncidentStatus.AWAITING_INSTALLER
-        )
-        .order_by("due_at", "pk")
-        .values_list(
-            "pk",
+        ),
+        ("due_at", "id"),
+        (
+            "id",
             "device__device_id",
             "device__device_type",
             "raising_supplier__name",
             "created_at",
             "due_at",
-        )
+        ),
+        chunk=STREAM_CHUNK,
     )
-    for pk, device_id, device_type, raiser, raised_at, due_at in rows.iterator(STREAM_CHUNK):
+    for pk, device_id, device_type, raiser, raised_at, due_at in rows:
         yield (
             reference_for(pk),
             device_id,

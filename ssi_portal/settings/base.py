@@ -14,6 +14,8 @@ from ssi_portal.lib.logs import logging_config
 from ssi_portal.lib.networks import parse_networks
 from ssi_portal.lib.rates import parse_rate
 
+from .database import database_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("SSI_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -93,8 +95,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Directly, behind PgBouncer or through a connection pool: ssi_portal/settings/database.py.
+DATABASES = {"default": database_from_env(env, default_url=f"sqlite:///{VAR_DIR}/portal.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
