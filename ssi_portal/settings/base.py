@@ -49,11 +49,13 @@ INSTALLED_APPS = [
     "inventory",
     "incidents",
     "api",
+    "operations",
 ]
 
 MIDDLEWARE = [
     # First, so every log line of the request, a refusal's included, carries its id.
     "ssi_portal.lib.middleware.RequestIdMiddleware",
+    "operations.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -391,5 +393,6 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PASSWORD_RESET_TIMEOUT = env.int("SSI_INVITATION_SECONDS", default=3 * 24 * 60 * 60)
 
 
-# --- Machine API (ssi_portal/settings/api.py) -----------------------------------
+# --- Machine API (api.py) and operations: metrics, the operations page (operations.py) ---
 from .api import *  # noqa: E402,F403
+from .operations import *  # noqa: E402,F403
