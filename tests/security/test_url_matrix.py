@@ -163,6 +163,11 @@ ROUTES: dict[str, Route] = {
     # more than anyone else (tests/api/ has the API's own matrix, client by client).
     "api:token": Route(everyone(400), method="post", anonymous=400),
     "readyz": Route(everyone(200), anonymous=200),
+    # --- operations: metrics for Prometheus, the helpdesk's operations page -------------------
+    # The test settings serve /metrics without a token (SSI_METRICS_OPEN); production refuses
+    # to start without one, and then answers 401 to any session (tests/operations).
+    "metrics": Route(everyone(200), anonymous=200),
+    "operations:home": Route(everyone(403, helpdesk=200)),
     # --- signing in and one's own account ---------------------------------------------------
     "login": Route(everyone(302), anonymous=200),
     "logout": Route(everyone(302), "post"),
