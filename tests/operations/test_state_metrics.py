@@ -9,7 +9,7 @@ import time_machine
 
 from conftest import REDIS_URL
 from incidents import services, tasks
-from incidents.models import BulkKind, BulkUpload
+from incidents.models import OPEN_STATUSES, BulkKind, BulkUpload
 from notifications.services import notification_deliver
 from operations.models import JobRun
 from ssi_portal.celery import app
@@ -39,7 +39,7 @@ def raise_requests(actor, installing_supplier, count: int, **kwargs) -> list:
 def test_raised_requests_are_counted_open_by_status(
     scrape, gaining_user, installing_user, installing_supplier
 ):
-    first, second, third = raise_requests(gaining_user, installing_supplier, 3)
+    first, *_ = raise_requests(gaining_user, installing_supplier, 3)
     services.incident_answer_not_installed(actor=installing_user, incident=first, reason="")
 
     metrics = scrape()
@@ -54,7 +54,7 @@ def test_a_closed_request_is_no_longer_counted_open(scrape, incident, gaining_us
 
     metrics = scrape()
 
-    assert sum(metrics["ssi_requests_open", {"status": s}] for s in ("awaiting_installer",)) == 0
+    assert [metrics["ssi_requests_open", {"status": s}] for s in OPEN_STATUSES] == [0, 0, 0]
 
 
 def test_a_request_past_its_deadline_is_overdue_and_breached_once_the_sweep_ran(scrape, incident):
