@@ -27,3 +27,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+# Under /api/ a missing page or a failure is a problem (RFC 9457), as every answer there.
+handler404 = "api.views.errors.page_not_found"
+handler500 = "api.views.errors.server_error"

@@ -396,3 +396,5 @@ PASSWORD_RESET_TIMEOUT = env.int("SSI_INVITATION_SECONDS", default=3 * 24 * 60 *
 # --- Machine API (api.py) and operations: metrics, the operations page (operations.py) ---
 from .api import *  # noqa: E402,F403
 from .operations import *  # noqa: E402,F403
+
+CELERY_BEAT_SCHEDULE.update(API_BEAT_SCHEDULE)  # noqa: F405

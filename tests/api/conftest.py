@@ -3,6 +3,7 @@
 import base64
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from api.models import ApiScope
@@ -54,6 +55,11 @@ class ApiCaller:
         self.api_client, self.secret, self.token = api_client, secret, token
         self.http = Client()
 
+    def renew(self):
+        """A new token (the old one may have expired)."""
+        self.token = bearer(self.api_client, self.secret)
+        return self
+
     def _headers(self, headers):
         return {"HTTP_AUTHORIZATION": f"Bearer {self.token}", **(headers or {})}
 
@@ -67,6 +73,14 @@ class ApiCaller:
 def caller(supplier, **kwargs) -> ApiCaller:
     api_client, secret = make_client(supplier, **kwargs)
     return ApiCaller(api_client, secret, bearer(api_client, secret))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_counts():
+    """Each test counts its own calls against the rate (the cache outlives a test)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

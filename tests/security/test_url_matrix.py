@@ -162,6 +162,9 @@ ROUTES: dict[str, Route] = {
     # The machine API takes bearer tokens, never a session: a signed-in browser gets nothing
     # more than anyone else (tests/api/ has the API's own matrix, client by client).
     "api:token": Route(everyone(400), method="post", anonymous=400),
+    "api:schema": Route(everyone(200), anonymous=200),
+    "api:docs": Route(everyone(200), anonymous=200),
+    "api:client": Route(everyone(401), anonymous=401),
     "readyz": Route(everyone(200), anonymous=200),
     # --- operations: metrics for Prometheus, the helpdesk's operations page -------------------
     # The test settings serve /metrics without a token (SSI_METRICS_OPEN); production refuses
