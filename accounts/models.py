@@ -191,6 +191,7 @@ class SecurityEventKind(models.TextChoices):
     API_ANSWERED = "api_answered", "Request answered through the API"
     API_CLOSED = "api_closed", "Request closed through the API"
     API_REFUSED_ADDRESS = "api_refused_address", "API call refused: source address"
+    LODGED_CODE_WITHDRAWN = "lodged_code_withdrawn", "Lodged install code withdrawn"
 
 
 class AppendOnlyError(Exception):

@@ -21,7 +21,10 @@ class ClientTokenAuthentication(OAuth2Authentication):
     www_authenticate_realm = "ssi-portal"
 
     def authenticate(self, request):
-        found = super().authenticate(request)
+        # The Django request, not DRF's: the token is read from the header, and oauthlib
+        # reads the form body too, which DRF would parse with the view's parsers and refuse
+        # (415) before the call is known to be unauthenticated (401).
+        found = super().authenticate(request._request)
         if found is None:
             return None
         _, token = found

@@ -99,6 +99,9 @@ def _field_errors(detail, prefix="") -> list[dict]:
     found = []
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):  # an item of a list, as DRF keys its errors
+                found += _field_errors(value, f"{prefix}[{key}]")
+                continue
             name = "" if key == "non_field_errors" else str(key)
             found += _field_errors(value, f"{prefix}.{name}" if prefix and name else prefix or name)
     elif isinstance(detail, list):

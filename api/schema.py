@@ -4,15 +4,19 @@ for each operation the scope its token needs (the view's ``required_scopes``).""
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from .permissions import scopes_of, view_scope
+
 
 class ClientTokenScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ClientTokenAuthentication"
     name = "oauth2"
 
     def get_security_requirement(self, auto_schema):
-        scopes = getattr(auto_schema.view, "required_scopes", {})
-        scope = scopes.get(auto_schema.method) or scopes.get("*")
-        return {self.name: [scope] if scope else []}
+        scope = view_scope(auto_schema.view, auto_schema.method)
+        if scope is None:
+            return {self.name: []}
+        # Scopes of which any one will do: one requirement each (OpenAPI reads them as "or").
+        return [{self.name: [one]} for one in scopes_of(scope)]
 
     def get_security_definition(self, auto_schema):
         return {
@@ -70,6 +74,9 @@ COMMON_PROBLEMS = {
     "415": "The body is not of a type the operation takes.",
     "429": "Too many calls from this client: wait Retry-After seconds.",
 }
+QUERY_PROBLEMS = {
+    "422": "A query parameter is refused (``errors`` names each, and says why).",
+}
 POST_PROBLEMS = {
     "409": "The request is not in a state that allows it (the reason code says why).",
     "422": "A field is refused (``errors`` names each), or the Idempotency-Key was used "
@@ -106,6 +113,8 @@ def add_problems_and_keys(result, generator, request, public):
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             problems = dict(COMMON_PROBLEMS)
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                problems.update(QUERY_PROBLEMS)
             if method == "post":
                 problems.update(POST_PROBLEMS)
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)

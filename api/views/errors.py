@@ -9,10 +9,10 @@ from ..problems import PROBLEM_CONTENT_TYPE, TITLES, TYPE_PREFIX
 API_PREFIX = "/api/"
 
 
-def _problem(request, status: int, code: str, detail: str) -> JsonResponse:
+def problem_json(request, status: int, code: str, detail: str) -> JsonResponse:
     body = {
         "type": TYPE_PREFIX + code,
-        "title": TITLES[status],
+        "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "code": code,
@@ -27,13 +27,13 @@ def _problem(request, status: int, code: str, detail: str) -> JsonResponse:
 
 def page_not_found(request, exception=None):
     if request.path.startswith(API_PREFIX):
-        return _problem(request, 404, "not_found", "No such operation; see /api/v1/docs/.")
+        return problem_json(request, 404, "not_found", "No such operation; see /api/v1/docs/.")
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if request.path.startswith(API_PREFIX):
-        return _problem(
+        return problem_json(
             request,
             500,
             "server_error",

@@ -122,6 +122,37 @@ def bulk_results_rows(upload: BulkUpload) -> Iterator[tuple]:
         )
 
 
+class ResultRow(NamedTuple):
+    line: int
+    device_id: str  # the Device ID (or INC reference) as the row named it, "" if it did not parse
+    reference: str  # the Supplier's own (raise files)
+    result: str
+    outcome: str
+    reason_code: str
+    message: str
+    incident_reference: str  # the request the row raised or answered, "" for none
+
+
+def bulk_results_after(upload: BulkUpload, *, after: int, size: int) -> list[ResultRow]:
+    """Up to ``size`` results of the upload's rows after line ``after``, in file order: a
+    range on the unique index of (upload, line), however far into the file."""
+    rows = (
+        BulkRow.objects.filter(upload=upload, line__gt=after)
+        .order_by("line")
+        .values_list(
+            "line",
+            "device_id",
+            "reference",
+            "result",
+            "outcome",
+            "reason_code",
+            "message",
+            "incident_id",
+        )[:size]
+    )
+    return [ResultRow(*row[:-1], reference_for(row[-1]) if row[-1] else "") for row in rows]
+
+
 def worklist_rows(user) -> Iterator[tuple]:
     """The requests awaiting the user's Supplier's answer, soonest due first, streamed:
     (reference, Device ID, type, raised by, raised at, due), times in UK time."""

@@ -60,7 +60,9 @@ def client_as(personas):
 
 
 @pytest.fixture
-def owned_objects(incident, installing_user, gaining_user, gaining_colleague, gaining_supplier):
+def owned_objects(
+    request, incident, installing_user, gaining_user, gaining_colleague, gaining_supplier
+):
     """Objects of the raising Supplier, by the kind of identifier a URL takes."""
     from incidents.services import incident_answer
     from tests.factories import SupplierContactFactory
@@ -84,6 +86,16 @@ def owned_objects(incident, installing_user, gaining_user, gaining_colleague, ga
             # A second address, so that removing one is allowed for the administrator.
             contact = SupplierContactFactory(supplier=gaining_supplier, email="two@gaining.example")
             return {"contact_id": contact.pk}
+        if kind == "api_client":
+            from api.services import api_client_create
+
+            made, _secret = api_client_create(
+                actor=request.getfixturevalue("supplier_admin"),
+                name="Billing back office",
+                scopes=["read", "raise"],
+                source_addresses="203.0.113.0/24",
+            )
+            return {"client_id": made.pk}
         return {}
 
     return make

@@ -46,7 +46,7 @@ class Route:
 
     expected: dict[str, int]
     method: str = "get"
-    obj: str = ""  # incident, answered, upload, member, contact, device, or "" for none
+    obj: str = ""  # incident, answered, upload, member, contact, device, api_client, or ""
     data: dict = field(default_factory=dict)
     kwargs: dict = field(default_factory=dict)
     anonymous: int = 302
@@ -153,6 +153,15 @@ ROUTES: dict[str, Route] = {
     "users:reactivate": Route(admin_only(302), "post", "member"),
     "users:invite_again": Route(admin_only(302), "post", "member"),
     "users:reset_mfa": Route(admin_only(302), "post", "member"),
+    # --- an organisation's API clients, for its administrators --------------------------------
+    # Each page of a client shows a form on GET and acts on POST (rotating and revoking behind
+    # the confirmation the GET shows): the POSTs are in test_csrf.py's FORM_PAGES and the
+    # client pages' own tests (tests/api/test_client_pages.py).
+    "api_clients:list": Route(admin_only(200)),
+    "api_clients:create": Route(admin_only(200)),
+    "api_clients:detail": Route(admin_only(200), obj="api_client"),
+    "api_clients:rotate": Route(admin_only(200), obj="api_client"),
+    "api_clients:revoke": Route(admin_only(200), obj="api_client"),
     # --- the organisation's emails and addresses --------------------------------------------
     "notifications:sent_emails": Route(suppliers_only()),
     "notifications:contacts": Route(suppliers_only()),
@@ -165,6 +174,12 @@ ROUTES: dict[str, Route] = {
     "api:schema": Route(everyone(200), anonymous=200),
     "api:docs": Route(everyone(200), anonymous=200),
     "api:client": Route(everyone(401), anonymous=401),
+    "api:bulk_jobs": Route(everyone(401), method="post", anonymous=401),
+    "api:bulk_job": Route(everyone(401), obj="upload", anonymous=401),
+    "api:bulk_job_results": Route(everyone(401), obj="upload", anonymous=401),
+    "api:lodged_codes": Route(everyone(401), method="post", anonymous=401),
+    "api:lodged_codes_withdraw": Route(everyone(401), method="post", anonymous=401),
+    "api:compliance": Route(everyone(401), anonymous=401),
     "readyz": Route(everyone(200), anonymous=200),
     # --- operations: metrics for Prometheus, the helpdesk's operations page -------------------
     # The test settings serve /metrics without a token (SSI_METRICS_OPEN); production refuses
@@ -223,7 +238,14 @@ def database_snapshot() -> dict[str, list]:
     snapshot = {}
     for model in apps.get_models():
         label = model._meta.label
-        if model._meta.app_label not in ("accounts", "incidents", "inventory", "notifications"):
+        if model._meta.app_label not in (
+            "accounts",
+            "incidents",
+            "inventory",
+            "notifications",
+            "api",
+            "oauth2_provider",
+        ):
             continue
         if label in UNWATCHED:
             continue
@@ -242,7 +264,8 @@ def missing_kwargs(kind: str) -> dict:
         return {"public_id": MISSING_UUID}
     if kind == "device":
         return {"device_id": MISSING_DEVICE_ID}
-    return {{"member": "user_id", "contact": "contact_id"}[kind]: MISSING_INT}
+    names = {"member": "user_id", "contact": "contact_id", "api_client": "client_id"}
+    return {names[kind]: MISSING_INT}
 
 
 def call(client: Client, route: Route, url: str):
@@ -315,7 +338,9 @@ def test_a_foreign_object_answers_exactly_like_a_missing_one(
     assert without_csrf(foreign.content) == without_csrf(missing.content)
 
 
-ADMIN_OBJECT_ROUTES = [n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact")]
+ADMIN_OBJECT_ROUTES = [
+    n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact", "api_client")
+]
 
 
 @pytest.mark.parametrize("name", ADMIN_OBJECT_ROUTES)
