@@ -135,6 +135,9 @@ def server_env(port: int) -> dict[str, str]:
             json.dumps({"secret": secrets.token_urlsafe(50), "install": generate_key()})
         )
     keys = json.loads(key_file.read_text())
+    if "metrics" not in keys:  # a key file from before /metrics needed a token
+        keys["metrics"] = secrets.token_urlsafe(32)
+        key_file.write_text(json.dumps(keys))
     return {
         "DJANGO_SETTINGS_MODULE": "bench.http_settings",
         "DJANGO_SECRET_KEY": keys["secret"],
@@ -142,6 +145,7 @@ def server_env(port: int) -> dict[str, str]:
         "DATABASE_URL": f"{PG}/{DB_NAME}",
         "CELERY_BROKER_URL": REDIS,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "SSI_METRICS_TOKEN": keys["metrics"],
         "SECURE_SSL_REDIRECT": "False",
         "SSI_VAR_DIR": str(VAR_DIR),
         "LOG_LEVEL": "WARNING",

@@ -67,9 +67,8 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-@never_cache
-@require_GET
-def readyz(request):
+def readiness() -> dict[str, str]:
+    """Each check's answer: ``ok`` (or ``in-process`` for the broker), or ``failed``."""
     results = {}
     for name, check in CHECKS.items():
         try:
@@ -77,6 +76,13 @@ def readyz(request):
         except Exception as exc:  # noqa: BLE001 (any failure means not ready)
             logger.warning("Readiness check %s failed: %s", name, type(exc).__name__)
             results[name] = "failed"
+    return results
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    results = readiness()
     ready = "failed" not in results.values()
     return JsonResponse(
         {"status": "ready" if ready else "not ready", "checks": results},

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts.admin.site import PortalAdminSite
 from accounts.views.account import PortalLoginView
+from operations import views as operations_views
 from ssi_portal import health
 
 # The default site, registrations and all, behind the portal's login and second factor.
@@ -22,6 +23,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls.account")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls.v1")),
+    path("operations/", include("operations.urls")),
+    path("metrics", operations_views.metrics, name="metrics"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

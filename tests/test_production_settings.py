@@ -16,6 +16,7 @@ GOOD_ENV = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "INSTALL_CODE_KEYS": "q0zvI3b4b8VvQ3Jb0k3Zx7o1wKc5b2GxZ8mC0yQe9lE=",
     "DJANGO_ALLOWED_HOSTS": "ssi.example.org",
+    "SSI_METRICS_TOKEN": "m" * 40 + "-token-for-the-check-only",
 }
 
 
@@ -51,6 +52,7 @@ def test_the_deploy_checks_report_nothing():
         ("DATABASE_URL", "DATABASE_URL"),
         ("CELERY_BROKER_URL", "CELERY_BROKER_URL"),
         ("INSTALL_CODE_KEYS", "INSTALL_CODE_KEYS"),
+        ("SSI_METRICS_TOKEN", "SSI_METRICS_TOKEN"),
     ],
 )
 def test_production_refuses_to_start_without_a_secret(missing, named):
@@ -212,3 +214,22 @@ def test_a_pool_size_or_timeout_out_of_range_stops_start_up_naming_the_setting(c
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_production_refuses_a_metrics_token_too_short_to_guard_the_metrics():
+    result = manage("check", SSI_METRICS_TOKEN="short-token")
+
+    assert result.returncode != 0
+    assert "SSI_METRICS_TOKEN" in result.stderr and "32 characters or more" in result.stderr
+
+
+def test_production_serves_metrics_only_with_the_token():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.SSI_METRICS_OPEN, len(s.SSI_METRICS_TOKEN))",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False 65"

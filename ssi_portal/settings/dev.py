@@ -119,3 +119,7 @@ LOGGING["loggers"].update(  # noqa: F405
 # The demo signs in with a password alone and offers two-factor authentication on the account
 # page; production requires it. SSI_MFA_REQUIRED=true tries the production behaviour here.
 SSI_MFA_REQUIRED = env.bool("SSI_MFA_REQUIRED", default=False)
+
+# --- Operations ----------------------------------------------------------------
+# The demo serves /metrics without a token while DEBUG is on, unless SSI_METRICS_TOKEN sets one.
+SSI_METRICS_OPEN = DEBUG

@@ -48,6 +48,17 @@ if not INSTALL_CODE_KEYS and not INSTALL_CODE_KEYS_FILE:  # noqa: F405
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL to postgres://…")
 
+# --- Operations --------------------------------------------------------------
+# /metrics only with the bearer token (operations.views.metrics): a scrape sends
+# "Authorization: Bearer $SSI_METRICS_TOKEN"; the state it reveals is nobody else's business.
+SSI_METRICS_OPEN = False
+SSI_METRICS_TOKEN = env.str("SSI_METRICS_TOKEN", default="")
+if len(SSI_METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "Set SSI_METRICS_TOKEN to the bearer token Prometheus sends to /metrics: 32 characters "
+        'or more, e.g. python -c "import secrets; print(secrets.token_urlsafe(32))".'
+    )
+
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

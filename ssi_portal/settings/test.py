@@ -57,3 +57,8 @@ SESSION_SAVE_EVERY_REQUEST = False
 # stays at its default (enforce): the personas' Devices are registered to the gaining Supplier.
 SSI_RAISE_LIMIT_PER_USER = "off"
 SSI_RAISE_LIMIT_PER_SUPPLIER = "off"
+
+# --- Operations ------------------------------------------------------------------
+# /metrics answers without a token here; the token tests (tests/operations) set one.
+SSI_METRICS_TOKEN = ""
+SSI_METRICS_OPEN = True

@@ -221,6 +221,34 @@ def incidents_in_each_state(
     return states
 
 
+@pytest.fixture
+def operations_history(db) -> None:
+    """What the operations page shows besides the requests: beat jobs on time, late and
+    failing, and an email given up on."""
+    from django.utils import timezone
+
+    from operations.models import JobRun
+    from tests.support.outbox import make_notification
+
+    now = timezone.now()
+    JobRun.objects.create(
+        name="incidents.tasks.escalate_overdue_incidents",
+        last_started_at=now - dt.timedelta(minutes=1),
+        last_succeeded_at=now - dt.timedelta(minutes=1),
+    )
+    JobRun.objects.create(
+        name="incidents.tasks.remind_incidents_due_soon",
+        last_succeeded_at=now - dt.timedelta(hours=2),
+    )
+    JobRun.objects.create(
+        name="notifications.tasks.requeue_stale_notifications",
+        last_succeeded_at=now - dt.timedelta(hours=1),
+        last_failed_at=now - dt.timedelta(minutes=3),
+        last_error="OperationalError: connection refused",
+    )
+    make_notification(status="failed", recipient="ops@dcc.example", now=now)
+
+
 # --- The admin ----------------------------------------------------------------------------------
 
 # Admin URLs that answer no page: a script, JSON, a redirect, a POST-only action.
@@ -483,7 +511,7 @@ NOT_CRAWLED = {"api:docs"}
 
 
 def test_every_portal_page_of_every_persona_meets_the_standard(
-    crawl, personas, owned_objects, incidents_in_each_state
+    crawl, personas, owned_objects, incidents_in_each_state, operations_history
 ):
     clients = {}
     for persona, user in personas.items():

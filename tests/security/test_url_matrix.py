@@ -181,6 +181,11 @@ ROUTES: dict[str, Route] = {
     "api:lodged_codes_withdraw": Route(everyone(401), method="post", anonymous=401),
     "api:compliance": Route(everyone(401), anonymous=401),
     "readyz": Route(everyone(200), anonymous=200),
+    # --- operations: metrics for Prometheus, the helpdesk's operations page -------------------
+    # The test settings serve /metrics without a token (SSI_METRICS_OPEN); production refuses
+    # to start without one, and then answers 401 to any session (tests/operations).
+    "metrics": Route(everyone(200), anonymous=200),
+    "operations:home": Route(everyone(403, helpdesk=200)),
     # --- signing in and one's own account ---------------------------------------------------
     "login": Route(everyone(302), anonymous=200),
     "logout": Route(everyone(302), "post"),
