@@ -1,8 +1,9 @@
 """The apps are floors: each imports only from the floors below it.
 
-``ssi_portal/lib`` < ``notifications`` < ``accounts`` < ``inventory`` < ``incidents`` < ``api``. The
-project's settings, URL conf and Celery app wire the floors together and may import any of
-them; migrations name other apps' models by label, never by import, and are left out.
+``ssi_portal/lib`` < ``notifications`` < ``accounts`` < ``webhooks`` < ``inventory`` <
+``incidents`` < ``api``. The project's settings, URL conf and Celery app wire the floors together
+and may import any of them; migrations name other apps' models by label, never by import, and
+are left out.
 """
 
 import ast
@@ -10,7 +11,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOORS = ["ssi_portal.lib", "notifications", "accounts", "inventory", "incidents", "api"]
+FLOORS = [
+    "ssi_portal.lib",
+    "notifications",
+    "accounts",
+    "webhooks",
+    "inventory",
+    "incidents",
+    "api",
+]
 
 
 def _floor_of(module: str) -> int | None:

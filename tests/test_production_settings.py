@@ -145,3 +145,10 @@ def test_production_answers_health_probes_over_plain_http_and_redirects_pages():
     result = manage("shell", "-c", script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == ["200", "301"]
+
+
+def test_production_refuses_to_send_webhooks_to_loopback():
+    result = manage("check", SSI_WEBHOOK_ALLOW_LOOPBACK="true")
+
+    assert result.returncode != 0
+    assert "SSI_WEBHOOK_ALLOW_LOOPBACK is for tests only" in result.stderr

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     # Floors, each importing only from those listed before it (tests/test_layers.py).
     "notifications",
     "accounts",
+    "webhooks",
     "inventory",
     "incidents",
     "api",
@@ -391,5 +392,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PASSWORD_RESET_TIMEOUT = env.int("SSI_INVITATION_SECONDS", default=3 * 24 * 60 * 60)
 
 
-# --- Machine API (ssi_portal/settings/api.py) -----------------------------------
+# --- Machine API and webhooks (ssi_portal/settings/api.py, webhooks.py) --------
 from .api import *  # noqa: E402,F403
+from .webhooks import *  # noqa: E402,F403
+
+CELERY_BEAT_SCHEDULE |= WEBHOOK_BEAT_SCHEDULE  # noqa: F405

@@ -57,3 +57,8 @@ SESSION_SAVE_EVERY_REQUEST = False
 # stays at its default (enforce): the personas' Devices are registered to the gaining Supplier.
 SSI_RAISE_LIMIT_PER_USER = "off"
 SSI_RAISE_LIMIT_PER_SUPPLIER = "off"
+
+# --- Webhooks ------------------------------------------------------------------
+# Deliveries go to receivers the tests start on 127.0.0.1 over plain http; the SSRF tests
+# (tests/webhooks/test_ssrf.py) switch this off to see production's refusals.
+SSI_WEBHOOK_ALLOW_LOOPBACK = True

@@ -46,7 +46,8 @@ class Route:
 
     expected: dict[str, int]
     method: str = "get"
-    obj: str = ""  # incident, answered, upload, member, contact, device, or "" for none
+    # incident, answered, upload, member, contact, device, webhook, webhook_delivery, or ""
+    obj: str = ""
     data: dict = field(default_factory=dict)
     kwargs: dict = field(default_factory=dict)
     anonymous: int = 302
@@ -153,6 +154,17 @@ ROUTES: dict[str, Route] = {
     "users:reactivate": Route(admin_only(302), "post", "member"),
     "users:invite_again": Route(admin_only(302), "post", "member"),
     "users:reset_mfa": Route(admin_only(302), "post", "member"),
+    # --- an organisation's webhooks, for its administrators ---------------------------------
+    "webhooks:list": Route(admin_only(200)),
+    "webhooks:add": Route(admin_only(200)),
+    "webhooks:detail": Route(admin_only(200), obj="webhook"),
+    "webhooks:edit": Route(admin_only(200), obj="webhook"),
+    "webhooks:secret": Route(admin_only(200), obj="webhook"),
+    "webhooks:rotate": Route(admin_only(302), "post", "webhook"),
+    "webhooks:disable": Route(admin_only(302), "post", "webhook"),
+    "webhooks:enable": Route(admin_only(302), "post", "webhook"),
+    "webhooks:delete": Route(admin_only(200), obj="webhook"),
+    "webhooks:redeliver": Route(admin_only(302), "post", "webhook_delivery"),
     # --- the organisation's emails and addresses --------------------------------------------
     "notifications:sent_emails": Route(suppliers_only()),
     "notifications:contacts": Route(suppliers_only()),
@@ -215,7 +227,13 @@ def database_snapshot() -> dict[str, list]:
     snapshot = {}
     for model in apps.get_models():
         label = model._meta.label
-        if model._meta.app_label not in ("accounts", "incidents", "inventory", "notifications"):
+        if model._meta.app_label not in (
+            "accounts",
+            "incidents",
+            "inventory",
+            "notifications",
+            "webhooks",
+        ):
             continue
         if label in UNWATCHED:
             continue
@@ -230,8 +248,10 @@ def database_snapshot() -> dict[str, list]:
 
 
 def missing_kwargs(kind: str) -> dict:
-    if kind in ("incident", "answered", "upload"):
+    if kind in ("incident", "answered", "upload", "webhook"):
         return {"public_id": MISSING_UUID}
+    if kind == "webhook_delivery":
+        return {"public_id": MISSING_UUID, "delivery_id": MISSING_INT}
     if kind == "device":
         return {"device_id": MISSING_DEVICE_ID}
     return {{"member": "user_id", "contact": "contact_id"}[kind]: MISSING_INT}
@@ -307,7 +327,9 @@ def test_a_foreign_object_answers_exactly_like_a_missing_one(
     assert without_csrf(foreign.content) == without_csrf(missing.content)
 
 
-ADMIN_OBJECT_ROUTES = [n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact")]
+ADMIN_OBJECT_ROUTES = [
+    n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact", "webhook", "webhook_delivery")
+]
 
 
 @pytest.mark.parametrize("name", ADMIN_OBJECT_ROUTES)
