@@ -46,6 +46,11 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int  # what the receiver answered
+
+    @property
+    def message_id(self) -> str:
+        return self.headers.get("webhook-id", "")
 
 
 class Receiver:
@@ -65,8 +70,9 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 with receiver._lock:
-                    receiver.received.append(Received(self.path, dict(self.headers), body))
                     status = receiver.answers.popleft() if receiver.answers else receiver.default
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    receiver.received.append(Received(self.path, headers, body, status))
                 if receiver.delay:
                     threading.Event().wait(receiver.delay)
                 self.send_response(status)
@@ -78,7 +84,13 @@ class Receiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def accepted(self) -> list[Received]:
+        """The deliveries it answered with a 2xx status."""
+        return [r for r in self.received if 200 <= r.status < 300]
 
     @property
     def url(self) -> str:
@@ -100,3 +112,25 @@ def receiving():
         yield receiver
     finally:
         receiver.stop()
+
+
+_made = iter(range(1, 10**9))
+
+
+def make_delivery(endpoint, *, event_type: str = "request.raised", **fields):
+    """A delivery row of ``endpoint`` (pending unless told), its payload a request's."""
+    from webhooks.models import WebhookDelivery
+
+    n = next(_made)
+    now = fields.pop("now", None) or timezone.now()
+    defaults = {
+        "message_id": f"msg_made{n}",
+        "source": f"incident-event:{n}",
+        "payload": {"type": event_type, "data": {"reference": f"INC{n:07d}"}},
+        "next_attempt_at": now,
+        "queued_at": now,
+        "created_at": now,
+    }
+    return WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type=event_type, **{**defaults, **fields}
+    )

@@ -71,7 +71,7 @@ def webhook_subscriptions(
         if not ids:
             return Subscriptions([])
         endpoints = endpoints.filter(supplier_id__in=sorted(ids))
-    rows = endpoints.values_list("pk", "supplier_id", "event_types")
+    rows = endpoints.order_by().values_list("pk", "supplier_id", "event_types")
     return Subscriptions(
         (pk, supplier_id, [t for t in types or () if t in wanted])
         for pk, supplier_id, types in rows
