@@ -308,7 +308,13 @@ def helpdesk_admin(helpdesk_user) -> Client:
     that the helpdesk could be given (nobody deletes in the admin)."""
     helpdesk_user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label__in=["accounts", "inventory", "incidents", "notifications"]
+            content_type__app_label__in=[
+                "accounts",
+                "inventory",
+                "incidents",
+                "notifications",
+                "webhooks",
+            ]
         ).exclude(codename__startswith="delete_")
     )
     client = Client()
@@ -317,8 +323,9 @@ def helpdesk_admin(helpdesk_user) -> Client:
 
 
 def test_every_admin_page_the_helpdesk_reaches_meets_the_standard(
-    crawl, helpdesk_admin, helpdesk_user, incidents_in_each_state, rf
+    crawl, helpdesk_admin, helpdesk_user, incidents_in_each_state, webhook_objects, rf
 ):
+    webhook_objects()  # an endpoint and its deliveries, for their admin pages
     request = rf.get("/admin/")
     request.user = helpdesk_user
     reached = set()
@@ -339,7 +346,7 @@ def test_every_admin_page_the_helpdesk_reaches_meets_the_standard(
     portal_models = [
         m
         for m in admin.site._registry
-        if m._meta.app_label in ("accounts", "inventory", "incidents", "notifications")
+        if m._meta.app_label in ("accounts", "inventory", "incidents", "notifications", "webhooks")
     ]
     for model in portal_models:
         changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -433,6 +440,8 @@ FORMS = {
     "users:invite",
     "users:detail",
     "notifications:contacts",
+    "webhooks:add",
+    "webhooks:edit",
     "login",
     "accounts:password_change",
     "accounts:mfa_setup",
