@@ -1,9 +1,9 @@
 """Shared test set-up: which tests may run here, and the personas every test speaks of.
 
-Tests marked ``postgres``, ``redis``, ``browser`` or ``vnu`` need that part for real. Where it is
-missing they skip with the reason; in CI (``CI=true``) a missing Redis, Chromium or Java (for
-the Nu Html Checker) fails the run instead, and the PostgreSQL pass of CI refuses to run on
-anything but PostgreSQL.
+Tests marked ``postgres``, ``redis``, ``browser``, ``vnu`` or ``pgbouncer`` need that part for
+real. Where it is missing they skip with the reason; in CI (``CI=true``) a missing Redis,
+Chromium, Java (for the Nu Html Checker) or PgBouncer fails the run instead, and the PostgreSQL
+pass of CI refuses to run on anything but PostgreSQL.
 """
 
 import os
@@ -41,13 +41,17 @@ def _missing_parts(config) -> dict[str, str]:
 
     if why := java_missing():
         missing["vnu"] = why
+    from tests.support.pgbouncer import pgbouncer_binary
+
+    if pgbouncer_binary() is None:
+        missing["pgbouncer"] = "needs PgBouncer, which is not installed (apt-get install pgbouncer)"
     return missing
 
 
 def pytest_collection_modifyitems(config, items):
     missing = _missing_parts(config)
     for part, reason in missing.items():
-        if IN_CI and part in ("redis", "browser", "vnu"):
+        if IN_CI and part in ("redis", "browser", "vnu", "pgbouncer"):
             needed = [i for i in items if part in i.keywords]
             if needed:
                 raise pytest.UsageError(f"CI must not skip {len(needed)} tests: {reason}.")

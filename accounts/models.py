@@ -197,6 +197,7 @@ class SecurityEventKind(models.TextChoices):
     WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
     WEBHOOK_ENABLED = "webhook_enabled", "Webhook endpoint enabled"
     WEBHOOK_DELETED = "webhook_deleted", "Webhook endpoint deleted"
+    LODGED_CODE_WITHDRAWN = "lodged_code_withdrawn", "Lodged install code withdrawn"
 
 
 class AppendOnlyError(Exception):

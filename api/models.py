@@ -99,3 +99,31 @@ class ApiClient(models.Model):
         except ValueError:
             return False
         return any(ip in network for network in networks)
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST sent with an ``Idempotency-Key``, kept 24 hours, so that a
+    retry with the same key and body gets that answer again instead of acting twice.
+
+    Written in the transaction of the action itself: a concurrent retry with the same key
+    waits on the unique index until the first commits (then replays it) or rolls back (then
+    acts itself). See ``api.idempotency``.
+    """
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.BinaryField()
+    content_type = models.CharField(max_length=100)
+    headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.key}"

@@ -19,7 +19,11 @@ factor, as after the portal's code step), warms up, and then drives each scenari
 - ``raised``: the "raised by us" list, open requests;
 - ``home``: the home page and its figures;
 - ``raise``: ``POST /incidents/new/`` with a CSRF token, a distinct eligible Device each time;
-- ``admin``: the helpdesk's incident change list, unfiltered.
+- ``admin``: the helpdesk's incident change list, unfiltered;
+- ``api-list``: ``GET /api/v1/requests/?side=assigned``, each Supplier's API client reading
+  the first page of what is assigned to it (a bearer token, no session);
+- ``api-raise``: ``POST /api/v1/requests/`` with a JSON body and an Idempotency-Key of its
+  own, a distinct eligible Device each time, by the client of the Supplier registered for it.
 
 Prints p50, p95 and requests/s with each figure's ratio to the floor, checks the issue's
 targets, and writes ``bench/results/http.json``. What the raise scenario created is deleted
@@ -38,6 +42,7 @@ gunicorn on 127.0.0.1.
 """
 
 import argparse
+import base64
 import json
 import os
 import random
@@ -53,6 +58,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlparse
@@ -85,6 +91,8 @@ SCENARIOS = (
     "home",
     "raise",
     "admin",
+    "api-list",
+    "api-raise",
 )
 
 # (share in %, ...) of the Devices that no incident names: a national SMI mix.
@@ -142,6 +150,9 @@ def server_env(port: int) -> dict[str, str]:
         # the raise scenario sends hundreds a second from a few users.
         "SSI_RAISE_LIMIT_PER_USER": "100000000/hour",
         "SSI_RAISE_LIMIT_PER_SUPPLIER": "100000000/day",
+        # The API's clients likewise (their rate is per client), with tokens that outlast a run.
+        "SSI_API_RATE": "100000000/minute",
+        "SSI_API_TOKEN_SECONDS": "7200",
     }
 
 
@@ -344,7 +355,7 @@ def _make_organisations() -> None:
 
 
 def clean_up_raises() -> None:
-    """Delete what the raise scenario created (also what an interrupted run left behind)."""
+    """Delete what the raise scenarios created (also what an interrupted run left behind)."""
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -354,6 +365,7 @@ def clean_up_raises() -> None:
             return
         cur.execute(
             "DELETE FROM notifications_notification;"
+            "DELETE FROM api_idempotencykey;"
             "DELETE FROM incidents_incidentevent;"
             "DELETE FROM incidents_assignment WHERE incident_id > %(max)s;"
             "DELETE FROM incidents_incident WHERE id > %(max)s;",
@@ -480,6 +492,41 @@ def mint_sessions(per_user: int) -> dict[str, list[str]]:
     return sessions
 
 
+def mint_api_tokens(http: "Http") -> dict[int, str]:
+    """A bearer token for an API client of each bench Supplier, from the real token endpoint
+    (client credentials); the client is made once and its secret rotated on each run."""
+    from accounts.models import Supplier, User
+    from api.models import ApiClient
+    from api.services import api_client_create, api_client_rotate
+
+    tokens: dict[int, str] = {}
+    for supplier in Supplier.objects.filter(name__startswith="Bench Supplier"):
+        admin, _ = User.objects.get_or_create(
+            username=f"bench-admin-{supplier.pk}",
+            defaults={
+                "email": f"admin{supplier.pk}@bench.invalid",
+                "supplier": supplier,
+                "is_supplier_admin": True,
+            },
+        )
+        client = ApiClient.objects.filter(supplier=supplier, name="bench", revoked_at=None).first()
+        if client is None:
+            client, secret = api_client_create(
+                actor=admin, name="bench", scopes=["read", "raise", "answer", "reveal"]
+            )
+        else:
+            client, secret = api_client_rotate(actor=admin, client_id=client.pk)
+        status, body = http.token(client.client_id, secret)
+        if status != 200:
+            raise SystemExit(f"the token endpoint answered {status}: {body[:300]}")
+        tokens[supplier.pk] = json.loads(body)["access_token"]
+    return tokens
+
+
+def api_headers(token: str, **extra: str) -> str:
+    return "|".join(f"{k}: {v}" for k, v in {"Authorization": f"Bearer {token}", **extra}.items())
+
+
 class Http:
     """Single requests to the server (checks and set-up; the load is wrk's)."""
 
@@ -497,6 +544,23 @@ class Http:
             headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
         )
         return self._send(request)
+
+    def token(self, client_id: str, secret: str) -> tuple[int, str]:
+        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+            self.base + "/api/v1/oauth/token/",
+            data=b"grant_type=client_credentials",
+            headers={
+                "Authorization": f"Basic {basic}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        status, body, _ = self._send(request)
+        return status, body
+
+    def get_api(self, path: str, headers: str) -> tuple[int, str, dict]:
+        fields = dict(field.split(": ", 1) for field in headers.split("|"))
+        return self._send(urllib.request.Request(self.base + path, headers=fields))  # noqa: S310
 
     @staticmethod
     def _send(request) -> tuple[int, str, dict]:
@@ -657,6 +721,30 @@ def raise_lines(pool, sessions, csrf: tuple[str, str]) -> list[tuple]:
     return lines
 
 
+def api_raise_lines(pool, tokens: dict[int, str]) -> list[tuple]:
+    """One POST per Device by the API client of the Supplier registered for its meter point,
+    each with an Idempotency-Key of its own, as an integration sends them."""
+    return [
+        (
+            "POST",
+            "/api/v1/requests/",
+            api_headers(tokens[registered], **{"Idempotency-Key": str(uuid.uuid4())}),
+            json.dumps({"device_id": device_id}),
+        )
+        for device_id, registered in pool
+    ]
+
+
+def api_list_lines(tokens: dict[int, str]) -> list[tuple]:
+    """Each Supplier's client reading the first page of what is assigned to it, as its
+    worklist."""
+    return [
+        ("GET", "/api/v1/requests/?side=assigned", api_headers(token))
+        for _ in range(50)
+        for token in tokens.values()
+    ]
+
+
 # wrk drives the load (closed loop: each connection sends its next request when the last one
 # is answered). Each thread walks its share of the request lines, cycling through them, or
 # once only ("once", for the raises: a Device is raised for once); the summary comes back as
@@ -672,9 +760,19 @@ function init(args)
   once = args[2] == "once"
   step = tonumber(args[3])
   for line in io.lines(args[1]) do
-    local method, path, cookie, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?(.*)$")
-    local headers = { Cookie = cookie }
-    if method == "POST" then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+    local method, path, sent, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?(.*)$")
+    -- The third field: a cookie, or the API's headers ("Name: value|Name: value").
+    local headers = {}
+    if sent:find(": ", 1, true) then
+      for field in sent:gmatch("[^|]+") do
+        local name, value = field:match("^([^:]+): (.*)$")
+        headers[name] = value
+      end
+      if method == "POST" then headers["Content-Type"] = "application/json" end
+    else
+      headers["Cookie"] = sent
+      if method == "POST" then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+    end
     lines[#lines + 1] = wrk.format(method, path, headers, body ~= "" and body or nil)
   end
   position = id
@@ -752,9 +850,9 @@ def check_pages(http: Http, lines: dict[str, list[tuple]]) -> None:
             raise SystemExit(f"{name}: GET {path} answered {status} {where}: {body[:300]}")
 
 
-def measure_raises(base: str, pool, sessions, csrf, args, results: dict) -> None:
-    """The raise scenario: each run raises fresh Devices (its own share of the pool); every
-    accepted POST must have made one incident."""
+def measure_raises(base: str, pool, make_lines, args, results: dict, name="raise") -> None:
+    """A raise scenario: each run raises fresh Devices (its own share of the pool); every
+    accepted POST must have made one incident. ``make_lines``: the POSTs of a share."""
     from incidents.models import Incident
 
     share = len(pool) // args.runs
@@ -764,7 +862,7 @@ def measure_raises(base: str, pool, sessions, csrf, args, results: dict) -> None
         before = Incident.objects.count()
         run = run_wrk(
             base,
-            raise_lines(pool[n * share : (n + 1) * share], sessions, csrf),
+            make_lines(pool[n * share : (n + 1) * share]),
             once=True,
             connections=args.connections,
             seconds=args.seconds,
@@ -774,13 +872,13 @@ def measure_raises(base: str, pool, sessions, csrf, args, results: dict) -> None
         # Requests still in flight when wrk stops are served, but not counted by wrk.
         if run["incidents_created"] < answered:
             raise SystemExit(
-                f"raise: {run['incidents_created']} incidents for {run['requests']} requests "
+                f"{name}: {run['incidents_created']} incidents for {run['requests']} requests "
                 f"({run['bad_status']} refused)"
             )
         if run["requests"] >= share:
-            raise SystemExit("raise: the pool of Devices ran out; shorten --seconds")
-        runs.append(_print_run("raise", run))
-    results["raise"] = {"runs": runs, **_median(runs)}
+            raise SystemExit(f"{name}: the pool of Devices ran out; shorten --seconds")
+        runs.append(_print_run(name, run))
+    results[name] = {"runs": runs, **_median(runs)}
     vacuum(CHURNED_TABLES)
 
 
@@ -864,25 +962,37 @@ def main() -> None:
     sessions = mint_sessions(per_user=4)
     deep = min(DEEP_ROWS, args.incidents // SUPPLIERS // 2)
     lines = build_requests(sessions, deep)
-    pool = raise_pool(80_000 if not args.quick else 10_000) if "raise" in scenarios else []
+    raisers = [name for name in ("raise", "api-raise") if name in scenarios]
+    everything = raise_pool((80_000 if not args.quick else 10_000) * len(raisers))
+    pools = {name: everything[n :: len(raisers)] for n, name in enumerate(raisers)}
     results: dict[str, dict] = {}
     server = start_server(env, port, args.workers, args.threads)
     try:
         http = Http(base)
-        check_pages(http, {name: lines[name] for name in scenarios if name in lines})
+        if {"api-list", "api-raise"} & set(scenarios):
+            tokens = mint_api_tokens(http)
+            lines["api-list"] = api_list_lines(tokens)
+            status, body, _ = http.get_api(*lines["api-list"][0][1:3])
+            if status != 200:
+                raise SystemExit(f"api-list: GET answered {status}: {body[:300]}")
+        check_pages(
+            http, {n: lines[n] for n in scenarios if n in lines and not n.startswith("api-")}
+        )
         csrf = csrf_pair(http, sessions["bench-01"][0])
+        makers = {
+            "raise": lambda share: raise_lines(share, sessions, csrf),
+            "api-raise": lambda share: api_raise_lines(share, tokens),
+        }
         print(f"Warming up {_server_shape(args)}")
         for name in scenarios:
             if name in lines:
                 run_wrk(base, lines[name], once=False, connections=args.connections, seconds=2)
-        if pool:
-            run_wrk(
-                base, raise_lines(pool[-200:], sessions, csrf), once=True, connections=2, seconds=2
-            )
-            pool = pool[:-200]
+        for name in raisers:
+            run_wrk(base, makers[name](pools[name][-200:]), once=True, connections=2, seconds=2)
+            pools[name] = pools[name][:-200]
         for name in scenarios:
-            if name == "raise":
-                measure_raises(base, pool, sessions, csrf, args, results)
+            if name in raisers:
+                measure_raises(base, pools[name], makers[name], args, results, name=name)
                 continue
             runs = []
             for _ in range(args.runs):
@@ -903,8 +1013,12 @@ def main() -> None:
     report(args, results, deep, load=(load_before, os.getloadavg()[0]))
 
 
+RESULTS_SO_FAR: dict[str, dict] = {}
+
+
 def report(args, results: dict[str, dict], deep: int, load: tuple[float, float]) -> None:
     floor = results.get("floor")
+    RESULTS_SO_FAR.update(results)
     print()
     header = (
         f"{'scenario':<17} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7} {'p50/floor':>9} "
@@ -974,6 +1088,14 @@ def _target(name: str, figures: dict) -> str | None:
         return "met" if met else f"MISSED (p95 <= {TARGET_P95_MS} ms and <= {TARGET_RATIO}x floor)"
     if name == "raise":
         return "met" if ratio <= TARGET_RATIO else f"MISSED (p95 <= {TARGET_RATIO}x floor)"
+    if name == "api-list":
+        return "met" if ratio <= TARGET_RATIO else f"MISSED (p95 <= {TARGET_RATIO}x floor)"
+    if name == "api-raise":
+        form = RESULTS_SO_FAR.get("raise")
+        if form is None:
+            return None
+        met = figures["p95_ms"] <= form["p95_ms"]
+        return "met" if met else f"MISSED (p95 <= the form raise's, {form['p95_ms']:.1f} ms)"
     return None
 
 

@@ -19,6 +19,35 @@ find_python() {
   return 1
 }
 
+lock_installed() {  # $1: a lock file; whether .venv holds each package it pins for this machine
+  .venv/bin/python - "$1" <<'PY' 2>/dev/null
+import re
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from packaging.markers import Marker
+from packaging.version import Version
+
+pin = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
+pins = 0
+with open(sys.argv[1], encoding="utf-8") as lock:
+    for line in lock:
+        found = pin.match(line.rstrip("\n"))
+        if not found:
+            continue
+        pins += 1
+        name, pinned, marker = found.groups()
+        if marker and not Marker(marker).evaluate():
+            continue
+        try:
+            if Version(version(name)) != Version(pinned):
+                sys.exit(1)
+        except PackageNotFoundError:
+            sys.exit(1)
+sys.exit(0 if pins else 1)
+PY
+}
+
 ensure_venv() {  # $1: the extras to install ("" for the portal alone, or "dev")
   local lock
   lock="requirements/${1:-runtime}.txt"
@@ -33,12 +62,18 @@ ensure_venv() {  # $1: the extras to install ("" for the portal alone, or "dev")
     echo "Creating .venv with $("$python" --version)"
     "$python" -m venv .venv
   fi
-  # The stamp records which lock file (by content) .venv was last installed from; the dev lock
-  # holds the runtime one, so a dev install serves the demo too.
+  # The stamp records which lock files (by content) .venv holds; the dev lock holds the runtime
+  # one, so a dev install serves the demo too.
   local stamp=.venv/.ssi-installed wanted_dev wanted
   wanted_dev="dev-$(sha256sum requirements/dev.txt | cut -c1-16)"
   wanted="${1:-runtime}-$(sha256sum "$lock" | cut -c1-16)"
   if [ -f "$stamp" ] && { grep -qx -- "$wanted_dev" "$stamp" || grep -qx -- "$wanted" "$stamp"; }; then
+    return 0
+  fi
+  # A stamp of another lock (a .venv shared by two checkouts): if .venv already holds every
+  # package of this lock at its pinned version, pip would change nothing; say so in the stamp.
+  if lock_installed "$lock"; then
+    echo "$wanted" >> "$stamp"
     return 0
   fi
   echo "Installing dependencies into .venv from $lock (hashes required) …"

@@ -16,12 +16,17 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("organisation/users/", include("accounts.urls.users")),
     path("organisation/webhooks/", include("webhooks.urls")),
+    path("organisation/api-clients/", include("api.urls.clients")),
     path("organisation/", include("accounts.urls.organisation")),
     path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls.account")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("api.urls")),
+    path("api/v1/", include("api.urls.v1")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+# Under /api/ a missing page or a failure is a problem (RFC 9457), as every answer there.
+handler404 = "api.views.errors.page_not_found"
+handler500 = "api.views.errors.server_error"

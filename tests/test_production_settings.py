@@ -1,5 +1,6 @@
 """Production settings: refuse to start without their secrets, and pass Django's deploy checks."""
 
+import json
 import os
 import subprocess
 import sys
@@ -152,3 +153,69 @@ def test_production_refuses_to_send_webhooks_to_loopback():
 
     assert result.returncode != 0
     assert "SSI_WEBHOOK_ALLOW_LOOPBACK is for tests only" in result.stderr
+
+
+def database_settings(**env_changes: str | None) -> dict:
+    """The ``default`` database production builds from the environment, as JSON."""
+    script = (
+        "import json; from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(json.dumps({k: d.get(k) for k in ('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS', "
+        "'DISABLE_SERVER_SIDE_CURSORS', 'OPTIONS')}))"
+    )
+    result = manage("shell", "-c", script, **env_changes)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_keeps_its_connections_a_minute_with_prepared_statements_off():
+    database = database_settings()
+
+    assert database["CONN_MAX_AGE"] == 60
+    assert database["OPTIONS"] == {"prepare_threshold": None}
+    assert not database["DISABLE_SERVER_SIDE_CURSORS"]
+
+
+def test_behind_pgbouncer_production_declares_no_server_side_cursor_and_prepares_nothing():
+    database = database_settings(SSI_DB_PGBOUNCER="true")
+
+    assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert database["OPTIONS"] == {"prepare_threshold": None}
+    # Connections to PgBouncer hold no server connection while idle: kept, and checked first.
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (60, True)
+
+
+def test_the_psycopg_pool_replaces_persistent_connections():
+    database = database_settings(SSI_DB_POOL_MAX_SIZE="4", SSI_DB_POOL_TIMEOUT="5")
+
+    assert database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 5.0}
+    assert database["OPTIONS"]["prepare_threshold"] is None
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (0, True)
+
+
+def test_production_refuses_the_psycopg_pool_in_front_of_pgbouncer():
+    result = manage("check", SSI_DB_POOL_MAX_SIZE="4", SSI_DB_PGBOUNCER="true")
+
+    assert result.returncode != 0
+    assert "SSI_DB_POOL_MAX_SIZE and SSI_DB_PGBOUNCER are both set" in result.stderr
+
+
+def test_production_refuses_persistent_connections_with_the_psycopg_pool():
+    result = manage("check", SSI_DB_POOL_MAX_SIZE="4", DB_CONN_MAX_AGE="60")
+
+    assert result.returncode != 0
+    assert "DB_CONN_MAX_AGE is set with SSI_DB_POOL_MAX_SIZE" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"SSI_DB_POOL_MAX_SIZE": "-1"}, "SSI_DB_POOL_MAX_SIZE is -1"),
+        ({"SSI_DB_POOL_MAX_SIZE": "2", "SSI_DB_POOL_MIN_SIZE": "3"}, "SSI_DB_POOL_MIN_SIZE is 3"),
+        ({"SSI_DB_POOL_MAX_SIZE": "2", "SSI_DB_POOL_TIMEOUT": "0"}, "SSI_DB_POOL_TIMEOUT is 0"),
+    ],
+)
+def test_a_pool_size_or_timeout_out_of_range_stops_start_up_naming_the_setting(changes, message):
+    result = manage("check", **changes)
+
+    assert result.returncode != 0
+    assert message in result.stderr

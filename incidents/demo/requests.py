@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Supplier, User
 from incidents import services
+from incidents.calendar import answer_deadline, deadline_text, moment_text, working_day_calendar
 from incidents.models import (
     OPEN_STATUSES,
     CloseOutcome,
@@ -93,7 +94,9 @@ def demo_requests_raise(
         if pick.device_id in has_request:
             continue
         installer = pick.installing_supplier_id
-        started = now - dt.timedelta(days=9 if story == "overdue" else number % 4, hours=number)
+        started = now - dt.timedelta(days=number % 4, hours=number)
+        if story == "overdue":
+            started = overdue_start(now, hours=number)
         try:
             _play(
                 story,
@@ -109,6 +112,16 @@ def demo_requests_raise(
             continue
         raised += 1
     return raised
+
+
+def overdue_start(now: dt.datetime, *, hours: int) -> dt.datetime:
+    """When to raise a request for it to be overdue now: nine days ago, or earlier when bank
+    holidays put its deadline after now (the sweep, not this, escalates it)."""
+    calendar = working_day_calendar()
+    started = now - dt.timedelta(days=9, hours=hours)
+    while answer_deadline(started, calendar) >= now:
+        started -= dt.timedelta(days=1)
+    return started
 
 
 def _play(
@@ -148,7 +161,7 @@ def demo_logins_print(out, aurora: Supplier) -> None:
     for spec in SUPPLIERS:
         out.write(f"  {spec.username:<12} {spec.name} (Supplier)")
     out.write(f"  {HELPDESK_USERNAME:<12} DCC helpdesk (admin at /admin/)")
-    ids = ", ".join(requestable_by(aurora)[:3])
+    ids = ", ".join(requestable_by(aurora, count=3))
     out.write(
         f"Devices you can request as {SUPPLIERS[0].username}: {ids}   "
         "(eligible: right type/status, pre-notified by another Supplier, "
@@ -170,6 +183,35 @@ def demo_logins_print(out, aurora: Supplier) -> None:
     ]
     if awaiting:
         out.write(f"Requests awaiting that answer: {', '.join(awaiting)}")
+    overdue_print(out)
+
+
+def overdue_print(out) -> None:
+    """The demo's overdue requests: not escalated yet (the demo's beat escalates them within
+    half a minute), or escalated and when."""
+    now = timezone.now()
+    overdue = (
+        Incident.objects.filter(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=now)
+        .select_related("raising_supplier", "assigned_supplier")
+        .order_by("pk")
+    )
+    for incident in overdue[:3]:
+        raiser = DEMO_USERNAMES.get(incident.raising_supplier.name, incident.raising_supplier.name)
+        named = (
+            f"{reference_for(incident.pk)} as {raiser} "
+            f"({incident.assigned_supplier.name} was to answer by "
+            f"{deadline_text(incident.due_at, now=now)})"
+        )
+        if incident.breached_at is None:
+            out.write(
+                f"Overdue, not escalated yet: {named}. The demo's beat escalates it within half "
+                'a minute: its page then says "Deadline breached", and the emails to both '
+                "Suppliers and the DCC helpdesk are written to the mail folder."
+            )
+        else:
+            out.write(
+                f"Overdue and escalated at {moment_text(incident.breached_at, now=now)}: {named}."
+            )
 
 
 def refused_for(supplier: Supplier) -> dict[str, str]:
@@ -219,11 +261,11 @@ def refused_for(supplier: Supplier) -> dict[str, str]:
     return found
 
 
-def requestable_by(supplier: Supplier) -> list[str]:
+def requestable_by(supplier: Supplier, *, count: int = 10) -> list[str]:
     """Device IDs the Supplier could raise a request for now (the registered Supplier of their
-    meter point), first few in ID order."""
+    meter point), the first ``count`` in ID order; read a few hundred at a time."""
     open_request = Incident.objects.filter(device=OuterRef("pk"), status__in=OPEN_STATUSES)
-    candidates = list(
+    candidates = (
         Device.objects.filter(
             device_type__in=TYPES_WITH_INSTALL_CODE,
             smi_status__in=STATUSES_AWAITING_COMMISSIONING,
@@ -234,5 +276,13 @@ def requestable_by(supplier: Supplier) -> list[str]:
         .order_by("device_id")
         .only("pk", "device_id", "mpxn", "comms_hub_id")
     )
-    checked = entitlements(candidates, supplier.pk, on=registration_day(timezone.now()))
-    return [d.device_id for d in candidates if checked[d.pk].registered][:10]
+    found: list[str] = []
+    after = ""
+    while len(found) < count:
+        batch = list(candidates.filter(device_id__gt=after)[:500])
+        if not batch:
+            break
+        checked = entitlements(batch, supplier.pk, on=registration_day(timezone.now()))
+        found += [d.device_id for d in batch if checked[d.pk].registered]
+        after = batch[-1].device_id
+    return found[:count]

@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from ssi_portal.lib.keyset import keyset_stream
 from ssi_portal.lib.paging import NumberedPage, numbered_page
 from ssi_portal.lib.working_days import LONDON
 
@@ -101,16 +102,13 @@ def bulk_refused_page(upload: BulkUpload, page: int, size: int) -> list[RefusedR
 def bulk_results_rows(upload: BulkUpload) -> Iterator[tuple]:
     """Every row's result in file order, streamed: (line, device_id, reference, result,
     reason_code, message, incident reference)."""
-    rows = (
-        BulkRow.objects.filter(upload=upload)
-        .order_by("line")
-        .values_list(
-            "line", "device_id", "reference", "result", "reason_code", "message", "incident_id"
-        )
+    rows = keyset_stream(
+        BulkRow.objects.filter(upload=upload),
+        ("line",),  # unique within an upload
+        ("line", "device_id", "reference", "result", "reason_code", "message", "incident_id"),
+        chunk=STREAM_CHUNK,
     )
-    for line, device_id, reference, result, reason, message, incident_id in rows.iterator(
-        STREAM_CHUNK
-    ):
+    for line, device_id, reference, result, reason, message, incident_id in rows:
         yield (
             line,
             device_id,
@@ -122,24 +120,57 @@ def bulk_results_rows(upload: BulkUpload) -> Iterator[tuple]:
         )
 
 
+class ResultRow(NamedTuple):
+    line: int
+    device_id: str  # the Device ID (or INC reference) as the row named it, "" if it did not parse
+    reference: str  # the Supplier's own (raise files)
+    result: str
+    outcome: str
+    reason_code: str
+    message: str
+    incident_reference: str  # the request the row raised or answered, "" for none
+
+
+def bulk_results_after(upload: BulkUpload, *, after: int, size: int) -> list[ResultRow]:
+    """Up to ``size`` results of the upload's rows after line ``after``, in file order: a
+    range on the unique index of (upload, line), however far into the file."""
+    rows = (
+        BulkRow.objects.filter(upload=upload, line__gt=after)
+        .order_by("line")
+        .values_list(
+            "line",
+            "device_id",
+            "reference",
+            "result",
+            "outcome",
+            "reason_code",
+            "message",
+            "incident_id",
+        )[:size]
+    )
+    return [ResultRow(*row[:-1], reference_for(row[-1]) if row[-1] else "") for row in rows]
+
+
 def worklist_rows(user) -> Iterator[tuple]:
     """The requests awaiting the user's Supplier's answer, soonest due first, streamed:
     (reference, Device ID, type, raised by, raised at, due), times in UK time."""
-    rows = (
+    rows = keyset_stream(
+        # Awaiting an answer, every request has a deadline (a database constraint).
         Incident.objects.filter(
             assigned_supplier_id=user.supplier_id, status=IncidentStatus.AWAITING_INSTALLER
-        )
-        .order_by("due_at", "pk")
-        .values_list(
-            "pk",
+        ),
+        ("due_at", "id"),
+        (
+            "id",
             "device__device_id",
             "device__device_type",
             "raising_supplier__name",
             "created_at",
             "due_at",
-        )
+        ),
+        chunk=STREAM_CHUNK,
     )
-    for pk, device_id, device_type, raiser, raised_at, due_at in rows.iterator(STREAM_CHUNK):
+    for pk, device_id, device_type, raiser, raised_at, due_at in rows:
         yield (
             reference_for(pk),
             device_id,

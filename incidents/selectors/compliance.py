@@ -36,6 +36,10 @@ from ..models import ANSWERED_OUTCOMES, Assignment, AssignmentOutcome
 
 MAX_PERIOD = relativedelta(years=2)
 DEFAULT_FULL_MONTHS = 3
+# Dates outside these are typing errors, and would overflow the end-of-period arithmetic.
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2099, 12, 31)
+DATE_INVALID = "Enter a real date, for example 2026-04-01."
 
 ANSWERED = Q(outcome__in=ANSWERED_OUTCOMES)
 
@@ -69,6 +73,13 @@ def default_period(today: dt.date) -> Period:
     """The last three full calendar months and this month so far."""
     start = today.replace(day=1) - relativedelta(months=DEFAULT_FULL_MONTHS)
     return Period(start, today)
+
+
+def date_refusal(day: dt.date) -> str | None:
+    """Why a date cannot start or end a period (outside the years the pages take), or None."""
+    if not EARLIEST <= day <= LATEST:
+        return f"Enter a date between {EARLIEST.year} and {LATEST.year}."
+    return None
 
 
 def period_refusal(start: dt.date, end: dt.date) -> tuple[str, str] | None:

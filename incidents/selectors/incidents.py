@@ -19,7 +19,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
-from ssi_portal.lib.keyset import NEWEST_FIRST, KeysetPage, Order, Part, Segment, keyset_page
+from ssi_portal.lib.keyset import (
+    NEWEST_FIRST,
+    KeysetPage,
+    Order,
+    Part,
+    Segment,
+    keyset_page,
+    keyset_stream,
+)
 from ssi_portal.lib.working_days import LONDON
 
 from ..models import (
@@ -304,19 +312,21 @@ def incident_export_rows(queryset: QuerySet[Incident]) -> Iterator[tuple]:
     """A list from :func:`incident_list` as CSV rows, newest first, streamed: (reference,
     Device ID, type, assigned to, status, raised at, due while the clock runs), times in UK
     time. Reads the columns named here only: no install code ever leaves the database."""
-    rows = queryset.select_related(None).order_by(*NEWEST_FIRST.segments[0].key)
-    values = rows.values_list(
-        "pk",
-        "device__device_id",
-        "device__device_type",
-        "assigned_supplier__name",
-        "status",
-        "created_at",
-        "due_at",
+    values = keyset_stream(
+        queryset.select_related(None),
+        NEWEST_FIRST.segments[0].key,
+        (
+            "id",
+            "device__device_id",
+            "device__device_type",
+            "assigned_supplier__name",
+            "status",
+            "created_at",
+            "due_at",
+        ),
+        chunk=_EXPORT_CHUNK,
     )
-    for pk, device_id, device_type, assignee, status, raised_at, due_at in values.iterator(
-        _EXPORT_CHUNK
-    ):
+    for pk, device_id, device_type, assignee, status, raised_at, due_at in values:
         clock_runs = status == IncidentStatus.AWAITING_INSTALLER and due_at
         yield (
             reference_for(pk),

@@ -2,7 +2,6 @@
 all-Supplier table for the DCC helpdesk. The figures come from
 :mod:`incidents.selectors.compliance`."""
 
-import datetime as dt
 import math
 from urllib.parse import urlencode
 
@@ -21,10 +20,7 @@ from ..permissions import Refusal, helpdesk_required, supplier_user_required
 from ..selectors import compliance
 from ..selectors.compliance import Figures, Period
 
-# Dates outside these are typing errors, and would overflow the end-of-period arithmetic.
-EARLIEST = dt.date(2000, 1, 1)
-LATEST = dt.date(2099, 12, 31)
-DATE_INVALID = "Enter a real date, for example 2026-04-01."
+DATE_INVALID = compliance.DATE_INVALID
 
 
 def _date_field(label: str) -> forms.DateField:
@@ -51,8 +47,9 @@ class PeriodForm(forms.Form):
         data = super().clean()
         for name in ("start", "end"):
             day = data.get(name)
-            if day is not None and not EARLIEST <= day <= LATEST:
-                self.add_error(name, f"Enter a date between {EARLIEST.year} and {LATEST.year}.")
+            refusal = compliance.date_refusal(day) if day is not None else None
+            if refusal:
+                self.add_error(name, refusal)
         if self.errors:
             return data
         start = data.get("start") or self.default.start

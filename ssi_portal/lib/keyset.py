@@ -16,7 +16,7 @@ malformed one, or one written for another order, the first page.
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
 
@@ -211,8 +211,11 @@ def _read(fetch, plan, size: int, *, backwards: bool = False) -> list[tuple[int,
 
 def _beyond(segment: Segment, values: tuple, *, backwards: bool) -> Q:
     """Rows after ``values`` in the segment's key order (before it, going back)."""
-    later = "gt" if segment.descending == backwards else "lt"
-    fields = segment.fields
+    return _past(segment.fields, values, "gt" if segment.descending == backwards else "lt")
+
+
+def _past(fields: Sequence[str], values: Sequence, later: str) -> Q:
+    """Rows whose key (``fields``) is beyond ``values``: ``later`` is "gt" or "lt"."""
     ties = [
         Q(**{f"{name}__{later}": values[n]}, **dict(zip(fields[:n], values[:n], strict=True)))
         for n, name in enumerate(fields)
@@ -248,3 +251,36 @@ def _page(
         previous_cursor=previous_cursor,
         next_cursor=next_cursor,
     )
+
+
+def keyset_stream(
+    queryset: QuerySet, key: Sequence[str], fields: Sequence[str], *, chunk: int
+) -> Iterator[tuple]:
+    """Every row of ``queryset`` in ``key`` order, as tuples of ``fields``, read ``chunk`` rows
+    a query, each query starting after the last row read.
+
+    For downloads of any length: memory stays at one chunk, and no cursor or transaction is
+    held between two queries, so the stream works the same straight to PostgreSQL, through a
+    connection pool and behind PgBouncer in transaction mode (where a cursor declared in one
+    transaction is not there in the next; ``.iterator()`` then reads the whole result into
+    memory at once). ``key``: field names all ascending or all descending (``"-"``), the last
+    unique within ``queryset``, none of them null. A row whose key changes while the stream is
+    read may be left out or read twice; a row added behind the read position is left out.
+    """
+    names = tuple(name.lstrip("-") for name in key)
+    if len({name.startswith("-") for name in key}) != 1:
+        raise ValueError(f"a stream's key runs one way: {tuple(key)}")
+    later = "lt" if key[0].startswith("-") else "gt"
+    columns = [*fields, *(name for name in names if name not in fields)]
+    at = [columns.index(name) for name in names]
+    rows = queryset.order_by(*key).values_list(*columns)
+    width = len(fields)
+    last = None
+    while True:
+        page = rows if last is None else rows.filter(_past(names, last, later))
+        found = list(page[:chunk])
+        for row in found:
+            yield row[:width]
+        if len(found) < chunk:
+            return
+        last = tuple(found[-1][n] for n in at)

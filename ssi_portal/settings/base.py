@@ -3,7 +3,6 @@
 ``dev`` (the embedded default), ``test`` and ``production`` build on this module.
 """
 
-import datetime as dt
 from pathlib import Path
 
 import environ
@@ -11,8 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from ssi_portal.lib.logs import logging_config
-from ssi_portal.lib.networks import parse_networks
 from ssi_portal.lib.rates import parse_rate
+
+from .database import database_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("SSI_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every log line of the request, a refusal's included, carries its id.
     "ssi_portal.lib.middleware.RequestIdMiddleware",
+    # Next, so that under /api/ a refusal of any layer below is a problem (RFC 9457).
+    "api.middleware.ApiProblemsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -92,8 +94,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Directly, behind PgBouncer or through a connection pool: ssi_portal/settings/database.py.
+DATABASES = {"default": database_from_env(env, default_url=f"sqlite:///{VAR_DIR}/portal.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -279,6 +281,9 @@ SSI_BULK_MAX_BYTES = env.int("SSI_BULK_MAX_BYTES", default=16 * 1024 * 1024)
 # CELERY_TASK_SOFT_TIME_LIMIT); a file whose runs died this many times is stopped.
 SSI_BULK_TASK_SECONDS = env.int("SSI_BULK_TASK_SECONDS", default=120)
 SSI_BULK_MAX_ATTEMPTS = env.int("SSI_BULK_MAX_ATTEMPTS", default=5)
+# Rows a transaction (one chunk: its results and the upload's counters, the progress a page
+# shows). The demo's SQLite takes smaller ones (dev.py): a chunk holds its one write lock.
+SSI_BULK_CHUNK_ROWS = env.int("SSI_BULK_CHUNK_ROWS", default=2000)
 # Lodged install codes are purged this long after lodging if no request used them.
 SSI_LODGED_CODE_RETENTION_DAYS = env.int("SSI_LODGED_CODE_RETENTION_DAYS", default=365)
 CELERY_BEAT_SCHEDULE["requeue-stale-bulk-uploads"] = {
@@ -321,79 +326,15 @@ for _name in ("SSI_RAISE_LIMIT_PER_USER", "SSI_RAISE_LIMIT_PER_SUPPLIER"):
     except ValueError as _exc:
         raise ImproperlyConfigured(f"{_name}: {_exc}") from _exc
 
-# --- Authentication ----------------------------------------------------------
-# Login throttling, two-factor authentication (TOTP), sessions, invitations. The password
-# validators and LOGIN_URL are further up.
-AUTHENTICATION_BACKENDS = [
-    # First, as django-axes requires: refuses a locked-out username and address before any
-    # password is checked.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# --- Authentication (ssi_portal/settings/authentication.py) ----------------------
+from .authentication import *  # noqa: E402,F403
 
-# Two-factor authentication: an authenticator app (TOTP) with one-use backup codes; an email is
-# not a second factor. When required, a signed-in user without an authenticator sees only the
-# page that sets one up, and the admin needs a session verified with a code. Production always
-# requires it (production.py); the demo (dev.py) offers it on the account page.
-SSI_MFA_REQUIRED = True
-SSI_MFA_BACKUP_CODES = 10
-# How long the code step of a login waits after the password was accepted.
-SSI_MFA_PENDING_SECONDS = 300
-OTP_TOTP_ISSUER = "SSI Portal"
-# The TOTP secret and backup codes stay out of the helpdesk's view of the device tables.
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-
-# Login throttling (django-axes): five failed logins of one username from one address lock that
-# username at that address for 15 minutes from the fifth; the next attempt is refused even with
-# the right password. Locking by username *and* address means a rival elsewhere cannot lock a
-# user out, and a success resets the count. A refused attempt does not extend the lock, so the
-# time the lockout page names holds.
-AXES_FAILURE_LIMIT = env.int("SSI_LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("SSI_LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "accounts.views.account.locked_out"
-AXES_HTTP_RESPONSE_CODE = 429
-AXES_CLIENT_IP_CALLABLE = "accounts.audit.client_ip"
-AXES_USERNAME_CALLABLE = "accounts.audit.login_username"
-# Logins are in the portal's own security log (accounts.SecurityEvent); axes keeps only the
-# failure counts. Codes typed at the second step never reach its stored request data.
-AXES_DISABLE_ACCESS_LOG = True
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
-AXES_VERBOSE = False
 # django-axes reports every login at INFO; lockouts, which matter, come at WARNING.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
-# The proxies in front of the portal (addresses or CIDR networks) whose X-Forwarded-For is
-# believed: from a peer on this list the client is the right-most forwarded address that is not
-# one of them; from any other peer, the socket's address, whatever the header says. Empty here
-# (nothing in front); production trusts loopback, where its proxy reaches gunicorn. Too few and
-# every client behind the proxy shares one address (one lockout); too many and a client that
-# reaches gunicorn directly chooses its own.
-SSI_TRUSTED_PROXIES = env.list("SSI_TRUSTED_PROXIES", default=[])
-# Replaced by SSI_TRUSTED_PROXIES: a count of proxies believed the header from any peer at all.
-if "SSI_TRUSTED_PROXY_COUNT" in env:
-    raise ImproperlyConfigured(
-        "SSI_TRUSTED_PROXY_COUNT is no longer read: list the proxies in front of the portal in "
-        "SSI_TRUSTED_PROXIES (addresses or CIDR networks, comma-separated) and unset it."
-    )
-try:
-    parse_networks(SSI_TRUSTED_PROXIES, setting="SSI_TRUSTED_PROXIES")
-except ValueError as _exc:
-    raise ImproperlyConfigured(str(_exc)) from _exc
-
-# Sessions end after this much inactivity (each request moves the expiry on) or when the
-# browser closes, whichever comes first.
-SESSION_COOKIE_AGE = env.int("SSI_SESSION_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
-SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-
-# An invitation's set-password link works once, and for this long.
-PASSWORD_RESET_TIMEOUT = env.int("SSI_INVITATION_SECONDS", default=3 * 24 * 60 * 60)
-
 
 # --- Machine API and webhooks (ssi_portal/settings/api.py, webhooks.py) --------
 from .api import *  # noqa: E402,F403
 from .webhooks import *  # noqa: E402,F403
 
-CELERY_BEAT_SCHEDULE |= WEBHOOK_BEAT_SCHEDULE  # noqa: F405
+CELERY_BEAT_SCHEDULE.update(API_BEAT_SCHEDULE)  # noqa: F405
+CELERY_BEAT_SCHEDULE.update(WEBHOOK_BEAT_SCHEDULE)  # noqa: F405

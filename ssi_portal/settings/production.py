@@ -12,6 +12,7 @@ from ssi_portal.lib.networks import parse_networks
 
 from .base import *  # noqa: F403
 from .base import env
+from .database import database_from_env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
@@ -33,8 +34,9 @@ if _weakness:
         f"DJANGO_SECRET_KEY is weak: it {_weakness}. Make a long random one, e.g. with "
         'python -c "import secrets; print(secrets.token_urlsafe(50))".'
     )
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# PostgreSQL directly, behind PgBouncer in transaction mode, or through the psycopg pool
+# (ssi_portal/settings/database.py); connections kept a minute unless pooled.
+DATABASES = {"default": database_from_env(env, conn_max_age=60)}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 # One JSON object a line on stderr (time, level, logger, message, request_id, exception), for

@@ -1,7 +1,8 @@
-// The "Copy install code" button beside a revealed install code. The code is read from the
-// page (never from an attribute or a request) and copied as its 32 hex digits; a live region
-// says "Copied" so that screen-reader users hear the copy happened. Without JavaScript or the
-// Clipboard API the button stays hidden and the code can be selected as text.
+// A "Copy" button beside a secret shown once: a revealed install code, or an API client's id
+// and secret in a read-only field. The value is read from the page (never from a request) and
+// copied without white space (an install code as its 32 hex digits); a live region says
+// "Copied" so that screen-reader users hear the copy happened. Without JavaScript or the
+// Clipboard API the button stays hidden and the value can be selected as text.
 document.addEventListener("DOMContentLoaded", () => {
   if (!navigator.clipboard || !window.isSecureContext) {
     return;
@@ -17,10 +18,11 @@ document.addEventListener("DOMContentLoaded", () => {
       // Emptied first, so that a second copy is announced again.
       status.textContent = "";
       try {
-        await navigator.clipboard.writeText(source.textContent.replace(/\s+/g, ""));
+        const shown = source instanceof HTMLInputElement ? source.value : source.textContent;
+        await navigator.clipboard.writeText(shown.replace(/\s+/g, ""));
         status.textContent = "Copied";
       } catch (error) {
-        status.textContent = "Could not copy: select the code and copy it yourself";
+        status.textContent = "Could not copy: select it and copy it yourself";
       }
     });
   });

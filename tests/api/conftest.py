@@ -1,13 +1,17 @@
 """API clients of each side, and tokens for them, as a Supplier's back office would get them."""
 
 import base64
+import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
 
 from api.models import ApiScope
 from api.services import api_client_create
 from tests.factories import UserFactory
+from tests.support.fixtures import celery_worker  # noqa: F401 (a fixture)
 
 ALL_SCOPES = tuple(ApiScope.values)
 
@@ -54,6 +58,11 @@ class ApiCaller:
         self.api_client, self.secret, self.token = api_client, secret, token
         self.http = Client()
 
+    def renew(self):
+        """A new token (the old one may have expired)."""
+        self.token = bearer(self.api_client, self.secret)
+        return self
+
     def _headers(self, headers):
         return {"HTTP_AUTHORIZATION": f"Bearer {self.token}", **(headers or {})}
 
@@ -67,6 +76,14 @@ class ApiCaller:
 def caller(supplier, **kwargs) -> ApiCaller:
     api_client, secret = make_client(supplier, **kwargs)
     return ApiCaller(api_client, secret, bearer(api_client, secret))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_counts():
+    """Each test counts its own calls against the rate (the cache outlives a test)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -83,3 +100,55 @@ def installing_api(installing_supplier):
 @pytest.fixture
 def other_api(other_supplier):
     return caller(other_supplier, name="Third back office")
+
+
+# --- The organisation pages where administrators manage the clients ------------------------------
+
+SECRET_FIELD = re.compile(r'id="client-secret" value="([^"]+)"')
+NEW_CLIENT = {
+    "name": "Billing back office",
+    "scopes": ["read", "raise"],
+    "source_addresses": "203.0.113.0/24\n198.51.100.7",
+}
+
+
+def secret_on(response) -> str | None:
+    """The secret a page shows in its read-only secret field, if it shows one."""
+    found = SECRET_FIELD.search(response.content.decode())
+    return found.group(1) if found else None
+
+
+def pages_of(api_client) -> list[str]:
+    """Every page about the clients, those of ``api_client`` among them."""
+    return [
+        reverse("api_clients:list"),
+        reverse("api_clients:create"),
+        reverse("api_clients:detail", args=[api_client.pk]),
+        reverse("api_clients:rotate", args=[api_client.pk]),
+        reverse("api_clients:revoke", args=[api_client.pk]),
+    ]
+
+
+@pytest.fixture
+def administrator(gaining_supplier):
+    return UserFactory(
+        username="gainadmin",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="admin@gaining.example",
+        supplier=gaining_supplier,
+        is_supplier_admin=True,
+    )
+
+
+@pytest.fixture
+def as_admin(administrator) -> Client:
+    client = Client()
+    client.force_login(administrator)
+    return client
+
+
+@pytest.fixture
+def billing(administrator):
+    """An active client of the gaining Supplier, made by its administrator, and its secret."""
+    return make_client(administrator.supplier, name="Billing", scopes=["read", "reveal"])

@@ -302,20 +302,18 @@ def changelist_variants(response) -> Iterator[str]:
         yield "?q=Installing+Power"
 
 
+# The portal's own apps, whose admin pages are the helpdesk's.
+PORTAL_APPS = ("accounts", "webhooks", "inventory", "incidents", "notifications", "api")
+
+
 @pytest.fixture
 def helpdesk_admin(helpdesk_user) -> Client:
     """The helpdesk with every view, change and add permission of the portal's apps: all
     that the helpdesk could be given (nobody deletes in the admin)."""
     helpdesk_user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=[
-                "accounts",
-                "inventory",
-                "incidents",
-                "notifications",
-                "webhooks",
-            ]
-        ).exclude(codename__startswith="delete_")
+        Permission.objects.filter(content_type__app_label__in=PORTAL_APPS).exclude(
+            codename__startswith="delete_"
+        )
     )
     client = Client()
     client.force_login(helpdesk_user)
@@ -323,9 +321,10 @@ def helpdesk_admin(helpdesk_user) -> Client:
 
 
 def test_every_admin_page_the_helpdesk_reaches_meets_the_standard(
-    crawl, helpdesk_admin, helpdesk_user, incidents_in_each_state, webhook_objects, rf
+    crawl, helpdesk_admin, helpdesk_user, incidents_in_each_state, owned_objects, rf
 ):
-    webhook_objects()  # an endpoint and its deliveries, for their admin pages
+    owned_objects("api_client")  # the helpdesk sees each Supplier's API clients
+    owned_objects("webhook_delivery")  # an endpoint and its deliveries, for their admin pages
     request = rf.get("/admin/")
     request.user = helpdesk_user
     reached = set()
@@ -343,11 +342,7 @@ def test_every_admin_page_the_helpdesk_reaches_meets_the_standard(
                     f"helpdesk GET {variant}", helpdesk_admin, variant, helpdesk_admin.get(variant)
                 )
 
-    portal_models = [
-        m
-        for m in admin.site._registry
-        if m._meta.app_label in ("accounts", "inventory", "incidents", "notifications", "webhooks")
-    ]
+    portal_models = [m for m in admin.site._registry if m._meta.app_label in PORTAL_APPS]
     for model in portal_models:
         changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert changelist in reached, f"the helpdesk did not reach {changelist}"
@@ -442,6 +437,8 @@ FORMS = {
     "notifications:contacts",
     "webhooks:add",
     "webhooks:edit",
+    "api_clients:create",
+    "api_clients:detail",
     "login",
     "accounts:password_change",
     "accounts:mfa_setup",
@@ -539,3 +536,25 @@ def test_every_portal_page_of_every_persona_meets_the_standard(
 
     problems = crawl.report()
     assert not problems, f"Portal pages below the standard:\n{problems}"
+
+
+def test_the_pages_that_show_an_api_clients_secret_meet_the_standard(
+    crawl, personas, owned_objects
+):
+    """Shown only in the answer to a POST that makes a secret, so not reached by the crawl of
+    the matrix's URLs: a new client's id and secret, and a rotated secret."""
+    client = Client()
+    client.force_login(personas["admin"])
+    create = reverse("api_clients:create")
+    rotate = reverse("api_clients:rotate", kwargs=owned_objects("api_client"))
+
+    for label, url, data in [
+        ("created", create, {"name": "Asset system", "scopes": ["read", "answer"]}),
+        ("rotated", rotate, {"seen": "never"}),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 200 and b'id="client-secret"' in response.content
+        crawl.check(f"admin POST {url} ({label} secret)", client, url, response)
+
+    problems = crawl.report()
+    assert not problems, f"Secret pages below the standard:\n{problems}"

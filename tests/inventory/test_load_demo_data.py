@@ -1,18 +1,25 @@
+import datetime as dt
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import Supplier, User
+from incidents.calendar import answer_deadline
 from incidents.demo import DEMO_PASSWORD, DEVICE_COUNT
+from incidents.demo.requests import overdue_start
 from incidents.models import Incident, IncidentEvent, IncidentStatus, pk_from_reference
 from incidents.services import IncidentError, incident_answer, incident_raise
+from incidents.services.deadlines import incident_escalate_overdue
 from inventory.identifiers import is_valid_mpan, is_valid_mprn
 from inventory.models import TYPE_2_DEVICES, Device, DeviceType, SMIStatus
 from notifications.models import Notification
+from tests.support.bulk import process, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +224,65 @@ def test_a_supplier_user_cannot_enter_the_admin(demo_output, client):
     response = client.get("/admin/inventory/device/")
 
     assert response.status_code == 302
+
+
+def _overdue_line(output: str) -> str:
+    return next(x for x in output.splitlines() if x.startswith("Overdue"))
+
+
+def test_it_prints_the_overdue_request_not_escalated_yet_naming_its_raiser(demo_output):
+    line = _overdue_line(demo_output)
+    found = re.match(r"Overdue, not escalated yet: (INC\d+) as (\w+) \(", line)
+    reference, raiser = found.groups()
+    incident = Incident.objects.get(pk=pk_from_reference(reference))
+
+    assert incident.status == IncidentStatus.AWAITING_INSTALLER
+    assert incident.due_at < timezone.now()
+    assert incident.breached_at is None
+    assert incident.raised_by.username == raiser
+    assert "The demo's beat escalates it within half a minute" in line
+
+
+def test_once_the_sweep_escalated_it_the_overdue_request_is_printed_as_escalated(demo_output):
+    reference = re.search(r"(INC\d+)", _overdue_line(demo_output)).group(1)
+
+    assert incident_escalate_overdue() == 1
+    again = _overdue_line(load_demo_data())
+
+    assert again.startswith("Overdue and escalated at ")
+    assert reference in again
+
+
+@pytest.mark.parametrize("holiday_week", [dt.date(2026, 12, 24), dt.date(2027, 1, 4)])
+def test_the_overdue_request_is_overdue_whatever_the_bank_holidays_before_it(holiday_week):
+    now = dt.datetime.combine(holiday_week, dt.time(12), tzinfo=dt.UTC)
+
+    started = overdue_start(now, hours=4)
+
+    assert answer_deadline(started) < now
+
+
+def test_the_bulk_devices_asked_for_are_all_raised_by_aurora_from_the_file_it_writes(
+    tmp_path,
+):
+    bulk_file = tmp_path / "bulk.csv"
+    out = io.StringIO()
+    call_command("load_demo_data", bulk_devices=30, bulk_file=bulk_file, stdout=out)
+    aurora = User.objects.get(username="aurora")
+
+    made = process(upload(aurora, "raise", bulk_file.read_bytes(), now=timezone.now()), now=None)
+
+    assert Device.objects.count() == DEVICE_COUNT + 2 * 30  # a Comms Hub and a meter a home
+    assert "A file of 30 Devices aurora may request" in out.getvalue()
+    assert (made.status, made.accepted_rows, made.refused_rows) == ("done", 30, 0)
+
+
+def test_running_it_twice_with_bulk_devices_adds_none_the_second_time(tmp_path):
+    first = io.StringIO()
+    call_command("load_demo_data", bulk_devices=30, bulk_file=tmp_path / "a.csv", stdout=first)
+
+    again = io.StringIO()
+    call_command("load_demo_data", bulk_devices=30, bulk_file=tmp_path / "b.csv", stdout=again)
+
+    assert "(0 new)" in again.getvalue()
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()

@@ -61,7 +61,13 @@ def client_as(personas):
 
 @pytest.fixture
 def owned_objects(
-    incident, installing_user, gaining_user, gaining_colleague, gaining_supplier, webhook_objects
+    request,
+    incident,
+    installing_user,
+    gaining_user,
+    gaining_colleague,
+    gaining_supplier,
+    webhook_objects,
 ):
     """Objects of the raising Supplier, by the kind of identifier a URL takes."""
     from incidents.services import incident_answer
@@ -91,6 +97,16 @@ def owned_objects(
         if kind == "webhook_delivery":
             made = webhook_objects()
             return {"public_id": made["endpoint"].public_id, "delivery_id": made["delivery"].pk}
+        if kind == "api_client":
+            from api.services import api_client_create
+
+            made, _secret = api_client_create(
+                actor=request.getfixturevalue("supplier_admin"),
+                name="Billing back office",
+                scopes=["read", "raise"],
+                source_addresses="203.0.113.0/24",
+            )
+            return {"client_id": made.pk}
         return {}
 
     return make

@@ -23,6 +23,10 @@ FORM_PAGES = {
     "users:invite": ("admin", {"username": "newbie", "email": "newbie@gaining.example"}),
     "users:detail": ("admin", {"can_raise": ""}),
     "notifications:contacts": ("admin", {"email": "three@gaining.example"}),
+    "api_clients:create": ("admin", {"name": "Asset system", "scopes": ["read"]}),
+    "api_clients:detail": ("admin", {"name": "Renamed", "scopes": ["read"]}),
+    "api_clients:rotate": ("admin", {"seen": "never"}),
+    "api_clients:revoke": ("admin", {}),
     "accounts:password_change": ("raiser", {"old_password": "x", "new_password1": "y"}),
     "accounts:mfa_setup": ("raiser", {"otp_token": "123456"}),
     "accounts:login_code": ("anonymous", {"otp_token": "123456"}),
@@ -40,7 +44,13 @@ def _acting_persona(name: str) -> tuple[str, dict]:
     return allowed[0], route.data
 
 
-STATE_CHANGING = [n for n in ROUTED_NOW if ROUTES[n].method == "post" or n in FORM_PAGES]
+# The machine API (``api:``) takes no session cookie, so no cross-site request can ride one:
+# it is exempt from CSRF by design, and tests/api/ checks its own refusals.
+STATE_CHANGING = [
+    n
+    for n in ROUTED_NOW
+    if (ROUTES[n].method == "post" or n in FORM_PAGES) and not n.startswith("api:")
+]
 
 
 def test_every_form_page_of_the_table_is_known_here():
@@ -94,3 +104,17 @@ def test_adding_an_address_with_the_token_from_the_contacts_page_is_accepted(
 
     assert response.status_code == 302
     assert gaining_supplier.contacts.filter(email="three@gaining.example").exists()
+
+
+def test_rotating_a_secret_with_the_token_from_the_confirmation_page_is_accepted(
+    client_as, owned_objects
+):
+    from api.models import ApiClient
+
+    client = client_as("admin", enforce_csrf_checks=True)
+    page = reverse("api_clients:rotate", kwargs=owned_objects("api_client"))
+
+    response = client.post(page, {"seen": "never", "csrfmiddlewaretoken": _token(client, page)})
+
+    assert response.status_code == 200
+    assert ApiClient.objects.get().rotated_at is not None

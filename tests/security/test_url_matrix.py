@@ -46,7 +46,8 @@ class Route:
 
     expected: dict[str, int]
     method: str = "get"
-    # incident, answered, upload, member, contact, device, webhook, webhook_delivery, or ""
+    # incident, answered, upload, member, contact, device, api_client, webhook,
+    # webhook_delivery, or "" for none
     obj: str = ""
     data: dict = field(default_factory=dict)
     kwargs: dict = field(default_factory=dict)
@@ -165,6 +166,15 @@ ROUTES: dict[str, Route] = {
     "webhooks:enable": Route(admin_only(302), "post", "webhook"),
     "webhooks:delete": Route(admin_only(200), obj="webhook"),
     "webhooks:redeliver": Route(admin_only(302), "post", "webhook_delivery"),
+    # --- an organisation's API clients, for its administrators --------------------------------
+    # Each page of a client shows a form on GET and acts on POST (rotating and revoking behind
+    # the confirmation the GET shows): the POSTs are in test_csrf.py's FORM_PAGES and the
+    # client pages' own tests (tests/api/test_client_pages.py).
+    "api_clients:list": Route(admin_only(200)),
+    "api_clients:create": Route(admin_only(200)),
+    "api_clients:detail": Route(admin_only(200), obj="api_client"),
+    "api_clients:rotate": Route(admin_only(200), obj="api_client"),
+    "api_clients:revoke": Route(admin_only(200), obj="api_client"),
     # --- the organisation's emails and addresses --------------------------------------------
     "notifications:sent_emails": Route(suppliers_only()),
     "notifications:contacts": Route(suppliers_only()),
@@ -174,6 +184,15 @@ ROUTES: dict[str, Route] = {
     # The machine API takes bearer tokens, never a session: a signed-in browser gets nothing
     # more than anyone else (tests/api/ has the API's own matrix, client by client).
     "api:token": Route(everyone(400), method="post", anonymous=400),
+    "api:schema": Route(everyone(200), anonymous=200),
+    "api:docs": Route(everyone(200), anonymous=200),
+    "api:client": Route(everyone(401), anonymous=401),
+    "api:bulk_jobs": Route(everyone(401), method="post", anonymous=401),
+    "api:bulk_job": Route(everyone(401), obj="upload", anonymous=401),
+    "api:bulk_job_results": Route(everyone(401), obj="upload", anonymous=401),
+    "api:lodged_codes": Route(everyone(401), method="post", anonymous=401),
+    "api:lodged_codes_withdraw": Route(everyone(401), method="post", anonymous=401),
+    "api:compliance": Route(everyone(401), anonymous=401),
     "readyz": Route(everyone(200), anonymous=200),
     # --- signing in and one's own account ---------------------------------------------------
     "login": Route(everyone(302), anonymous=200),
@@ -233,6 +252,8 @@ def database_snapshot() -> dict[str, list]:
             "inventory",
             "notifications",
             "webhooks",
+            "api",
+            "oauth2_provider",
         ):
             continue
         if label in UNWATCHED:
@@ -254,7 +275,8 @@ def missing_kwargs(kind: str) -> dict:
         return {"public_id": MISSING_UUID, "delivery_id": MISSING_INT}
     if kind == "device":
         return {"device_id": MISSING_DEVICE_ID}
-    return {{"member": "user_id", "contact": "contact_id"}[kind]: MISSING_INT}
+    names = {"member": "user_id", "contact": "contact_id", "api_client": "client_id"}
+    return {names[kind]: MISSING_INT}
 
 
 def call(client: Client, route: Route, url: str):
@@ -328,7 +350,9 @@ def test_a_foreign_object_answers_exactly_like_a_missing_one(
 
 
 ADMIN_OBJECT_ROUTES = [
-    n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact", "webhook", "webhook_delivery")
+    n
+    for n in ROUTED_NOW
+    if ROUTES[n].obj in ("member", "contact", "api_client", "webhook", "webhook_delivery")
 ]
 
 

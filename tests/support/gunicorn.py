@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.client import HTTPConnection, HTTPResponse
@@ -38,13 +39,18 @@ class PortalClient:
     port: int
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, *, data=None, headers=None) -> Answer:
-        connection = HTTPConnection("127.0.0.1", self.port, timeout=30)
-        sent = dict(headers or {})
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request
+
+    def request(self, method: str, path: str, *, data=None, files=None, headers=None) -> Answer:
+        """``data``: form fields; with ``files`` ({field: (filename, bytes)}) as multipart."""
+        connection = HTTPConnection("127.0.0.1", self.port, timeout=60)
+        sent = {**self.headers, **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
-        if data is not None:
+        if files is not None:
+            body, sent["Content-Type"] = _multipart(data or {}, files)
+        elif data is not None:
             body = urlencode(data)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
         try:
@@ -57,6 +63,15 @@ class PortalClient:
             return Answer(response.status, dict(response.headers.items()), text)
         finally:
             connection.close()
+
+    def submit(self, page: str, data: dict, *, action: str | None = None, files=None) -> Answer:
+        """A form as a browser submits it: fetch ``page`` for its CSRF token, then post
+        ``data`` (and ``files``) to ``action`` (the page itself by default)."""
+        answer = self.request("GET", page)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', answer.body)
+        assert token, f"no CSRF token on {page} ({answer.status})"
+        fields = {"csrfmiddlewaretoken": html.unescape(token.group(1)), **data}
+        return self.request("POST", action or page, data=fields, files=files)
 
     def login(self, username: str, password: str, *, forwarded_for: str | None = None) -> Answer:
         """The login form as a browser submits it: fetch the page (and its CSRF token), post."""
@@ -74,6 +89,24 @@ class PortalClient:
             },
             headers=headers,
         )
+
+
+def _multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        )
+    body = "".join(parts).encode()
+    for name, (filename, content) in files.items():
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: text/csv\r\n\r\n'
+        ).encode()
+        body += content + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 @contextmanager

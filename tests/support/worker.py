@@ -188,13 +188,14 @@ def worker_process(
     smtp_port: int,
     log: Path,
     visibility_timeout: float | None = None,
+    environment: dict[str, str] | None = None,
 ):
     """Start ``celery worker`` as a child process (solo pool, like one production process).
 
     Yields the ``Popen``; a test may ``kill()`` it (SIGKILL) to stop it mid-task. Stopped with
     SIGKILL at the end either way: nothing it leaves matters to the test any more. With
     ``visibility_timeout`` the worker takes back, as it starts, every message another worker
-    left unacknowledged for longer than that (a killed worker's).
+    left unacknowledged for longer than that (a killed worker's). ``environment`` goes on top.
     """
     env = {
         **os.environ,
@@ -205,6 +206,7 @@ def worker_process(
         "SSI_TEST_SMTP_PORT": str(smtp_port),
         "PYTHONPATH": str(BASE_DIR),
         "SSI_TEST_VISIBILITY_TIMEOUT": str(visibility_timeout or ""),
+        **(environment or {}),
     }
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 (this interpreter and fixed arguments)

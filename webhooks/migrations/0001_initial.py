@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("accounts", "0005_webhook_security_events"),
+        ("accounts", "0006_webhook_security_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

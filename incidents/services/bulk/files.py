@@ -42,11 +42,12 @@ SAVE_AS = 'In Excel, choose File > Save As > "CSV UTF-8 (Comma delimited) (*.csv
 
 
 class BulkFileError(Exception):
-    """The file cannot be processed at all; ``message`` says why, fit to show the user."""
+    """The file cannot be processed at all; ``message`` says why, fit to show the user, and
+    ``code`` the reason for machines (the API): ``bad_file`` unless a limit refused it."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: str = "bad_file"):
         super().__init__(message)
-        self.message = message
+        self.message, self.code = message, code
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class SourceRow:
     cells: list[str]
     width: int = 2  # the columns the header names
     overflow: bool = False  # a cell is filled beyond the header's columns
+    fault: str = ""  # why the row cannot be read at all (a JSON line that is not an object)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,67 +107,87 @@ def check_file(data: bytes, kind: str) -> CheckedFile:
 
     Raises :class:`BulkFileError`. Blank rows (Excel leaves some at the end) are not counted.
     """
+    check_size(data)
+    text = decode_text(data)
+    lines = _reader(text)
+    header = next(lines, None)
+    layout = _check_header(header[1] if header else [], kind)
+    rows = 0
+    for _ in lines:
+        rows += 1
+    if rows == 0:
+        raise BulkFileError("The file has a header but no rows under it.")
+    check_rows(rows)
+    return CheckedFile(layout=layout, rows=rows)
+
+
+def check_size(data: bytes) -> None:
+    """Refuse an empty file, or one over ``SSI_BULK_MAX_BYTES``."""
     max_bytes = settings.SSI_BULK_MAX_BYTES
     if not data:
         raise BulkFileError("The file is empty.")
     if len(data) > max_bytes:
         raise BulkFileError(
             f"The file is larger than {max_bytes / 1_048_576:.0f} MB, the limit for one upload. "
-            "Split it into smaller files."
+            "Split it into smaller files.",
+            "file_too_large",
         )
-    text = _decode(data)
-    lines = _reader(text)
-    header = next(lines, None)
-    layout = _check_header(header[1] if header else [], kind)
+
+
+def check_rows(rows: int) -> None:
+    """Refuse a file of more than ``SSI_BULK_MAX_ROWS`` rows."""
     max_rows = settings.SSI_BULK_MAX_ROWS
-    rows = 0
-    for _ in lines:
-        rows += 1
-    if rows == 0:
-        raise BulkFileError("The file has a header but no rows under it.")
     if rows > max_rows:
         raise BulkFileError(
             f"The file has {count_of(rows, 'row')}; the limit is {count_of(max_rows, 'row')} "
-            "a file. Split it into smaller files and upload each."
+            "a file. Split it into smaller files and upload each.",
+            "too_many_rows",
         )
-    return CheckedFile(layout=layout, rows=rows)
 
 
 def read_rows(data: bytes, kind: str) -> Iterator[SourceRow]:
     """The rows under the header of a file that passed :func:`check_file`, blank rows skipped."""
-    lines = _reader(_decode(data))
+    lines = _reader(decode_text(data))
     _, header = next(lines)
     layout = _check_header(header, kind)
     for line, cells in lines:
         yield layout.row(line, cells)
 
 
-def _decode(data: bytes) -> str:
-    for magic, what in _MAGIC:
+def decode_text(data: bytes, *, what: str = "CSV") -> str:
+    """The text of a file of ``what`` (``CSV``, or ``JSON lines``): UTF-8, with or without a
+    byte-order mark, without control characters; the hints of how to save it from Excel are
+    for CSV files only."""
+    excel = what == "CSV"
+    hint = f" {SAVE_AS}" if excel else ""
+    for magic, kind in _MAGIC:
         if data.startswith(magic):
-            raise BulkFileError(f"This is {what}, not a CSV file. {SAVE_AS}")
+            raise BulkFileError(f"This is {kind}, not a {what} file.{hint}")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise BulkFileError(
-            "The file is UTF-16 text (Excel's \u201cUnicode Text\u201d); it must be UTF-8. "
-            + SAVE_AS
-        )
+        named = " (Excel's \u201cUnicode Text\u201d)" if excel else ""
+        raise BulkFileError(f"The file is UTF-16 text{named}; it must be UTF-8.{hint}")
     if b"\x00" in data:
-        raise BulkFileError(f"This is a binary file, not a CSV file. {SAVE_AS}")
+        raise BulkFileError(f"This is a binary file, not a {what} file.{hint}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = line_at(data, exc.start)
+        probably = (
+            " (the file was probably saved as \u201cCSV (Comma delimited)\u201d, which uses "
+            "the Windows character set)"
+            if excel
+            else ""
+        )
         raise BulkFileError(
             f"The file is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} is not "
-            f"valid UTF-8 (the file was probably saved as \u201cCSV (Comma delimited)\u201d, "
-            f"which uses the Windows character set). {SAVE_AS}"
+            f"valid UTF-8{probably}.{hint}"
         ) from exc
     control = _CONTROL.search(text)
     if control:
         line = line_at(text, control.start())
         raise BulkFileError(
-            f"This is not a CSV text file: line {line} holds the control character "
-            f"U+{ord(control.group()):04X}. {SAVE_AS}"
+            f"This is not a {what} text file: line {line} holds the control character "
+            f"U+{ord(control.group()):04X}.{hint}"
         )
     return text
 

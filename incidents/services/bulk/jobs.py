@@ -43,6 +43,12 @@ from incidents.models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUplo
 from incidents.permissions import upload_access
 from incidents.services.bulk.answering import AnswerRows
 from incidents.services.bulk.files import BulkFileError, check_file, read_limited, read_rows
+from incidents.services.bulk.jsonlines import (
+    JSON_LINES,
+    check_json_lines,
+    is_json_lines,
+    read_json_lines,
+)
 from incidents.services.bulk.lodging import LodgeRows
 from incidents.services.bulk.raising import RaiseRows
 from incidents.services.bulk.rows import RESULT_FIELDS, Parsed, RowHandler, RowResult
@@ -56,7 +62,6 @@ from ssi_portal.lib.text import count_of
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 2000
 HANDLERS: dict[str, type[RowHandler]] = {
     BulkKind.RAISE: RaiseRows,
     BulkKind.ANSWER: AnswerRows,
@@ -69,14 +74,23 @@ Status = BulkStatus
 
 
 def bulk_upload_create(
-    *, actor, kind: str, file: BinaryIO, filename: str, now: dt.datetime | None = None
+    *,
+    actor,
+    kind: str,
+    file: BinaryIO,
+    filename: str,
+    file_format: str = "csv",
+    now: dt.datetime | None = None,
 ) -> BulkUpload:
-    """Check an uploaded CSV and queue it for processing, or keep it as refused.
+    """Check an uploaded file (a CSV, or with ``file_format="jsonl"`` JSON lines, see
+    :mod:`.jsonlines`) and queue it for processing, or keep it as refused.
 
     Preconditions: the actor belongs to a Supplier and holds the role of the kind of upload
     (to raise; to answer, for answer and lodge files). Returns the upload: ``queued`` (the task is
     published after commit), or ``refused`` with ``error`` saying what is wrong with the file
-    (no row is processed, nothing of the file is kept).
+    (no row is processed, nothing of the file is kept). A refused upload also carries, unsaved,
+    ``refusal_code``: ``bad_file``, ``file_too_large``, ``too_many_rows`` or
+    ``over_supplier_limit`` (the Supplier's raise limit), for the API's problem.
     """
     if kind not in BulkKind.values:
         raise ValueError(f"Unknown kind of upload: {kind}")
@@ -97,23 +111,27 @@ def bulk_upload_create(
         updated_at=now,
     )
     try:
-        checked = check_file(data, kind)
+        if file_format == JSON_LINES:
+            rows = check_json_lines(data, kind)
+        else:
+            rows = check_file(data, kind).rows
+        allowance = None
+        if kind == BulkKind.RAISE:
+            allowance = supplier_allowance(actor.supplier_id, now=now)
+        if allowance is not None and rows > allowance:
+            raise BulkFileError(
+                supplier_limit_message(actor.supplier, allowance, wanted=rows),
+                "over_supplier_limit",
+            )
     except BulkFileError as exc:
         upload.status = Status.REFUSED
         upload.error = exc.message
         upload.finished_at = now
+        upload.refusal_code = exc.code
         upload.save()
         return upload
-    if kind == BulkKind.RAISE:
-        allowance = supplier_allowance(actor.supplier_id, now=now)
-        if allowance is not None and checked.rows > allowance:
-            upload.status = Status.REFUSED
-            upload.error = supplier_limit_message(actor.supplier, allowance, wanted=checked.rows)
-            upload.finished_at = now
-            upload.save()
-            return upload
     upload.status = Status.QUEUED
-    upload.total_rows = checked.rows
+    upload.total_rows = rows
     upload.payload_sealed = key_ring().seal(data, aad=upload.seal_context())
     with transaction.atomic():
         upload.save()
@@ -143,7 +161,7 @@ def bulk_upload_process(
     upload_id: int,
     continuation: bool = False,
     now: dt.datetime | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     time_budget: float | None = None,
 ) -> str:
     """Process the rows of a queued upload, or resume one a run left unfinished.
@@ -151,9 +169,11 @@ def bulk_upload_process(
     Safe to run twice or concurrently (see the module docstring). ``continuation``: this run
     was queued by the previous one when it ran out of time, and does not count as an attempt.
     ``now`` fixes the clock of every chunk (tests); by default each chunk reads the time.
+    ``chunk_size``: rows a transaction, by default ``SSI_BULK_CHUNK_ROWS``.
     Returns what happened: ``done``, ``continued``, ``superseded``, ``failed`` or ``nothing``.
     """
     budget = settings.SSI_BULK_TASK_SECONDS if time_budget is None else time_budget
+    chunk_size = chunk_size or settings.SSI_BULK_CHUNK_ROWS
     started = time.monotonic()
     upload = _claim(upload_id, continuation=continuation, now=now or timezone.now())
     if upload is None:
@@ -166,7 +186,8 @@ def bulk_upload_process(
         handler.resume()
     payload = key_ring().open(upload.payload_sealed, aad=upload.seal_context())
     upload.payload_sealed = None
-    rows = islice(read_rows(payload, upload.kind), processed, None)
+    reader = read_json_lines if is_json_lines(payload) else read_rows
+    rows = islice(reader(payload, upload.kind), processed, None)
     del payload
     while chunk := list(islice(rows, chunk_size)):
         chunk_now = now or timezone.now()

@@ -196,7 +196,10 @@ class RowHandler:
         return cell[:MAX_REFERENCE]
 
     def bad_columns(self, row: SourceRow) -> RowResult | None:
-        """Refuse a row with more filled cells than the header has columns, or a huge cell."""
+        """Refuse a row its reader could not read (its ``fault``), with more filled cells
+        than the header has columns, or with a huge cell."""
+        if row.fault:
+            return self.refused(row.line, "", "bad_format", row.fault)
         if row.overflow:
             return self.refused(
                 row.line,
