@@ -191,6 +191,12 @@ class SecurityEventKind(models.TextChoices):
     API_ANSWERED = "api_answered", "Request answered through the API"
     API_CLOSED = "api_closed", "Request closed through the API"
     API_REFUSED_ADDRESS = "api_refused_address", "API call refused: source address"
+    WEBHOOK_ADDED = "webhook_added", "Webhook endpoint added"
+    WEBHOOK_CHANGED = "webhook_changed", "Webhook endpoint changed"
+    WEBHOOK_ROTATED = "webhook_rotated", "Webhook signing secret rotated"
+    WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
+    WEBHOOK_ENABLED = "webhook_enabled", "Webhook endpoint enabled"
+    WEBHOOK_DELETED = "webhook_deleted", "Webhook endpoint deleted"
     LODGED_CODE_WITHDRAWN = "lodged_code_withdrawn", "Lodged install code withdrawn"
 
 

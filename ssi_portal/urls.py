@@ -16,6 +16,7 @@ admin.site.index_title = "Incidents, Suppliers and the Smart Metering Inventory"
 urlpatterns = [
     path("", include("incidents.urls")),
     path("organisation/users/", include("accounts.urls.users")),
+    path("organisation/webhooks/", include("webhooks.urls")),
     path("organisation/api-clients/", include("api.urls.clients")),
     path("organisation/", include("accounts.urls.organisation")),
     path("accounts/login/", PortalLoginView.as_view(), name="login"),

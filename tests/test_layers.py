@@ -1,9 +1,9 @@
 """The apps are floors: each imports only from the floors below it.
 
-``ssi_portal/lib`` < ``notifications`` < ``accounts`` < ``inventory`` < ``incidents`` < ``api`` <
-``operations``. The
-project's settings, URL conf and Celery app wire the floors together and may import any of
-them; migrations name other apps' models by label, never by import, and are left out.
+``ssi_portal/lib`` < ``notifications`` < ``accounts`` < ``webhooks`` < ``inventory`` <
+``incidents`` < ``api`` < ``operations``. The project's settings, URL conf and Celery app wire
+the floors together and may import any of them; migrations name other apps' models by label,
+never by import, and are left out.
 """
 
 import ast
@@ -15,6 +15,7 @@ FLOORS = [
     "ssi_portal.lib",
     "notifications",
     "accounts",
+    "webhooks",
     "inventory",
     "incidents",
     "api",

@@ -150,6 +150,13 @@ def test_production_answers_health_probes_over_plain_http_and_redirects_pages():
     assert result.stdout.strip().splitlines()[-1].split() == ["200", "301"]
 
 
+def test_production_refuses_to_send_webhooks_to_loopback():
+    result = manage("check", SSI_WEBHOOK_ALLOW_LOOPBACK="true")
+
+    assert result.returncode != 0
+    assert "SSI_WEBHOOK_ALLOW_LOOPBACK is for tests only" in result.stderr
+
+
 def database_settings(**env_changes: str | None) -> dict:
     """The ``default`` database production builds from the environment, as JSON."""
     script = (

@@ -95,7 +95,7 @@ def _helpdesk_permissions() -> list[Permission]:
     inventory; no delete.
     django-axes' too: view to see who is locked out, change to lift a lockout."""
     wanted: set[tuple[int, str]] = set()
-    for label in ("accounts", "inventory", "incidents", "notifications", "axes"):
+    for label in ("accounts", "inventory", "incidents", "notifications", "webhooks", "axes"):
         models = list(apps.get_app_config(label).get_models())
         for model, content_type in ContentType.objects.get_for_models(*models).items():
             actions = (

@@ -1,6 +1,7 @@
 """The one door of the audit trail: every incident event, single or by the batch, is written
-here, and here it is decided who hears of it. Emails carry a link and the facts of the
-request, never an install code."""
+here, and here it is decided who hears of it: by email (the recipes) and by webhook (the
+table in :mod:`.webhooks`), both in the transaction of the event. Emails and webhooks carry a
+link and the facts of the request, never an install code."""
 
 import datetime as dt
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from ..calendar import deadline_text
 from ..models import Incident, IncidentEvent, IncidentStatus
 from .common import portal_url
 from .recipes import RECIPES, Audience
+from .webhooks import EventWebhooks
 
 Kind = IncidentEvent.Kind
 EVENTS = RowMaker(IncidentEvent)
@@ -108,11 +110,16 @@ def record_events(
     assignee's contacts). ``False`` for a bulk upload, which tells each organisation once in a
     digest when it finishes: the events are then streamed to the table (``COPY`` on
     PostgreSQL) and none is returned. ``context``: added to every email's context.
+
+    Either way the webhook deliveries of the events are written too: one query finds whether
+    any endpoint subscribes, and when none does nothing more is read or written (the events'
+    ids are then not even asked for).
     """
     if not changes:
         return []
+    webhooks = EventWebhooks.plan(changes)
     if not emails:
-        insert_rows(
+        ids = insert_rows(
             IncidentEvent,
             EVENTS.fields,
             [
@@ -128,7 +135,10 @@ def record_events(
                 )
                 for c in changes
             ],
+            with_ids=webhooks is not None,
         )
+        if webhooks is not None:
+            webhooks.queue(ids, now=now)
         return []
     events = IncidentEvent.objects.bulk_create(
         [
@@ -154,6 +164,8 @@ def record_events(
         for c, event in zip(changes, events, strict=True)
         for item in event_notifications(c.incident, event, c.previous_assignee, context)
     )
+    if webhooks is not None:
+        webhooks.queue([event.pk for event in events], now=now)
     return events
 
 

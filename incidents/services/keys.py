@@ -11,6 +11,7 @@ from django.db.models import Model, QuerySet
 
 from accounts.services.mfa import mfa_secrets_reseal
 from ssi_portal.lib.crypto import key_ring
+from webhooks.models import WebhookEndpoint
 
 from ..models import BulkUpload, Incident, LodgedCode
 
@@ -71,4 +72,13 @@ def install_codes_reencrypt(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
         ),
         # Sealed with the same ring (accounts.models.SealedTOTPDevice).
         "authenticator secrets": mfa_secrets_reseal(batch_size=batch_size),
+        "webhook secrets": sum(
+            _reseal(
+                WebhookEndpoint.objects.only("pk", "public_id", field),
+                field,
+                lambda endpoint: endpoint.seal_context(),
+                batch_size,
+            )
+            for field in ("secret_sealed", "previous_secret_sealed")
+        ),
     }

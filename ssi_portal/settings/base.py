@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     # Floors, each importing only from those listed before it (tests/test_layers.py).
     "notifications",
     "accounts",
+    "webhooks",
     "inventory",
     "incidents",
     "api",
@@ -305,8 +306,10 @@ from .authentication import *  # noqa: E402,F403
 # django-axes reports every login at INFO; lockouts, which matter, come at WARNING.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 
-# --- Machine API (api.py) and operations: metrics, the operations page (operations.py) ---
+# --- Machine API, webhooks, operations (api.py, webhooks.py, operations.py) ----
 from .api import *  # noqa: E402,F403
 from .operations import *  # noqa: E402,F403
+from .webhooks import *  # noqa: E402,F403
 
 CELERY_BEAT_SCHEDULE.update(API_BEAT_SCHEDULE)  # noqa: F405
+CELERY_BEAT_SCHEDULE.update(WEBHOOK_BEAT_SCHEDULE)  # noqa: F405

@@ -45,6 +45,11 @@ LOGGING["formatters"]["portal"] = JSON_LINES_FORMATTER  # noqa: F405
 
 if not INSTALL_CODE_KEYS and not INSTALL_CODE_KEYS_FILE:  # noqa: F405
     raise ImproperlyConfigured("Set INSTALL_CODE_KEYS or INSTALL_CODE_KEYS_FILE.")
+if SSI_WEBHOOK_ALLOW_LOOPBACK:  # noqa: F405
+    raise ImproperlyConfigured(
+        "SSI_WEBHOOK_ALLOW_LOOPBACK is for tests only: production sends webhooks over HTTPS to "
+        "public addresses alone. Remove it from the settings."
+    )
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL to postgres://…")
 

@@ -62,3 +62,8 @@ SSI_RAISE_LIMIT_PER_SUPPLIER = "off"
 # /metrics answers without a token here; the token tests (tests/operations) set one.
 SSI_METRICS_TOKEN = ""
 SSI_METRICS_OPEN = True
+
+# --- Webhooks ------------------------------------------------------------------
+# Deliveries go to receivers the tests start on 127.0.0.1 over plain http; the SSRF tests
+# (tests/webhooks/test_ssrf.py) switch this off to see production's refusals.
+SSI_WEBHOOK_ALLOW_LOOPBACK = True

@@ -6,7 +6,12 @@ import pytest
 
 # The access matrix's personas and their objects, as its own tests see them (the page crawl
 # visits every URL it classifies).
-from tests.security.conftest import owned_objects, personas, supplier_admin  # noqa: F401
+from tests.security.conftest import (  # noqa: F401
+    owned_objects,
+    personas,
+    supplier_admin,
+    webhook_objects,
+)
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.fixtures import (  # noqa: F401 (fixtures)
     celery_worker,

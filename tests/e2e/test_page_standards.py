@@ -331,7 +331,7 @@ def changelist_variants(response) -> Iterator[str]:
 
 
 # The portal's own apps, whose admin pages are the helpdesk's.
-PORTAL_APPS = ("accounts", "inventory", "incidents", "notifications", "api")
+PORTAL_APPS = ("accounts", "webhooks", "inventory", "incidents", "notifications", "api")
 
 
 @pytest.fixture
@@ -352,6 +352,7 @@ def test_every_admin_page_the_helpdesk_reaches_meets_the_standard(
     crawl, helpdesk_admin, helpdesk_user, incidents_in_each_state, owned_objects, rf
 ):
     owned_objects("api_client")  # the helpdesk sees each Supplier's API clients
+    owned_objects("webhook_delivery")  # an endpoint and its deliveries, for their admin pages
     request = rf.get("/admin/")
     request.user = helpdesk_user
     reached = set()
@@ -462,6 +463,8 @@ FORMS = {
     "users:invite",
     "users:detail",
     "notifications:contacts",
+    "webhooks:add",
+    "webhooks:edit",
     "api_clients:create",
     "api_clients:detail",
     "login",

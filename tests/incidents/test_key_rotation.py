@@ -44,11 +44,29 @@ def test_the_command_reseals_every_code_under_the_newest_key(
 def test_running_the_command_again_reseals_nothing(settings, sealed_under_old_key, capsys):
     settings.INSTALL_CODE_KEYS = [generate_key(), OLD]
     call_command("reencrypt_install_codes")
+    capsys.readouterr()
     call_command("reencrypt_install_codes")
-    assert (
-        capsys.readouterr().out.strip().splitlines()[-4]
-        == "incidents: 0 re-sealed under the newest key"
-    )
+    assert "incidents: 0 re-sealed under the newest key" in capsys.readouterr().out.splitlines()
+
+
+def test_webhook_signing_secrets_are_resealed_under_the_newest_key(
+    settings, gaining_supplier, capsys
+):
+    from tests.support.webhooks import make_endpoint
+
+    settings.INSTALL_CODE_KEYS = [OLD]
+    endpoint, secret = make_endpoint(gaining_supplier)
+    endpoint.previous_secret_sealed = endpoint.seal_secret("whsec_b2xk")
+    endpoint.save()
+    settings.INSTALL_CODE_KEYS = [generate_key(), OLD]
+
+    call_command("reencrypt_install_codes")
+
+    assert "webhook secrets: 2 re-sealed under the newest key" in capsys.readouterr().out
+    settings.INSTALL_CODE_KEYS = settings.INSTALL_CODE_KEYS[:1]
+    endpoint.refresh_from_db()
+    assert endpoint.open_secret(endpoint.secret_sealed) == secret
+    assert endpoint.open_secret(endpoint.previous_secret_sealed) == "whsec_b2xk"
 
 
 def test_the_command_refuses_clearly_when_an_old_key_is_missing(settings, sealed_under_old_key):

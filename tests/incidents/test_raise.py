@@ -313,11 +313,12 @@ def test_raising_one_request_stays_within_a_fixed_number_of_queries(
 ):
     # Device with its installing Supplier and contacts, the checks (the two rate limits and the
     # registration of its meter point among them), the insert, the clock, the event, the
-    # outbox rows and the Supplier's tally: no query per related row.
+    # outbox rows, whether a webhook endpoint subscribes, and the Supplier's tally: no query
+    # per related row.
     settings.SSI_RAISE_LIMIT_PER_USER = "60/hour"
     settings.SSI_RAISE_LIMIT_PER_SUPPLIER = "200000/day"
     from incidents.services import incident_raise as raise_one
 
     gaining_user.supplier  # noqa: B018 (loaded as the request's user would be)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         raise_one(actor=gaining_user, device_id=device.device_id)

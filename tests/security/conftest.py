@@ -61,7 +61,13 @@ def client_as(personas):
 
 @pytest.fixture
 def owned_objects(
-    request, incident, installing_user, gaining_user, gaining_colleague, gaining_supplier
+    request,
+    incident,
+    installing_user,
+    gaining_user,
+    gaining_colleague,
+    gaining_supplier,
+    webhook_objects,
 ):
     """Objects of the raising Supplier, by the kind of identifier a URL takes."""
     from incidents.services import incident_answer
@@ -86,6 +92,11 @@ def owned_objects(
             # A second address, so that removing one is allowed for the administrator.
             contact = SupplierContactFactory(supplier=gaining_supplier, email="two@gaining.example")
             return {"contact_id": contact.pk}
+        if kind == "webhook":
+            return {"public_id": webhook_objects()["endpoint"].public_id}
+        if kind == "webhook_delivery":
+            made = webhook_objects()
+            return {"public_id": made["endpoint"].public_id, "delivery_id": made["delivery"].pk}
         if kind == "api_client":
             from api.services import api_client_create
 
@@ -97,5 +108,51 @@ def owned_objects(
             )
             return {"client_id": made.pk}
         return {}
+
+    return make
+
+
+@pytest.fixture
+def webhook_objects(gaining_supplier, incident):
+    """The raising Supplier's endpoint, made once per test, with a delivery in each state."""
+    from django.utils import timezone
+
+    from tests.support.webhooks import make_endpoint
+    from webhooks.models import DeliveryStatus, WebhookDelivery
+
+    made = {}
+
+    def make() -> dict:
+        if not made:
+            endpoint, _ = make_endpoint(gaining_supplier, description="Work management")
+            now = timezone.now()
+            payload = {"type": "request.raised", "timestamp": now.isoformat(), "data": {}}
+            payload["data"]["reference"] = incident.reference
+            rows = [
+                (DeliveryStatus.DELIVERED, 1, 204, ""),
+                (DeliveryStatus.PENDING, 2, 500, "HTTP 500"),
+                (DeliveryStatus.FAILED, 17, None, "Connection failed: ConnectionRefusedError."),
+            ]
+            deliveries = [
+                WebhookDelivery.objects.create(
+                    endpoint=endpoint,
+                    message_id=f"msg_test{n}",
+                    source=f"incident-event:{n}",
+                    event_type="request.raised",
+                    payload=payload,
+                    status=status,
+                    attempts=attempts,
+                    last_status_code=code,
+                    last_error=error,
+                    next_attempt_at=now,
+                    queued_at=now,
+                    last_attempt_at=now,
+                    delivered_at=now if status == DeliveryStatus.DELIVERED else None,
+                    created_at=now,
+                )
+                for n, (status, attempts, code, error) in enumerate(rows, start=1)
+            ]
+            made.update(endpoint=endpoint, delivery=deliveries[0])
+        return made
 
     return make

@@ -46,7 +46,9 @@ class Route:
 
     expected: dict[str, int]
     method: str = "get"
-    obj: str = ""  # incident, answered, upload, member, contact, device, api_client, or ""
+    # incident, answered, upload, member, contact, device, api_client, webhook,
+    # webhook_delivery, or "" for none
+    obj: str = ""
     data: dict = field(default_factory=dict)
     kwargs: dict = field(default_factory=dict)
     anonymous: int = 302
@@ -153,6 +155,17 @@ ROUTES: dict[str, Route] = {
     "users:reactivate": Route(admin_only(302), "post", "member"),
     "users:invite_again": Route(admin_only(302), "post", "member"),
     "users:reset_mfa": Route(admin_only(302), "post", "member"),
+    # --- an organisation's webhooks, for its administrators ---------------------------------
+    "webhooks:list": Route(admin_only(200)),
+    "webhooks:add": Route(admin_only(200)),
+    "webhooks:detail": Route(admin_only(200), obj="webhook"),
+    "webhooks:edit": Route(admin_only(200), obj="webhook"),
+    "webhooks:secret": Route(admin_only(200), obj="webhook"),
+    "webhooks:rotate": Route(admin_only(302), "post", "webhook"),
+    "webhooks:disable": Route(admin_only(302), "post", "webhook"),
+    "webhooks:enable": Route(admin_only(302), "post", "webhook"),
+    "webhooks:delete": Route(admin_only(200), obj="webhook"),
+    "webhooks:redeliver": Route(admin_only(302), "post", "webhook_delivery"),
     # --- an organisation's API clients, for its administrators --------------------------------
     # Each page of a client shows a form on GET and acts on POST (rotating and revoking behind
     # the confirmation the GET shows): the POSTs are in test_csrf.py's FORM_PAGES and the
@@ -243,6 +256,7 @@ def database_snapshot() -> dict[str, list]:
             "incidents",
             "inventory",
             "notifications",
+            "webhooks",
             "api",
             "oauth2_provider",
         ):
@@ -260,8 +274,10 @@ def database_snapshot() -> dict[str, list]:
 
 
 def missing_kwargs(kind: str) -> dict:
-    if kind in ("incident", "answered", "upload"):
+    if kind in ("incident", "answered", "upload", "webhook"):
         return {"public_id": MISSING_UUID}
+    if kind == "webhook_delivery":
+        return {"public_id": MISSING_UUID, "delivery_id": MISSING_INT}
     if kind == "device":
         return {"device_id": MISSING_DEVICE_ID}
     names = {"member": "user_id", "contact": "contact_id", "api_client": "client_id"}
@@ -339,7 +355,9 @@ def test_a_foreign_object_answers_exactly_like_a_missing_one(
 
 
 ADMIN_OBJECT_ROUTES = [
-    n for n in ROUTED_NOW if ROUTES[n].obj in ("member", "contact", "api_client")
+    n
+    for n in ROUTED_NOW
+    if ROUTES[n].obj in ("member", "contact", "api_client", "webhook", "webhook_delivery")
 ]
 
 

@@ -16,6 +16,9 @@ How nothing is done twice and nothing is lost:
   a concurrent single raise; a chunk that hits it is redone row by row in savepoints.
 - Emails are digests written in the transaction that marks the upload done: one per
   organisation concerned, none per request; the outbox's unique key makes them once only.
+  The uploader's Supplier's systems hear ``bulk_job.finished`` in that transaction too (or
+  in the one that stops a file for good); each row's incident events send their own
+  webhooks as the chunk writes them.
 - A run stops after ``SSI_BULK_TASK_SECONDS`` and queues its continuation, so no file meets
   the task time limit; ``bulk_uploads_requeue_stale`` publishes again an upload whose task
   was never published (broker down) or whose worker died.
@@ -50,6 +53,7 @@ from incidents.services.bulk.lodging import LodgeRows
 from incidents.services.bulk.raising import RaiseRows
 from incidents.services.bulk.rows import RESULT_FIELDS, Parsed, RowHandler, RowResult
 from incidents.services.entitlement import supplier_allowance, supplier_limit_message
+from incidents.services.webhooks import bulk_job_finished
 from notifications.services import notification_queue_many
 from ssi_portal.lib.bulk_sql import insert_rows
 from ssi_portal.lib.crypto import key_ring
@@ -245,6 +249,8 @@ def _claim(upload_id: int, *, continuation: bool, now: dt.datetime) -> BulkUploa
                 "finished_at",
             ]
         )
+        if upload.status == Status.FAILED:
+            bulk_job_finished(upload, status=Status.FAILED, now=now)
     return upload
 
 
@@ -330,6 +336,7 @@ def _finish(upload_id: int, handler: RowHandler, now: dt.datetime) -> bool:
         )
         notification_queue_many(handler.digest(upload))
         handler.log_security_events(upload, now=now)
+        bulk_job_finished(upload, status=Status.DONE, now=now)
     return True
 
 

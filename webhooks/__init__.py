@@ -1,0 +1,1 @@
+"""Signed webhooks for Suppliers' back-office systems, delivered through an outbox."""
