@@ -60,6 +60,7 @@ def production_env(*, database_url: str, var_dir: Path, smtp_port: int) -> dict[
         "DJANGO_SETTINGS_MODULE": "ssi_portal.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "INSTALL_CODE_KEYS": generate_key(),
+        "SSI_METRICS_TOKEN": secrets.token_urlsafe(32),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PORTAL_BASE_URL": "https://127.0.0.1",
         "DATABASE_URL": database_url,

@@ -51,6 +51,7 @@ def test_production_requires_two_factor_and_keeps_cookies_secure_and_same_site()
         "DATABASE_URL": "postgres://ssi@db.invalid:5432/ssi",
         "CELERY_BROKER_URL": "redis://redis.invalid:6379/0",
         "INSTALL_CODE_KEYS": "q0zvI3b4b8VvQ3Jb0k3Zx7o1wKc5b2GxZ8mC0yQe9lE=",
+        "SSI_METRICS_TOKEN": "session-check-metrics-token-0123456789abcdef",
         "SSI_MFA_REQUIRED": "false",  # must not switch it off
     }
     names = [
