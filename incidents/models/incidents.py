@@ -267,6 +267,14 @@ class Incident(models.Model):
                 condition=~Q(raiser_reference=""),
                 name="inc_raiser_reference_idx",
             ),
+            # The API's "changed since" reads of each side, oldest change first, page by page
+            # from an (updated_at, id) cursor.
+            models.Index(
+                fields=["raising_supplier", "updated_at", "id"], name="inc_raiser_updated_idx"
+            ),
+            models.Index(
+                fields=["assigned_supplier", "updated_at", "id"], name="inc_assignee_updated_idx"
+            ),
             # The registration sweep reads the open requests that a registration entitled.
             models.Index(
                 fields=["registration_mpxn"],
