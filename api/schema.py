@@ -94,6 +94,10 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+# POSTs whose answer is never stored, so take no Idempotency-Key (see their descriptions).
+NOT_IDEMPOTENT = {"request_reveal"}
+
+
 def _problem_response(description: str) -> dict:
     return {
         "description": description,
@@ -117,7 +121,8 @@ def add_problems_and_keys(result, generator, request, public):
                 problems.update(QUERY_PROBLEMS)
             if method == "post":
                 problems.update(POST_PROBLEMS)
-                operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+                if operation.get("operationId") not in NOT_IDEMPOTENT:
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             for status, description in problems.items():
                 responses.setdefault(status, _problem_response(description))
     return result

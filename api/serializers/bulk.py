@@ -15,6 +15,8 @@ STATUS = {
     BulkStatus.FAILED: "stopped",
     BulkStatus.REFUSED: "refused",
 }
+JOB_STATUSES = list(STATUS.values())
+BULK_KINDS = BulkKind.values
 KIND_REFUSED = "Choose the kind of file: raise, answer or lodge."
 KIND_HELP = (
     "raise: rows device_id[,reference]; answer: rows device_id_or_reference,install_code "
@@ -63,7 +65,7 @@ class BulkJobSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     results = serializers.SerializerMethodField(help_text="The rows' results, page by page.")
 
-    @extend_schema_field(serializers.ChoiceField(choices=list(STATUS.values())))
+    @extend_schema_field(serializers.ChoiceField(choices=JOB_STATUSES))
     def get_status(self, upload) -> str:
         return STATUS[upload.status]
 

@@ -18,6 +18,8 @@ class ApiView(APIView):
     permission_classes = [ScopeRequired]
     throttle_classes = [ClientRateThrottle]
     required_scopes: dict[str, str] = {}
+    # Whether a POST is run once per Idempotency-Key (its answer stored for retries).
+    idempotent = True
 
     @property
     def api_client(self):
@@ -38,7 +40,11 @@ class ApiView(APIView):
         try:
             self.initial(request, *args, **kwargs)
             handler = self._handler(request)
-            if request.method == "POST" and handler != self.http_method_not_allowed:
+            if (
+                request.method == "POST"
+                and self.idempotent
+                and handler != self.http_method_not_allowed
+            ):
                 response = run_idempotent(
                     request._request,
                     self.api_client,

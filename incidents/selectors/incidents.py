@@ -22,9 +22,7 @@ from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 from ssi_portal.lib.keyset import (
     NEWEST_FIRST,
     KeysetPage,
-    Order,
     Part,
-    Segment,
     keyset_page,
     keyset_stream,
 )
@@ -40,6 +38,13 @@ from ..models import (
     IncidentStatus,
     pk_from_reference,
     reference_for,
+)
+from .orders import (  # noqa: F401 (the lists' orders, read by their views from here)
+    CHANGED_ORDER,
+    DEFAULT_ORDER,
+    LIST_ORDERS,
+    ListOrder,
+    list_order,
 )
 
 _LIST_RELATED = ("device", "raising_supplier", "assigned_supplier")
@@ -60,6 +65,7 @@ class IncidentListRow(NamedTuple):
     device_type: str
     raising_supplier: str  # Suppliers by name
     assigned_supplier: str | None
+    updated_at: dt.datetime
 
     @property
     def reference(self) -> str:
@@ -81,6 +87,7 @@ _LIST_VALUES = (
     "device__device_type",
     "raising_supplier__name",
     "assigned_supplier__name",
+    "updated_at",
 )
 
 
@@ -100,6 +107,17 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
             | Exists(_disclaimed_by(user.supplier_id).filter(incident_id=OuterRef("pk")))
         )
     return qs.none()
+
+
+def incidents_on_side(user, side: str = "") -> QuerySet[Incident]:
+    """The requests of one side of the user's Supplier: ``raised`` (by us), ``assigned`` (to
+    us), ``disclaimed`` (by us); anything else, every request the user may see."""
+    sides = {
+        "raised": incidents_raised_by_us,
+        "assigned": incidents_assigned_to_us,
+        "disclaimed": incidents_disclaimed_by_us,
+    }
+    return sides.get(side, incidents_visible_to)(user)
 
 
 def _disclaimed_by(supplier_id: int) -> QuerySet[Assignment]:
@@ -150,6 +168,8 @@ def incident_list(
     raiser_references: bool = False,
     due_today: bool = False,
     to_reveal: bool = False,
+    due_before: dt.datetime | None = None,
+    updated_since: dt.datetime | None = None,
     now=None,
 ) -> QuerySet[Incident]:
     """Filter a visible queryset for the list pages, newest first.
@@ -161,6 +181,8 @@ def incident_list(
     status index, then each candidate's events. A partial Device ID is the exception: it is
     matched against each of the visible incidents' Devices, so it costs in proportion to the
     list.
+    ``due_before``: the running clocks ending before it (the partial index of running clocks);
+    ``updated_since``: the requests changed after it (each side's index by last change).
     ``raiser_references``: the search also finds the raiser's own reference, exactly (its
     partial index by raising Supplier); for the raiser's list alone, as the reference is its.
     """
@@ -176,6 +198,11 @@ def incident_list(
         qs = qs.filter(due_today_q(now))
     if to_reveal:
         qs = qs.filter(CODE_NOT_REVEALED)
+    if due_before is not None:
+        # A deadline runs only while the installing Supplier's clock does.
+        qs = qs.filter(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=due_before)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gt=updated_since)
     search = search.strip()
     if search:
         pk = pk_from_reference(search)
@@ -191,63 +218,6 @@ def incident_list(
             found |= Q(raiser_reference=search)
         qs = qs.filter(found)
     return qs.select_related(*_LIST_RELATED).order_by("-created_at", "-id")
-
-
-class ListOrder(NamedTuple):
-    """A sort order the lists offer: the column it sorts by, which way, what the page says of
-    it, and how the keyset reads it. Every segment of every order is one index range scan on
-    each side of the lists (``Incident.Meta.indexes``)."""
-
-    column: str  # "raised", "due" or "status"
-    ascending: bool
-    label: str
-    keyset: Order
-
-
-_AWAITING = Q(status=IncidentStatus.AWAITING_INSTALLER)
-_NEWEST = ("-created_at", "-id")
-# By deadline only where a clock runs: the others have no deadline to sort by, and follow.
-_NO_CLOCK = Segment(_NEWEST, ~_AWAITING)
-# The statuses in the order of the process.
-_PROCESS = tuple(IncidentStatus)
-
-LIST_ORDERS: dict[str, ListOrder] = {
-    "-raised": ListOrder("raised", False, "newest first", NEWEST_FIRST),
-    "raised": ListOrder(
-        "raised", True, "oldest first", Order("old", (Segment(("created_at", "id")),))
-    ),
-    "due": ListOrder(
-        "due",
-        True,
-        "answer due soonest first, then those with no deadline running",
-        Order("due", (Segment(("due_at", "created_at", "id"), _AWAITING), _NO_CLOCK)),
-    ),
-    "-due": ListOrder(
-        "due",
-        False,
-        "answer due latest first, then those with no deadline running",
-        Order("late", (Segment(("-due_at", "-created_at", "-id"), _AWAITING), _NO_CLOCK)),
-    ),
-    "status": ListOrder(
-        "status",
-        True,
-        "by status, awaiting the installing Supplier first, newest first within each",
-        Order("st", tuple(Segment(_NEWEST, Q(status=s)) for s in _PROCESS)),
-    ),
-    "-status": ListOrder(
-        "status",
-        False,
-        "by status, closed first, newest first within each",
-        Order("ts", tuple(Segment(_NEWEST, Q(status=s)) for s in reversed(_PROCESS))),
-    ),
-}
-DEFAULT_ORDER = "-raised"
-
-
-def list_order(sort: str | None) -> tuple[str, ListOrder]:
-    """The order a list's ``sort`` parameter names, the default for anything else."""
-    name = sort if sort in LIST_ORDERS else DEFAULT_ORDER
-    return name, LIST_ORDERS[name]
 
 
 def incident_page(

@@ -24,7 +24,7 @@ from .lifecycle import (
     incident_reveal_code,
     not_installed_reason_clean,
 )
-from .raising import device_refusal, incident_raise
+from .raising import RaisePreview, device_refusal, incident_raise, incident_raise_preview
 from .registration_sync import incidents_cancel_registration_moved
 from .smi_sync import incidents_sync_with_smi
 
@@ -33,6 +33,7 @@ __all__ = [
     "CONTAINS_CODE_MESSAGE",
     "NOTE_MAX_LENGTH",
     "IncidentError",
+    "RaisePreview",
     "RateLimited",
     "device_refusal",
     "incident_add_note",
@@ -44,6 +45,7 @@ __all__ = [
     "incidents_sync_with_smi",
     "incident_close",
     "incident_raise",
+    "incident_raise_preview",
     "incident_reassign",
     "incident_report_code_failed",
     "incident_reveal_code",

@@ -120,6 +120,15 @@ def answer_not_installed(
     return Answer(from_status, clock_fields, message)
 
 
+def _api_call_record(actor, kind, incident: Incident, detail: str, now: dt.datetime) -> None:
+    """An API client's answer or closing goes to the security log, under the client's name
+    (a reveal is logged whoever reveals)."""
+    if getattr(actor, "is_service_account", False):
+        security_event_record(
+            kind=kind, actor=actor, reference=incident.reference, detail=detail, now=now
+        )
+
+
 def _end_clock(incident: Incident, fields: dict | None) -> None:
     if fields:
         Assignment.objects.filter(incident=incident, ended_at__isnull=True).update(**fields)
@@ -152,6 +161,7 @@ def incident_answer(
             message=answer.message,
             now=now,
         )
+        _api_call_record(actor, SecurityEventKind.API_ANSWERED, incident, answer.message, now)
     return incident
 
 
@@ -185,6 +195,9 @@ def incident_answer_not_installed(
             from_status=answer.from_status,
             message=answer.message,
             now=now,
+        )
+        _api_call_record(
+            actor, SecurityEventKind.API_ANSWERED, incident, "Answered: not installed by us.", now
         )
     return incident
 
@@ -308,6 +321,13 @@ def incident_close(
             from_status=from_status,
             message=f"Closed: {CloseOutcome(outcome).label.lower()}.",
             now=now,
+        )
+        _api_call_record(
+            actor,
+            SecurityEventKind.API_CLOSED,
+            incident,
+            f"Closed: {CloseOutcome(outcome).label.lower()}.",
+            now,
         )
     return incident
 

@@ -1,6 +1,7 @@
 """Raising a Request for Install Code."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -102,6 +103,108 @@ def assigned_message(installer: Supplier, started: str) -> str:
     return f"Assigned to the installing Supplier, {installer.name}. {started}"
 
 
+@dataclass(frozen=True)
+class RaiseCheck:
+    """A Device a raise may go ahead for: the Device (with its installing Supplier), the
+    registration warning to carry (``warn``), the meter point that entitles it."""
+
+    device: Device
+    warning: str
+    registration_mpxn: str
+
+
+def raise_check(*, actor, device_id: str, now: dt.datetime, preview: bool = False) -> RaiseCheck:
+    """The checks of a raise that read the Device, in the raise's order: what was typed (not
+    an install code, a Device ID), the Device (in the SMI, its type and status, not the
+    actor's own), the registration data. :class:`IncidentError` for the first that fails; a
+    refusal of the registration check is recorded in the security log (``preview``: marked
+    as a preview's)."""
+    if looks_like_install_code(device_id or ""):
+        raise IncidentError("contains_code", CODE_AS_DEVICE_ID_MESSAGE, field="device_id")
+    try:
+        canonical = parse_device_id(device_id)
+    except IdentifierError as exc:
+        raise IncidentError("bad_format", str(exc), field="device_id") from exc
+    # The installing Supplier and its contact addresses are needed for the assignment and its
+    # email: fetch them with the Device rather than one query each.
+    device = (
+        Device.objects.select_related("installing_supplier")
+        .prefetch_related("installing_supplier__contacts")
+        .filter(device_id=canonical)
+        .first()
+    )
+    refusal = device_refusal(device, canonical, actor.supplier)
+    if refusal:
+        raise refusal
+    checked = raise_entitlements([device], actor.supplier, now=now)
+    verdict = entitlement_verdict(checked and checked[device.pk], canonical, actor.supplier)
+    if verdict.refusal:
+        security_event_record(
+            kind=SecurityEventKind.RAISE_REFUSED,
+            actor=actor,
+            reference=f"device:{canonical}",
+            detail=(
+                f"{'Preview of a raise. ' if preview else ''}{verdict.refusal.code}: meter "
+                f"point {checked[device.pk].mpxn or 'none'}."
+            ),
+            now=now,
+        )
+        raise verdict.refusal
+    return RaiseCheck(device, verdict.warning, verdict.registration_mpxn)
+
+
+@dataclass(frozen=True)
+class RaisePreview:
+    """What a raise for a Device ID would answer now, without raising: ``code`` and
+    ``message`` of its refusal, or (eligible) to whom it would be assigned (None: the DCC
+    helpdesk) and the registration warning it would carry."""
+
+    device_id: str  # canonical; empty when what was asked is not a Device ID
+    eligible: bool
+    code: str = ""
+    message: str = ""
+    assigned_to: str | None = None
+    warning: str = ""
+
+
+def incident_raise_preview(
+    *, actor, device_id: str, now: dt.datetime | None = None
+) -> RaisePreview:
+    """What :func:`incident_raise` would answer for ``device_id`` (the same checks in the same
+    order, and the same words), without raising, counting towards a rate limit or emailing
+    anyone. A user who may not raise is refused (``PermissionDenied``) as the raise refuses
+    it. Tells no more than the raise would: another Supplier's open request only to a raiser
+    the registration data entitles."""
+    now = now or timezone.now()
+    access = raise_access(actor)
+    if not access:
+        raise PermissionDenied(access.refusal.text)
+    shown = device_id_or_none(device_id) or ""
+    try:
+        checked = raise_check(actor=actor, device_id=device_id, now=now, preview=True)
+    except IncidentError as exc:
+        return RaisePreview(shown, False, exc.code, exc.message)
+    device = checked.device
+    if Incident.objects.filter(device=device, status__in=OPEN_STATUSES).exists():
+        refusal = _already_open_error(device)
+        return RaisePreview(shown, False, refusal.code, refusal.message)
+    installer = device.installing_supplier
+    if installer is None:
+        message = f"A request for Device {shown} would go to the DCC helpdesk to assign."
+    else:
+        message = (
+            f"A request for Device {shown} would be assigned to the installing Supplier, "
+            f"{installer.name}."
+        )
+    return RaisePreview(
+        shown,
+        True,
+        message=message,
+        assigned_to=installer.name if installer else None,
+        warning=checked.warning,
+    )
+
+
 def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> Incident:
     """Raise a Request for Install Code for ``device_id`` on behalf of the actor's Supplier.
 
@@ -134,35 +237,9 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
             now=now,
         )
         raise
-    if looks_like_install_code(device_id or ""):
-        raise IncidentError("contains_code", CODE_AS_DEVICE_ID_MESSAGE, field="device_id")
-    try:
-        canonical = parse_device_id(device_id)
-    except IdentifierError as exc:
-        raise IncidentError("bad_format", str(exc), field="device_id") from exc
-    # The installing Supplier and its contact addresses are needed for the assignment and its
-    # email: fetch them with the Device rather than one query each.
-    device = (
-        Device.objects.select_related("installing_supplier")
-        .prefetch_related("installing_supplier__contacts")
-        .filter(device_id=canonical)
-        .first()
-    )
-    refusal = device_refusal(device, canonical, actor.supplier)
-    if refusal:
-        raise refusal
-    checked = raise_entitlements([device], actor.supplier, now=now)
-    verdict = entitlement_verdict(checked and checked[device.pk], canonical, actor.supplier)
-    if verdict.refusal:
-        security_event_record(
-            kind=SecurityEventKind.RAISE_REFUSED,
-            actor=actor,
-            reference=f"device:{canonical}",
-            detail=f"{verdict.refusal.code}: meter point {checked[device.pk].mpxn or 'none'}.",
-            now=now,
-        )
-        raise verdict.refusal
-    warning, registration_mpxn = verdict.warning, verdict.registration_mpxn
+    checked = raise_check(actor=actor, device_id=device_id, now=now)
+    device, warning = checked.device, checked.warning
+    registration_mpxn = checked.registration_mpxn
     # "Already open" is found by the insert itself: the partial unique index refuses a second
     # open request for the Device (no query before it, and no race).
     incident = Incident(

@@ -71,6 +71,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets of one name in several components, each named for what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "BulkKindEnum": "api.serializers.bulk.BULK_KINDS",
+        "RequestStatusEnum": "api.serializers.requests.REQUEST_STATUSES",
+        "RequestStatusFilterEnum": "api.serializers.requests.STATUS_FILTERS",
+        "BulkJobStatusEnum": "api.serializers.bulk.JOB_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_problems_and_keys",

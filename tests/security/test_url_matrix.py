@@ -193,6 +193,15 @@ ROUTES: dict[str, Route] = {
     "api:lodged_codes": Route(everyone(401), method="post", anonymous=401),
     "api:lodged_codes_withdraw": Route(everyone(401), method="post", anonymous=401),
     "api:compliance": Route(everyone(401), anonymous=401),
+    "api:device": Route(everyone(401), obj="device", anonymous=401),
+    "api:requests": Route(everyone(401), anonymous=401),
+    "api:request": Route(everyone(401), obj="incident", anonymous=401),
+    "api:request_answer": Route(everyone(401), "post", "incident", anonymous=401),
+    "api:request_not_installed": Route(everyone(401), "post", "incident", anonymous=401),
+    "api:request_reveal": Route(everyone(401), "post", "incident", anonymous=401),
+    "api:request_code_failed": Route(everyone(401), "post", "incident", anonymous=401),
+    "api:request_close": Route(everyone(401), "post", "incident", anonymous=401),
+    "api:request_notes": Route(everyone(401), "post", "incident", anonymous=401),
     "readyz": Route(everyone(200), anonymous=200),
     # --- operations: metrics for Prometheus, the helpdesk's operations page -------------------
     # The test settings serve /metrics without a token (SSI_METRICS_OPEN); production refuses
