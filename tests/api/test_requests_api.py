@@ -155,6 +155,18 @@ def test_a_raise_retried_with_its_key_raises_once(gaining_api, device):
     problem(gaining_api.post(REQUESTS, {"device_id": device.device_id}), 422, "already_open")
 
 
+def test_a_client_s_raises_count_against_the_user_limit(gaining_api, installing_supplier, settings):
+    settings.SSI_RAISE_LIMIT_PER_USER = "1/hour"
+    raised(gaining_api, DeviceFactory(installing_supplier=installing_supplier).device_id)
+    second = DeviceFactory(installing_supplier=installing_supplier).device_id
+    body = problem(gaining_api.post(REQUESTS, {"device_id": second}), 429, "rate_limited")
+    assert "Retry-After" in gaining_api.post(REQUESTS, {"device_id": second}).headers
+    assert body["detail"]
+    assert Incident.objects.count() == 1
+    event = SecurityEvent.objects.filter(kind=SecurityEventKind.RAISE_RATE_LIMITED).first()
+    assert event.username == "Gaining back office (API client)"
+
+
 def test_a_raise_body_must_name_the_device(gaining_api):
     body = problem(gaining_api.post(REQUESTS, {}), 422, "invalid")
     assert body["errors"][0]["field"] == "device_id"
@@ -432,3 +444,39 @@ def test_notes_from_both_sides_and_never_a_code(gaining_api, installing_api, inc
     assert incident.events.filter(kind=EventKind.NOTE).count() == 2
     gaining_api.post(url(incident, "close"), {"outcome": "no_longer_needed"})
     problem(gaining_api.post(url(incident, "notes"), {"text": "Late."}), 409, "closed")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_one_raise_raise_once_and_answer_alike(gaining_supplier, device):
+    import threading
+
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+    api = caller(gaining_supplier)
+    start = threading.Barrier(4)
+    answers = []
+
+    def retry():
+        try:
+            start.wait()
+            answers.append(
+                api.post(
+                    REQUESTS,
+                    {"device_id": device.device_id},
+                    headers={"HTTP_IDEMPOTENCY_KEY": "raise-once"},
+                )
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [201] * 4
+    assert len({a.content for a in answers}) == 1
+    assert sum(a.has_header("Idempotent-Replayed") for a in answers) == 3
+    assert Incident.objects.count() == 1
