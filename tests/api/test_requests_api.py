@@ -446,7 +446,7 @@ def test_notes_from_both_sides_and_never_a_code(gaining_api, installing_api, inc
     problem(gaining_api.post(url(incident, "notes"), {"text": "Late."}), 409, "closed")
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("concurrent transactions waiting on one Idempotency-Key")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_of_one_raise_raise_once_and_answer_alike(gaining_supplier, device):
     import threading
