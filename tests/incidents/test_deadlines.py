@@ -298,3 +298,47 @@ def test_escalating_an_incident_does_not_touch_the_others(
     later.refresh_from_db()
     assert later.breached_at is None
     assert Incident.objects.filter(breached_at__isnull=False).count() == 1
+
+
+def test_each_escalation_in_a_batch_names_its_own_supplier_and_deadline(
+    gaining_user, installing_supplier, other_supplier
+):
+    thursday = RAISED_AT + dt.timedelta(days=1)  # due Monday 13 April (Easter between)
+    raised = {
+        (supplier.name, when): incident_raise(
+            actor=gaining_user,
+            device_id=DeviceFactory(installing_supplier=supplier).device_id,
+            now=when,
+        )
+        for supplier in (installing_supplier, other_supplier)
+        for when in (RAISED_AT, thursday)
+    }
+    assert incident_escalate_overdue(now=dt.datetime(2026, 4, 14, 9, 0, tzinfo=LONDON)) == 4
+    for (name, when), incident in raised.items():
+        day = "Friday 10 April" if when == RAISED_AT else "Monday 13 April"
+        assert breach_events(incident).get().message == (
+            f"{name} did not answer by the end of {day}, UK time: escalated to the DCC helpdesk."
+        )
+
+
+def test_each_reminder_in_a_batch_names_its_own_deadline(
+    settings, gaining_user, installing_supplier
+):
+    settings.SSI_REMINDER_WORKING_DAYS = 2
+    first, second = (
+        incident_raise(
+            actor=gaining_user,
+            device_id=DeviceFactory(installing_supplier=installing_supplier).device_id,
+            now=when,
+        )
+        for when in (RAISED_AT, RAISED_AT + dt.timedelta(days=1))
+    )
+    # Friday 10 April: the first is due tonight, the second on Monday 13 April.
+    assert incidents_remind_due(now=dt.datetime(2026, 4, 10, 8, 0, tzinfo=LONDON)) == 2
+    messages = [
+        IncidentEvent.objects.get(incident=i, kind="reminded").message for i in (first, second)
+    ]
+    assert messages == [
+        "Reminder sent: the answer is due by the end of Friday 10 April, UK time.",
+        "Reminder sent: the answer is due by the end of Monday 13 April, UK time.",
+    ]
