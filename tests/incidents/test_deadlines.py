@@ -342,3 +342,57 @@ def test_each_reminder_in_a_batch_names_its_own_deadline(
         "Reminder sent: the answer is due by the end of Friday 10 April, UK time.",
         "Reminder sent: the answer is due by the end of Monday 13 April, UK time.",
     ]
+
+
+def _indexes() -> dict[str, tuple[str, ...]]:
+    """The incident table's indexes (not its primary key): name → columns."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "incidents_incident")
+    return {
+        name: tuple(info["columns"])
+        for name, info in found.items()
+        if info["index"] and not info["primary_key"]
+    }
+
+
+def test_the_sweeps_indexes_are_in_the_database(db):
+    indexes = _indexes()
+    assert indexes["inc_escalation_idx"] == indexes["inc_reminder_idx"] == ("due_at", "id")
+    assert indexes["inc_breach_stamp_idx"] == ("breached_at",)
+    assert indexes["inc_reminder_stamp_idx"] == ("reminded_at",)
+
+
+def test_neither_supplier_has_an_index_of_its_own_beside_the_lists_leading_with_it(db):
+    indexed = set(_indexes().values())
+    for column in ("assigned_supplier_id", "raising_supplier_id"):
+        assert (column,) not in indexed
+        assert any(columns[0] == column for columns in indexed)
+
+
+@pytest.mark.postgres("the planner's reading of the partial index")
+@pytest.mark.parametrize(
+    ("sweep", "index"),
+    [("escalate", "inc_escalation_idx"), ("remind", "inc_reminder_idx")],
+)
+def test_a_batch_is_the_first_rows_of_its_index_not_a_sort_of_the_day(
+    sweep, index, gaining_user, installing_supplier
+):
+    from django.test.utils import CaptureQueriesContext
+
+    # Requests notified the same day share one deadline, to the microsecond.
+    for device in DeviceFactory.create_batch(6, installing_supplier=installing_supplier):
+        incident_raise(actor=gaining_user, device_id=device.device_id, now=RAISED_AT)
+    with CaptureQueriesContext(connection) as queries:
+        if sweep == "escalate":
+            incident_escalate_overdue(now=DUE_AT + dt.timedelta(seconds=1), batch_size=2)
+        else:
+            incidents_remind_due(now=dt.datetime(2026, 4, 10, 8, 0, tzinfo=LONDON), batch_size=2)
+    lock = next(q["sql"] for q in queries if "FOR UPDATE" in q["sql"])
+    with connection.cursor() as cursor:
+        # A table this small is read whole unless the planner is told not to.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {lock}")
+        plan = "\n".join(row for (row,) in cursor.fetchall())
+    assert f"Index Scan using {index}" in plan
+    assert "Sort" not in plan
