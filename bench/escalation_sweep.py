@@ -32,9 +32,9 @@ from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
 DB_NAME = "ssi_bench_escalation"
 
 
-def setup_django() -> None:
+def setup_django(database: str = DB_NAME) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "ssi_portal.settings.test"
-    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+    os.environ["DATABASE_URL"] = f"{PG}/{database}"
     import django
 
     django.setup()
@@ -58,7 +58,7 @@ def generate(incidents: int, overdue: float, suppliers: int = 20) -> None:
     from incidents.models import Incident
 
     if Incident.objects.count() == incidents:
-        print(f"Reusing {incidents:,} incidents already in {DB_NAME}")
+        print(f"Reusing {incidents:,} incidents already in {connection.settings_dict['NAME']}")
         # Only the rows the last run changed, then VACUUM: each run starts from the table a
         # freshly built one is (autovacuum may be off here; resetting all 500,000 rows left
         # that many dead versions in the table and its 27 indexes, and each run was slower).
@@ -160,12 +160,18 @@ def main() -> None:
     parser.add_argument("--overdue", type=float, default=0.05)
     parser.add_argument("--recreate", action="store_true", help="drop and rebuild the database")
     parser.add_argument(
+        "--database",
+        default=DB_NAME,
+        help=f"the database to build or reuse (default {DB_NAME}; another name keeps two "
+        "checkouts measured on one machine apart)",
+    )
+    parser.add_argument(
         "--batch-size", type=int, default=None, help="the sweep's batch (default: the service's)"
     )
     args = parser.parse_args()
 
-    ensure_database(DB_NAME, recreate=args.recreate)
-    setup_django()
+    ensure_database(args.database, recreate=args.recreate)
+    setup_django(args.database)
     generate(args.incidents, args.overdue)
     purge_broker()
     load_before = os.getloadavg()[0]
