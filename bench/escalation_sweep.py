@@ -32,9 +32,9 @@ from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
 DB_NAME = "ssi_bench_escalation"
 
 
-def setup_django() -> None:
+def setup_django(database: str = DB_NAME) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "ssi_portal.settings.test"
-    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+    os.environ["DATABASE_URL"] = f"{PG}/{database}"
     import django
 
     django.setup()
@@ -58,14 +58,22 @@ def generate(incidents: int, overdue: float, suppliers: int = 20) -> None:
     from incidents.models import Incident
 
     if Incident.objects.count() == incidents:
-        print(f"Reusing {incidents:,} incidents already in {DB_NAME}")
+        print(f"Reusing {incidents:,} incidents already in {connection.settings_dict['NAME']}")
+        # Only the rows the last run changed, then VACUUM: each run starts from the table a
+        # freshly built one is (autovacuum may be off here; resetting all 500,000 rows left
+        # that many dead versions in the table and its 27 indexes, and each run was slower).
         with connection.cursor() as cur:
             cur.execute(
-                "UPDATE incidents_incident SET breached_at = NULL;"
-                "UPDATE incidents_assignment SET breached_at = NULL;"
+                "UPDATE incidents_incident SET breached_at = NULL WHERE breached_at IS NOT NULL;"
+                "UPDATE incidents_assignment SET breached_at = NULL WHERE breached_at IS NOT NULL;"
                 "DELETE FROM notifications_notification;"
                 "DELETE FROM incidents_incidentevent WHERE kind = 'breached';"
             )
+            cur.execute(
+                "VACUUM (ANALYZE) incidents_incident, incidents_assignment, "
+                "incidents_incidentevent, notifications_notification"
+            )
+            cur.execute("CHECKPOINT")  # see below
         return
     call_command("flush", interactive=False, verbosity=0)
     started = time.perf_counter()
@@ -109,21 +117,41 @@ def generate(incidents: int, overdue: float, suppliers: int = 20) -> None:
             SELECT id, assigned_supplier_id, notified_at, due_at, '' FROM incidents_incident
             """
         )
-        cur.execute("ANALYZE")
+        cur.execute("VACUUM (ANALYZE)")
+        # Every sweep then starts just after a checkpoint, as one every 5 minutes in production
+        # mostly does: each page it is first to change is written whole to the WAL. Without it
+        # the figure depends on when the server's own last checkpoint happened to fall.
+        cur.execute("CHECKPOINT")
     print(f"Generated {incidents:,} incidents in {time.perf_counter() - started:.1f} s")
 
 
-def sweep():
+def _backend_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a PostgreSQL backend on this machine (``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sweep(batch_size: int | None = None):
+    """(escalated, seconds, queries, CPU seconds of this process, of its PostgreSQL backend).
+
+    The CPU seconds change much less than the wall clock when other work shares the cores."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from incidents.services import incident_escalate_overdue
 
+    size = {"batch_size": batch_size} if batch_size else {}
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (backend,) = cur.fetchone()
+    backend_before, process_before = _backend_cpu_seconds(backend), time.process_time()
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        escalated = incident_escalate_overdue()
+        escalated = incident_escalate_overdue(**size)
         elapsed = time.perf_counter() - started
-    return escalated, elapsed, len(queries)
+    process_cpu = time.process_time() - process_before
+    backend_cpu = _backend_cpu_seconds(backend) - backend_before
+    return escalated, elapsed, len(queries), process_cpu, backend_cpu
 
 
 def main() -> None:
@@ -131,17 +159,28 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=500_000)
     parser.add_argument("--overdue", type=float, default=0.05)
     parser.add_argument("--recreate", action="store_true", help="drop and rebuild the database")
+    parser.add_argument(
+        "--database",
+        default=DB_NAME,
+        help=f"the database to build or reuse (default {DB_NAME}; another name keeps two "
+        "checkouts measured on one machine apart)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="the sweep's batch (default: the service's)"
+    )
     args = parser.parse_args()
 
-    ensure_database(DB_NAME, recreate=args.recreate)
-    setup_django()
+    ensure_database(args.database, recreate=args.recreate)
+    setup_django(args.database)
     generate(args.incidents, args.overdue)
     purge_broker()
+    load_before = os.getloadavg()[0]
     try:
-        first = sweep()
-        second = sweep()
+        first = sweep(args.batch_size)
+        second = sweep(args.batch_size)
     finally:
         purge_broker()
+    load_after = os.getloadavg()[0]
     from notifications.models import Notification
 
     rows = [
@@ -150,9 +189,12 @@ def main() -> None:
         ("sweep 1: seconds", f"{first[1]:.2f}"),
         ("sweep 1: SQL queries", f"{first[2]:,}"),
         ("sweep 1: incidents escalated per second", f"{first[0] / first[1]:,.0f}"),
+        ("sweep 1: CPU seconds, portal process", f"{first[3]:.2f}"),
+        ("sweep 1: CPU seconds, PostgreSQL backend", f"{first[4]:.2f}"),
         ("sweep 1: notification rows written", f"{Notification.objects.count():,}"),
         ("sweep 2 (nothing left): seconds", f"{second[1]:.3f}"),
         ("sweep 2: SQL queries", f"{second[2]:,}"),
+        ("load average (1 min) before, after", f"{load_before:.2f}, {load_after:.2f}"),
     ]
     width = max(len(label) for label, _ in rows)
     print()
@@ -165,11 +207,16 @@ def main() -> None:
             {
                 "incidents": args.incidents,
                 "overdue_share": args.overdue,
+                "batch_size": args.batch_size,
                 "escalated": first[0],
                 "sweep_seconds": round(first[1], 3),
                 "sweep_queries": first[2],
+                "sweep_cpu_seconds_process": round(first[3], 3),
+                "sweep_cpu_seconds_postgres": round(first[4], 3),
                 "second_sweep_seconds": round(second[1], 4),
                 "second_sweep_queries": second[2],
+                "load_average_before_after": [round(load_before, 2), round(load_after, 2)],
+                "cpu_count": os.cpu_count(),
             },
             indent=2,
         )

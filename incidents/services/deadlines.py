@@ -9,12 +9,14 @@ are done, a sweep writes one digest per organisation told (:mod:`.digests`).
 """
 
 import datetime as dt
+from functools import cache
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from notifications.services import notification_queue_many
+from ssi_portal.lib.bulk_sql import any_of
 from ssi_portal.lib.working_days import END_OF_DAY, LONDON
 
 from ..calendar import deadline_text, working_day_calendar
@@ -79,6 +81,14 @@ def incident_escalate_overdue(
     late. Returns how many incidents were escalated.
     """
     now = now or timezone.now()
+
+    @cache  # a sweep's thousands of requests share a few Suppliers and deadline days
+    def message(name: str, due_at: dt.datetime) -> str:
+        return (
+            f"{name} did not answer by {deadline_text(due_at, now=now)}: "
+            "escalated to the DCC helpdesk."
+        )
+
     escalated = 0
     while True:
         with transaction.atomic():
@@ -86,15 +96,13 @@ def incident_escalate_overdue(
             if not batch:
                 break
             ids = [pk for pk, _, _ in batch]
-            Incident.objects.filter(pk__in=ids).update(breached_at=now, updated_at=now)
-            Assignment.objects.filter(incident_id__in=ids, ended_at__isnull=True).update(
-                breached_at=now
+            Incident.objects.filter(any_of("pk", ids, "bigint")).update(
+                breached_at=now, updated_at=now
             )
-            messages = [
-                f"{name} did not answer by {deadline_text(due_at, now=now)}: "
-                "escalated to the DCC helpdesk."
-                for _, due_at, name in batch
-            ]
+            Assignment.objects.filter(
+                any_of("incident_id", ids, "bigint"), ended_at__isnull=True
+            ).update(breached_at=now)
+            messages = [message(name, due_at) for _, due_at, name in batch]
             _record_batch(ids, Kind.BREACHED, messages, now)
         escalated += len(batch)
     _queue_digests(BREACH, now)
@@ -120,6 +128,11 @@ def incidents_remind_due(*, now: dt.datetime | None = None, batch_size: int = BA
     """
     now = now or timezone.now()
     cutoff = reminder_cutoff(now, settings.SSI_REMINDER_WORKING_DAYS)
+
+    @cache
+    def message(due_at: dt.datetime) -> str:
+        return f"Reminder sent: the answer is due by {deadline_text(due_at, now=now)}."
+
     reminded = 0
     while True:
         with transaction.atomic():
@@ -135,11 +148,8 @@ def incidents_remind_due(*, now: dt.datetime | None = None, batch_size: int = BA
             if not batch:
                 break
             ids = [pk for pk, _, _ in batch]
-            Incident.objects.filter(pk__in=ids).update(reminded_at=now)
-            messages = [
-                f"Reminder sent: the answer is due by {deadline_text(due_at, now=now)}."
-                for _, due_at, _ in batch
-            ]
+            Incident.objects.filter(any_of("pk", ids, "bigint")).update(reminded_at=now)
+            messages = [message(due_at) for _, due_at, _ in batch]
             _record_batch(ids, Kind.REMINDED, messages, now)
         reminded += len(batch)
     _queue_digests(REMINDER, now)

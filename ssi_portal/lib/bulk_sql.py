@@ -10,7 +10,7 @@ model instances for ``bulk_create``, so both paths write the same thing.
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
-from django.db.models import Model, Q
+from django.db.models import F, Lookup, Model, Q
 from django.db.models.expressions import RawSQL
 
 
@@ -30,6 +30,36 @@ def in_values(lookup: str, values: Iterable, db_type: str) -> Q:
         subquery = RawSQL(f"SELECT unnest(%s::{db_type}[])", [values])  # noqa: S611
         return Q(**{f"{lookup}__in": subquery})
     return Q(**{f"{lookup}__in": values})
+
+
+class _EqualsAny(Lookup):
+    """``<field> = ANY(<array>)``, built by :func:`any_of` (not registered as a lookup)."""
+
+    lookup_name = "equals_any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def any_of(field: str, values: Iterable, db_type: str) -> Q | Lookup:
+    """A filter on ``field`` being one of thousands of values, for an indexed column that rows
+    are fetched or updated by (a batch's primary keys).
+
+    On PostgreSQL ``<field> = ANY(%s::<db_type>[])``: one array parameter, as with
+    :func:`in_values`, but read through the index in key order, so that a batch of scattered
+    rows visits the table's and the indexes' pages in order, each once (``in_values``'
+    subquery hashes its values and visits the rows in no order). Elsewhere a plain ``__in``.
+    """
+    values = list(values)
+    if _postgres():
+        if db_type not in ("bigint", "text"):
+            raise ValueError(f"Unexpected SQL type for any_of: {db_type}")
+        # The values are a bound parameter; the only text formatted in is one of two type names.
+        return _EqualsAny(F(field), RawSQL(f"%s::{db_type}[]", [values]))  # noqa: S611
+    return Q(**{f"{field}__in": values})
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int]:

@@ -154,3 +154,38 @@ def test_the_sweep_reads_and_writes_in_a_constant_number_of_queries(
     # digests, whatever their number.
     with django_assert_max_num_queries(19):
         assert incident_escalate_overdue(now=SWEPT_AT) == overdue
+
+
+# A batch of a sweep, with a webhook endpoint subscribed: its savepoint, the lock, the stamps
+# (the requests, and for escalations their running assignments), whether an endpoint
+# subscribes, the events' ids, the requests' facts for the payloads, the deliveries, the
+# release. Then, once per sweep: the last (empty) batch and the digests.
+PER_BATCH = {"breach": 9, "remind": 7}
+PER_SWEEP = {"breach": 12, "remind": 13}
+
+
+@pytest.mark.parametrize("batches", [1, 2])
+@pytest.mark.parametrize("batch_size", [2, 20])
+@pytest.mark.parametrize("sweep", ["breach", "remind"])
+def test_a_batch_costs_the_same_queries_whatever_its_size(
+    sweep,
+    batch_size,
+    batches,
+    gaining_user,
+    gaining_supplier,
+    installing_supplier,
+    other_supplier,
+    django_assert_num_queries,
+):
+    from tests.support.webhooks import make_endpoint
+
+    make_endpoint(gaining_supplier)
+    make_endpoint(installing_supplier)
+    overdue = batch_size * batches
+    raise_many(gaining_user, installing_supplier, overdue // 2)
+    raise_many(gaining_user, other_supplier, overdue - overdue // 2)
+    with django_assert_num_queries(PER_SWEEP[sweep] + batches * PER_BATCH[sweep]):
+        if sweep == "breach":
+            assert incident_escalate_overdue(now=SWEPT_AT, batch_size=batch_size) == overdue
+        else:
+            assert incidents_remind_due(now=FRIDAY, batch_size=batch_size) == overdue

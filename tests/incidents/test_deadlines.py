@@ -298,3 +298,101 @@ def test_escalating_an_incident_does_not_touch_the_others(
     later.refresh_from_db()
     assert later.breached_at is None
     assert Incident.objects.filter(breached_at__isnull=False).count() == 1
+
+
+def test_each_escalation_in_a_batch_names_its_own_supplier_and_deadline(
+    gaining_user, installing_supplier, other_supplier
+):
+    thursday = RAISED_AT + dt.timedelta(days=1)  # due Monday 13 April (Easter between)
+    raised = {
+        (supplier.name, when): incident_raise(
+            actor=gaining_user,
+            device_id=DeviceFactory(installing_supplier=supplier).device_id,
+            now=when,
+        )
+        for supplier in (installing_supplier, other_supplier)
+        for when in (RAISED_AT, thursday)
+    }
+    assert incident_escalate_overdue(now=dt.datetime(2026, 4, 14, 9, 0, tzinfo=LONDON)) == 4
+    for (name, when), incident in raised.items():
+        day = "Friday 10 April" if when == RAISED_AT else "Monday 13 April"
+        assert breach_events(incident).get().message == (
+            f"{name} did not answer by the end of {day}, UK time: escalated to the DCC helpdesk."
+        )
+
+
+def test_each_reminder_in_a_batch_names_its_own_deadline(
+    settings, gaining_user, installing_supplier
+):
+    settings.SSI_REMINDER_WORKING_DAYS = 2
+    first, second = (
+        incident_raise(
+            actor=gaining_user,
+            device_id=DeviceFactory(installing_supplier=installing_supplier).device_id,
+            now=when,
+        )
+        for when in (RAISED_AT, RAISED_AT + dt.timedelta(days=1))
+    )
+    # Friday 10 April: the first is due tonight, the second on Monday 13 April.
+    assert incidents_remind_due(now=dt.datetime(2026, 4, 10, 8, 0, tzinfo=LONDON)) == 2
+    messages = [
+        IncidentEvent.objects.get(incident=i, kind="reminded").message for i in (first, second)
+    ]
+    assert messages == [
+        "Reminder sent: the answer is due by the end of Friday 10 April, UK time.",
+        "Reminder sent: the answer is due by the end of Monday 13 April, UK time.",
+    ]
+
+
+def _indexes() -> dict[str, tuple[str, ...]]:
+    """The incident table's indexes (not its primary key): name → columns."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "incidents_incident")
+    return {
+        name: tuple(info["columns"])
+        for name, info in found.items()
+        if info["index"] and not info["primary_key"]
+    }
+
+
+def test_the_sweeps_indexes_are_in_the_database(db):
+    indexes = _indexes()
+    assert indexes["inc_escalation_idx"] == indexes["inc_reminder_idx"] == ("due_at", "id")
+    assert indexes["inc_breach_stamp_idx"] == ("breached_at",)
+    assert indexes["inc_reminder_stamp_idx"] == ("reminded_at",)
+
+
+def test_neither_supplier_has_an_index_of_its_own_beside_the_lists_leading_with_it(db):
+    indexed = set(_indexes().values())
+    for column in ("assigned_supplier_id", "raising_supplier_id"):
+        assert (column,) not in indexed
+        assert any(columns[0] == column for columns in indexed)
+
+
+@pytest.mark.postgres("the planner's reading of the partial index")
+@pytest.mark.parametrize(
+    ("sweep", "index"),
+    [("escalate", "inc_escalation_idx"), ("remind", "inc_reminder_idx")],
+)
+def test_a_batch_is_the_first_rows_of_its_index_not_a_sort_of_the_day(
+    sweep, index, gaining_user, installing_supplier
+):
+    from django.test.utils import CaptureQueriesContext
+
+    # Requests notified the same day share one deadline, to the microsecond.
+    for device in DeviceFactory.create_batch(6, installing_supplier=installing_supplier):
+        incident_raise(actor=gaining_user, device_id=device.device_id, now=RAISED_AT)
+    with CaptureQueriesContext(connection) as queries:
+        if sweep == "escalate":
+            incident_escalate_overdue(now=DUE_AT + dt.timedelta(seconds=1), batch_size=2)
+        else:
+            incidents_remind_due(now=dt.datetime(2026, 4, 10, 8, 0, tzinfo=LONDON), batch_size=2)
+    lock = next(q["sql"] for q in queries if "FOR UPDATE" in q["sql"])
+    with connection.cursor() as cursor:
+        # A table this small is read whole unless the planner is told not to.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {lock}")
+        plan = "\n".join(row for (row,) in cursor.fetchall())
+    assert f"Index Scan using {index}" in plan
+    assert "Sort" not in plan
