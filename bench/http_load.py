@@ -385,8 +385,8 @@ def clean_up_raises() -> None:
         )
 
 
-# What the load rewrites: the session on every request (production saves it each time), the
-# incident tables on every raise.
+# What the load rewrites: the sessions (each at most once a minute), the incident tables on
+# every raise.
 CHURNED_TABLES = (
     "django_session",
     "incidents_incident",
@@ -398,8 +398,9 @@ CHURNED_TABLES = (
 
 def vacuum(tables=("django_session",)) -> None:
     """Clear the dead rows the last run left, as autovacuum would between them: without it (this
-    machine's PostgreSQL may run with autovacuum off), every request's rewritten session piles
-    up dead rows (300,000 in one run), and each scenario would run slower than the one before."""
+    machine's PostgreSQL may run with autovacuum off), rewritten rows pile up (300,000 in one
+    run when each request rewrote its session), and each scenario would run slower than the one
+    before."""
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -479,7 +480,7 @@ def mint_sessions(per_user: int) -> dict[str, list[str]]:
 
     No password round trip (its hashing would cost more than the pages measured) and no code
     typed. Several sessions a user, so that concurrent requests do not queue on one session row
-    (production saves the session on every request).
+    when it is saved (at most once a minute: ``accounts.middleware.SessionMiddleware``).
     """
     from django.contrib.sessions.models import Session
     from django.test import Client
@@ -497,7 +498,7 @@ def mint_sessions(per_user: int) -> dict[str, list[str]]:
         sessions[user.username] = []
         for _ in range(per_user):
             client = Client()
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="accounts.backends.ModelBackend")
             session = client.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()
