@@ -1,7 +1,13 @@
-"""The benchmark's floor (bench/http_load.py): routed by the benchmark's own URL conf alone,
-one indexed lookup behind the sign-in."""
+"""The benchmark's floor and bare view (bench/http_load.py): routed by the benchmark's own URL
+conf alone, one indexed lookup behind the sign-in, and the same lookup with no middleware."""
+
+import io
+import json
+from wsgiref.util import setup_testing_defaults
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 
 from tests.test_production_settings import manage
 
@@ -59,3 +65,60 @@ def test_the_benchmarks_server_starts_from_production_settings_with_the_floor_ro
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["bench.http_urls", "False", "/bench/floor/"]
+
+
+def wsgi_get(path: str, query: str = "") -> tuple[str, dict[str, str], bytes]:
+    """One GET through the benchmark server's WSGI application, as gunicorn would call it."""
+    from bench.http_wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.input": io.BytesIO(),
+    }
+    setup_testing_defaults(environ)
+    answered = {}
+
+    def start_response(status, headers):
+        answered["status"], answered["headers"] = status, headers
+
+    # As Django's test client does: the test's database connection outlives the request.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+    return answered["status"], dict(answered["headers"]), body
+
+
+@floor_routed
+def test_the_bare_view_is_the_floors_lookup_with_no_middleware(device, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the Device; no session, no user
+        status, headers, body = wsgi_get("/bench/bare/", f"id={device.device_id}")
+
+    assert status == "200 OK"
+    assert json.loads(body) == {
+        "found": True,
+        "device_type": "ESME",
+        "smi_status": device.smi_status,
+    }
+    # None of the portal's middleware ran: no request id, no security headers, no cookie.
+    portals = {"X-Request-ID", "Content-Security-Policy", "X-Frame-Options", "Set-Cookie", "Vary"}
+    assert not portals & set(headers)
+
+
+@floor_routed
+def test_the_same_server_serves_the_floor_through_the_portals_middleware(device):
+    status, headers, _ = wsgi_get("/bench/floor/", f"id={device.device_id}")
+
+    assert status == "302 Found" and "/accounts/login/" in headers["Location"]
+    assert {"X-Request-ID", "Content-Security-Policy", "X-Frame-Options"} <= set(headers)
+
+
+def test_the_portal_itself_has_no_bare_view(client, device):
+    assert client.get("/bench/bare/", {"id": device.device_id}).status_code == 404

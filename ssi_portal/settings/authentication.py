@@ -14,7 +14,8 @@ AUTHENTICATION_BACKENDS = [
     # First, as django-axes requires: refuses a locked-out username and address before any
     # password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, which also reads a signed-in user's second factors with the user.
+    "accounts.backends.ModelBackend",
 ]
 
 # Two-factor authentication: an authenticator app (TOTP) with one-use backup codes; an email is
@@ -66,10 +67,23 @@ try:
 except ValueError as _exc:
     raise ImproperlyConfigured(str(_exc)) from _exc
 
-# Sessions end after this much inactivity (each request moves the expiry on) or when the
-# browser closes, whichever comes first.
+# Sessions end after this much inactivity or when the browser closes, whichever comes first.
+# They live in the database (Django's database sessions, read with a query compiled once:
+# accounts.sessions), read on every request, so a session deleted or a user deactivated is
+# refused at once. A request moves the end on by
+# saving the session, but at most once every SSI_SESSION_REFRESH_SECONDS (0: every request),
+# not on every request: a session therefore ends between SESSION_COOKIE_AGE minus that and
+# SESSION_COOKIE_AGE after its last request, never later (accounts.middleware).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env.int("SSI_SESSION_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SSI_SESSION_REFRESH_SECONDS = env.int("SSI_SESSION_REFRESH_SECONDS", default=60)
+if not 0 <= SSI_SESSION_REFRESH_SECONDS <= SESSION_COOKIE_AGE // 10:
+    raise ImproperlyConfigured(
+        f"SSI_SESSION_REFRESH_SECONDS is {SSI_SESSION_REFRESH_SECONDS}: use 0 (save the session "
+        f"on every request) up to a tenth of SSI_SESSION_SECONDS ({SESSION_COOKIE_AGE // 10}), "
+        "or an active user's session could end while they work."
+    )
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # An invitation's set-password link works once, and for this long.

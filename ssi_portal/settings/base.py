@@ -63,11 +63,13 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ssi_portal.lib.middleware.RefuseNulInQueryMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, saving a session at most once a minute (not on every request) to move its end on.
+    "accounts.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, checking the session's second factor without reading its device.
+    "accounts.middleware.VerifiedDeviceMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

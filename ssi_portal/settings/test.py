@@ -47,9 +47,8 @@ STATIC_ROOT = None
 # Most tests sign in with client.force_login, which sets no second factor; the two-factor tests
 # (tests/accounts) switch the requirement on. Login throttling stays on.
 SSI_MFA_REQUIRED = False
-# Pinned query counts measure a page, not the session's sliding expiry; the inactivity tests
-# (tests/accounts/test_sessions.py) switch it on as production has it.
-SESSION_SAVE_EVERY_REQUEST = False
+# Sessions are saved at most once a minute, as in production (accounts.middleware); a login
+# counts as a save, so a page right after force_login writes no session in a pinned count.
 
 # --- Entitlement to raise ------------------------------------------------------
 # Test set-ups raise hundreds of requests within a minute of frozen time; the rate-limit tests

@@ -1,0 +1,67 @@
+"""Queries compiled once (ssi_portal/lib/compiled.py): the ORM's own SQL and rows, for new
+values each run."""
+
+import datetime as dt
+
+import pytest
+
+from inventory.models import Device
+from ssi_portal.lib.compiled import CompiledQuery
+from tests.factories import DeviceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def devices_of(supplier_id, status):
+    return (
+        Device.objects.filter(installing_supplier_id=supplier_id, smi_status=status)
+        .order_by("pk")
+        .values_list("device_id", "status_effective_date", "updated_at")
+    )
+
+
+DEVICES_OF = CompiledQuery(devices_of, kinds=(int, str))
+
+
+def test_a_compiled_query_answers_as_the_orm_for_each_new_value(installing_supplier, device):
+    other = DeviceFactory(installing_supplier=installing_supplier, smi_status="Pending")
+
+    for supplier_id, status in [
+        (installing_supplier.pk, device.smi_status),
+        (installing_supplier.pk, "Pending"),
+        (installing_supplier.pk + 99, "Pending"),
+    ]:
+        assert DEVICES_OF.rows(supplier_id, status) == [
+            list(row) for row in devices_of(supplier_id, status)
+        ]
+    assert DEVICES_OF.rows(installing_supplier.pk, "Pending")[0][0] == other.device_id
+
+
+def test_its_rows_are_converted_as_the_orm_converts_them(device):
+    device.status_effective_date = dt.date(2026, 4, 1)
+    device.save()
+
+    [row] = DEVICES_OF.rows(device.installing_supplier_id, device.smi_status)
+
+    # Dates and aware times, not the strings SQLite stores.
+    assert isinstance(row[1], dt.date) and row[2].tzinfo is not None
+
+
+def test_it_compiles_once_and_runs_once_a_call(device, django_assert_num_queries):
+    query = CompiledQuery(lambda pk: Device.objects.filter(pk=pk).values_list("pk"), kinds=(int,))
+    query.rows(device.pk)
+
+    compiled = query._compiled["default"]
+    with django_assert_num_queries(1):
+        assert query.rows(device.pk) == [[device.pk]]
+    assert query._compiled["default"] is compiled
+
+
+def test_a_value_the_query_does_not_hold_once_is_refused(db):
+    twice = CompiledQuery(
+        lambda pk: Device.objects.filter(pk=pk, installing_supplier_id=pk).values_list("pk"),
+        kinds=(int,),
+    )
+
+    with pytest.raises(ValueError, match="holds 2 of a value"):
+        twice.rows(1)
