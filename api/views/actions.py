@@ -4,7 +4,7 @@ service; a refusal carries the helper's reason code and words, and to a client t
 part in the action, what moved the request on meanwhile."""
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 
 from incidents import services
@@ -72,34 +72,34 @@ class ActionView(ApiView):
 
 
 def _action_schema(operation_id, summary, description, request, examples, responses=None):
-    return extend_schema(
-        operation_id=operation_id,
-        summary=summary,
-        description=description,
-        parameters=[ID_PARAMETER],
-        request=request,
-        responses=responses or {200: s.RequestSerializer},
-        examples=examples,
-        tags=TAGS,
+    """The documentation of an action view's POST (a class decorator)."""
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            summary=summary,
+            description=description,
+            parameters=[ID_PARAMETER],
+            request=request,
+            responses=responses or {200: s.RequestSerializer},
+            examples=examples,
+            tags=TAGS,
+        )
     )
 
 
+@_action_schema(
+    "request_answer",
+    "Answer with the install code",
+    "The assigned Supplier gives the Device's install code (checked: 32 hex digits, or 36 "
+    "with a CRC that must match). It is sealed at once; the raiser is told. Recorded in "
+    "the security log under the client's name.",
+    s.AnswerSerializer,
+    s.ANSWER_EXAMPLES,
+)
 class AnswerView(ActionView):
     action = "answer"
     required_scopes = {"POST": ACTION_SCOPES["answer"]}
     body_class = s.AnswerSerializer
-
-    @_action_schema(
-        "request_answer",
-        "Answer with the install code",
-        "The assigned Supplier gives the Device's install code (checked: 32 hex digits, or 36 "
-        "with a CRC that must match). It is sealed at once; the raiser is told. Recorded in "
-        "the security log under the client's name.",
-        s.AnswerSerializer,
-        s.ANSWER_EXAMPLES,
-    )
-    def post(self, request, public_id):
-        return super().post(request, public_id)
 
     def perform(self, request, incident, data):
         return services.incident_answer(
@@ -107,22 +107,19 @@ class AnswerView(ActionView):
         )
 
 
+@_action_schema(
+    "request_not_installed",
+    "Answer \u201cnot installed by us\u201d",
+    "The assigned Supplier says it did not install the Device: the request goes to the "
+    "DCC helpdesk to find the installing Supplier, its clock paused. Your Supplier keeps "
+    "it in sight, read only (side disclaimed). Recorded in the security log.",
+    s.ReasonSerializer,
+    s.NOT_INSTALLED_EXAMPLES,
+)
 class NotInstalledView(ActionView):
     action = "not_installed"
     required_scopes = {"POST": ACTION_SCOPES["not_installed"]}
     body_class = s.ReasonSerializer
-
-    @_action_schema(
-        "request_not_installed",
-        "Answer \u201cnot installed by us\u201d",
-        "The assigned Supplier says it did not install the Device: the request goes to the "
-        "DCC helpdesk to find the installing Supplier, its clock paused. Your Supplier keeps "
-        "it in sight, read only (side disclaimed). Recorded in the security log.",
-        s.ReasonSerializer,
-        s.NOT_INSTALLED_EXAMPLES,
-    )
-    def post(self, request, public_id):
-        return super().post(request, public_id)
 
     def perform(self, request, incident, data):
         return services.incident_answer_not_installed(
@@ -130,6 +127,18 @@ class NotInstalledView(ActionView):
         )
 
 
+@_action_schema(
+    "request_reveal",
+    "Reveal the install code",
+    "The code, to the raising Supplier (a client with the reveal scope) or to the Supplier "
+    "that provided it. Each reveal is written to the request's timeline and to the "
+    "security log under the client's name; the answer is never cached "
+    "(``Cache-Control: no-store``). An Idempotency-Key is not used here: the answer is a "
+    "credential and is never stored, so a retry reveals, and is recorded, again.",
+    None,
+    s.REVEAL_EXAMPLES,
+    responses={200: s.RevealSerializer},
+)
 class RevealView(ActionView):
     action = "reveal"
     required_scopes = {"POST": ACTION_SCOPES["reveal"]}
@@ -137,21 +146,6 @@ class RevealView(ActionView):
     # The answer holds a credential: it is never stored, so never replayed. A retry reveals
     # again, and is recorded again.
     idempotent = False
-
-    @_action_schema(
-        "request_reveal",
-        "Reveal the install code",
-        "The code, to the raising Supplier (a client with the reveal scope) or to the Supplier "
-        "that provided it. Each reveal is written to the request's timeline and to the "
-        "security log under the client's name; the answer is never cached "
-        "(``Cache-Control: no-store``). An Idempotency-Key is not used here: the answer is a "
-        "credential and is never stored, so a retry reveals, and is recorded, again.",
-        None,
-        s.REVEAL_EXAMPLES,
-        responses={200: s.RevealSerializer},
-    )
-    def post(self, request, public_id):
-        return super().post(request, public_id)
 
     def perform(self, request, incident, data):
         return services.incident_reveal_code(actor=request.user, incident=incident)
@@ -168,22 +162,19 @@ class RevealView(ActionView):
         )
 
 
+@_action_schema(
+    "request_code_failed",
+    "Report that the code did not work",
+    "The raiser reports that the code provided did not let it commission the Device: the "
+    "code is discarded and the request returns to the installing Supplier with a fresh "
+    "five-Working-Day deadline.",
+    s.RequiredReasonSerializer,
+    s.CODE_FAILED_EXAMPLES,
+)
 class CodeFailedView(ActionView):
     action = "code_failed"
     required_scopes = {"POST": ACTION_SCOPES["code_failed"]}
     body_class = s.RequiredReasonSerializer
-
-    @_action_schema(
-        "request_code_failed",
-        "Report that the code did not work",
-        "The raiser reports that the code provided did not let it commission the Device: the "
-        "code is discarded and the request returns to the installing Supplier with a fresh "
-        "five-Working-Day deadline.",
-        s.RequiredReasonSerializer,
-        s.CODE_FAILED_EXAMPLES,
-    )
-    def post(self, request, public_id):
-        return super().post(request, public_id)
 
     def perform(self, request, incident, data):
         return services.incident_report_code_failed(
@@ -191,22 +182,19 @@ class CodeFailedView(ActionView):
         )
 
 
+@_action_schema(
+    "request_close",
+    "Close the request",
+    "Only the raising Supplier closes: code_worked once a code was provided, or "
+    "no_longer_needed at any time while open. Recorded in the security log under the "
+    "client's name.",
+    s.CloseSerializer,
+    s.CLOSE_EXAMPLES,
+)
 class CloseView(ActionView):
     action = "close"
     required_scopes = {"POST": ACTION_SCOPES["close"]}
     body_class = s.CloseSerializer
-
-    @_action_schema(
-        "request_close",
-        "Close the request",
-        "Only the raising Supplier closes: code_worked once a code was provided, or "
-        "no_longer_needed at any time while open. Recorded in the security log under the "
-        "client's name.",
-        s.CloseSerializer,
-        s.CLOSE_EXAMPLES,
-    )
-    def post(self, request, public_id):
-        return super().post(request, public_id)
 
     def perform(self, request, incident, data):
         return services.incident_close(
@@ -214,22 +202,19 @@ class CloseView(ActionView):
         )
 
 
+@_action_schema(
+    "request_note_add",
+    "Add a note",
+    "A note on an open request, seen by both Suppliers (and emailed to the other side). "
+    "Text that looks like an install code is refused and not kept.",
+    s.NoteSerializer,
+    s.NOTE_EXAMPLES,
+    responses={201: s.NoteCreatedSerializer},
+)
 class NotesView(ActionView):
     action = "note"
     required_scopes = {"POST": ACTION_SCOPES["note"]}
     body_class = s.NoteSerializer
-
-    @_action_schema(
-        "request_note_add",
-        "Add a note",
-        "A note on an open request, seen by both Suppliers (and emailed to the other side). "
-        "Text that looks like an install code is refused and not kept.",
-        s.NoteSerializer,
-        s.NOTE_EXAMPLES,
-        responses={201: s.NoteCreatedSerializer},
-    )
-    def post(self, request, public_id):
-        return super().post(request, public_id)
 
     def perform(self, request, incident, data):
         return services.incident_add_note(actor=request.user, incident=incident, text=data["text"])
