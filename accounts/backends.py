@@ -1,5 +1,6 @@
 """How the portal loads the signed-in user of a request: with the second factors that may
-verify their session, in the same query, compiled once.
+verify their session, in the same query, compiled once; and, on a page, from the query that
+reads the session itself (``accounts.sessions``), so that the user costs no query of its own.
 
 django-otp's middleware would otherwise read the device named in the session on every request,
 a second query of every page. Read with the user, the check stays exact and current: a device
@@ -7,6 +8,8 @@ deleted, unconfirmed or moved to another user, by any door (a service, the admin
 SQL), no longer verifies the session at the next request (``accounts.middleware``).
 """
 
+import contextlib
+import contextvars
 import functools
 
 from django.contrib.auth import backends, get_user_model
@@ -29,11 +32,11 @@ def _annotation(model) -> str:
     return f"_confirmed_{model._meta.db_table}_ids"
 
 
-def _confirmed_ids(model) -> Subquery:
-    """The ids of the user's confirmed devices in ``model``'s table, comma-separated (NULL for
-    none): one row, a user at most has a few."""
+def _confirmed_ids(model, user_id: str) -> Subquery:
+    """The ids of the confirmed devices in ``model``'s table of the user whose id is the outer
+    query's ``user_id``, comma-separated (NULL for none): one row, a user at most has a few."""
     return Subquery(
-        model.objects.filter(user_id=OuterRef("pk"), confirmed=True)
+        model.objects.filter(user_id=OuterRef(user_id), confirmed=True)
         .order_by()
         .values("user_id")
         .annotate(ids=StringAgg(Cast("pk", CharField()), Value(",")))
@@ -46,15 +49,37 @@ def _user_fields() -> tuple[str, ...]:
     return tuple(field.attname for field in get_user_model()._meta.concrete_fields)
 
 
-def _user_with_devices(user_id):
-    return (
-        get_user_model()
-        ._default_manager.annotate(
-            **{_annotation(model): _confirmed_ids(model) for model in _device_models()}
-        )
-        .filter(pk=user_id)
-        .values_list(*_user_fields(), *(_annotation(model) for model in _device_models()))
+def user_columns(queryset, user: str = ""):
+    """``queryset`` annotated with the confirmed second factors of its user (``user``, a
+    relation's name, or the user itself when empty) and reduced to the columns that
+    :func:`user_from_columns` makes a user of (after any columns of its own, given first)."""
+    prefix = f"{user}__" if user else ""
+    queryset = queryset.annotate(
+        **{
+            _annotation(model): _confirmed_ids(model, f"{user}_id" if user else "pk")
+            for model in _device_models()
+        }
     )
+    return [f"{prefix}{name}" for name in _user_fields()] + [
+        _annotation(model) for model in _device_models()
+    ], queryset
+
+
+def user_from_columns(using: str, values):
+    """The user (with their confirmed second factors) of the values :func:`user_columns`
+    selected; None when the row had no user (a left join that found none)."""
+    fields = _user_fields()
+    if values[0] is None:
+        return None
+    user = get_user_model().from_db(using, fields, values[: len(fields)])
+    for model, ids in zip(_device_models(), values[len(fields) :], strict=True):
+        setattr(user, _annotation(model), ids)
+    return user
+
+
+def _user_with_devices(user_id):
+    columns, queryset = user_columns(get_user_model()._default_manager.filter(pk=user_id))
+    return queryset.values_list(*columns)
 
 
 _USER_WITH_DEVICES = CompiledQuery(_user_with_devices, kinds=(int,))
@@ -76,19 +101,44 @@ def confirmed_device_ids(user) -> frozenset[str] | None:
     )
 
 
+# The request whose signed-in user is being loaded (``users_from_the_session_of``): its
+# session may hold that user, read with the session.
+_REQUEST = contextvars.ContextVar("accounts_request_being_served", default=None)
+
+
+@contextlib.contextmanager
+def users_from_the_session_of(request):
+    """While serving ``request``, :meth:`ModelBackend.get_user` takes the user its session
+    read with its row (``accounts.sessions.SessionStore.take_user``), once, instead of reading
+    them again. Django's own checks of that user still follow (the session's auth hash, so a
+    password changed ends the session; an inactive user is nobody)."""
+    token = _REQUEST.set(request)
+    try:
+        yield
+    finally:
+        _REQUEST.reset(token)
+
+
+def _user_read_with_the_session(user_id) -> tuple | None:
+    """``(user,)`` as the session of the request being served read it, or None."""
+    take = getattr(getattr(_REQUEST.get(), "session", None), "take_user", None)
+    return take(user_id) if take is not None else None
+
+
 class ModelBackend(backends.ModelBackend):
     """Django's model backend (passwords, permissions), whose ``get_user`` — the user of every
     signed-in request — also reads the user's confirmed second factors, with SQL compiled once
-    per process (``ssi_portal.lib.compiled``)."""
+    per process (``ssi_portal.lib.compiled``), or takes them as the request's session read them
+    with its row (``users_from_the_session_of``)."""
 
     def get_user(self, user_id):
+        read = _user_read_with_the_session(user_id)
+        user = read[0] if read is not None else self._read(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    @staticmethod
+    def _read(user_id):
         model = get_user_model()
         using = router.db_for_read(model)
         rows = _USER_WITH_DEVICES.rows(model._meta.pk.get_prep_value(user_id), using=using)
-        if not rows:
-            return None
-        fields = _user_fields()
-        user = model.from_db(using, fields, rows[0][: len(fields)])
-        for model_, ids in zip(_device_models(), rows[0][len(fields) :], strict=True):
-            setattr(user, _annotation(model_), ids)
-        return user if self.user_can_authenticate(user) else None
+        return user_from_columns(using, rows[0]) if rows else None

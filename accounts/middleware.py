@@ -1,6 +1,7 @@
-"""What every request of a signed-in user pays for, kept small: the session saved at most once
-a minute, the second factor checked without reading its device; and two-factor
-authentication, where required, before any page of the portal or the admin."""
+"""What every request of a signed-in user pays for, kept small: the session and its user read in
+one query, the session saved at most once a minute, the second factor checked without reading
+its device; and two-factor authentication, where required, before any page of the portal or
+the admin."""
 
 import functools
 import time
@@ -18,7 +19,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
 
-from .backends import confirmed_device_ids
+from .backends import confirmed_device_ids, users_from_the_session_of
 from .selectors.mfa import user_has_mfa
 
 # When the session was last written (seconds since the epoch), kept in the session itself.
@@ -51,7 +52,17 @@ class SessionMiddleware(sessions.SessionMiddleware):
 
     A session this request did not read is left alone (reading it only to refresh it would
     cost the query it saves), and so is an empty one (no session is made for a visitor).
+
+    The signed-in user is read with the session's row (``accounts.sessions``), and Django's
+    ``AuthenticationMiddleware`` takes them from there for this request
+    (``accounts.backends.users_from_the_session_of``): one query for the session and its user.
     """
+
+    def __call__(self, request):
+        if self.async_mode:  # the portal is served over WSGI; the user is then read on its own
+            return super().__call__(request)
+        with users_from_the_session_of(request):
+            return super().__call__(request)
 
     def process_response(self, request, response):
         session = getattr(request, "session", None)

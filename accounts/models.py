@@ -10,6 +10,7 @@ import base64
 import binascii
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
@@ -160,6 +161,24 @@ class User(AbstractUser):
         if self.supplier_id:
             return self.supplier.name
         return "DCC helpdesk" if self.is_helpdesk else "No organisation"
+
+
+class Session(AbstractBaseSession):
+    """A session (``SESSION_ENGINE``, ``accounts.sessions``) with the id of its signed-in user:
+    each request reads the session and its user in one query, and a user's sessions are found
+    by index. No foreign-key constraint: a session saved as its user is deleted must not fail
+    (Django retries a failed insert as a clash of keys), and a session of no user is nobody's.
+    """
+
+    user = models.ForeignKey(
+        User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore
 
 
 class SecurityEventKind(models.TextChoices):

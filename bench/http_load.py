@@ -215,7 +215,7 @@ def generate(devices: int, incidents: int) -> None:
         cur.execute(
             "TRUNCATE bench_meta, notifications_notification, incidents_incidentevent, "
             "incidents_assignment, incidents_incident, inventory_registration, inventory_device, "
-            "inventory_suppliercontact, django_session, inventory_user, inventory_supplier "
+            "inventory_suppliercontact, accounts_session, inventory_user, inventory_supplier "
             "RESTART IDENTITY CASCADE"
         )
     _make_organisations()
@@ -388,7 +388,7 @@ def clean_up_raises() -> None:
 # What the load rewrites: the sessions (each at most once a minute), the incident tables on
 # every raise.
 CHURNED_TABLES = (
-    "django_session",
+    "accounts_session",
     "incidents_incident",
     "incidents_assignment",
     "incidents_incidentevent",
@@ -396,7 +396,7 @@ CHURNED_TABLES = (
 )
 
 
-def vacuum(tables=("django_session",)) -> None:
+def vacuum(tables=("accounts_session",)) -> None:
     """Clear the dead rows the last run left, as autovacuum would between them: without it (this
     machine's PostgreSQL may run with autovacuum off), rewritten rows pile up (300,000 in one
     run when each request rewrote its session), and each scenario would run slower than the one
@@ -482,12 +482,11 @@ def mint_sessions(per_user: int) -> dict[str, list[str]]:
     typed. Several sessions a user, so that concurrent requests do not queue on one session row
     when it is saved (at most once a minute: ``accounts.middleware.SessionMiddleware``).
     """
-    from django.contrib.sessions.models import Session
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.models import User
+    from accounts.models import Session, User
 
     Session.objects.all().delete()
     sessions: dict[str, list[str]] = {}

@@ -28,8 +28,8 @@ def test_the_floor_is_one_indexed_lookup_behind_the_sign_in(
 ):
     client.force_login(gaining_user)
 
-    # session, user, the Device
-    with django_assert_num_queries(3):
+    # the session read with its user, the Device
+    with django_assert_num_queries(2):
         response = client.get("/bench/floor/", {"id": device.device_id})
 
     assert response.json() == {

@@ -13,6 +13,7 @@ from django.http import Http404
 from ..models import SecurityEventKind, Supplier, User
 from ..permissions import is_helpdesk_staff, is_operator
 from .security_events import security_event_record
+from .sessions import user_sessions_end
 from .users import AccountError, checked_identity, new_invited_user, send_invitation
 
 logger = logging.getLogger(__name__)
@@ -183,7 +184,8 @@ def refuse_superuser_unless_operator(actor, user: User, what: str) -> None:
 
 
 def user_helpdesk_deactivate(*, actor, user_id: int, request=None) -> User:
-    """The DCC helpdesk stops a user from logging in; their sessions end at their next request.
+    """The DCC helpdesk stops a user from logging in; their sessions end (deleted, so that
+    reactivating the user later does not revive them).
     Reactivating is for the user's own organisation's administrators (or an operator).
 
     Unlike an organisation's administrators, the helpdesk may deactivate an organisation's last
@@ -201,6 +203,7 @@ def user_helpdesk_deactivate(*, actor, user_id: int, request=None) -> User:
             raise AccountError("inactive", f"{user.username} is already deactivated.")
         user.is_active = False
         user.save(update_fields=["is_active"])
+        user_sessions_end(user_id=user.pk)
         security_event_record(
             kind=SecurityEventKind.USER_DEACTIVATED,
             actor=actor,

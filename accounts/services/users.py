@@ -24,6 +24,7 @@ from notifications.services import notification_queue
 from ..models import SecurityEventKind, Supplier, User, supplier_audience
 from ..permissions import can_manage_users
 from .security_events import security_event_record
+from .sessions import user_sessions_end
 
 logger = logging.getLogger(__name__)
 
@@ -255,8 +256,8 @@ def user_roles_change(
 
 
 def user_deactivate(*, actor, user_id: int, request=None) -> User:
-    """Stop a user of the actor's organisation from logging in; their sessions end at their next
-    request (an inactive user is no longer authenticated).
+    """Stop a user of the actor's organisation from logging in; their sessions end (deleted, so
+    that reactivating the user later does not revive them).
 
     ``Http404`` for another organisation's user. ``AccountError`` for the actor themselves, for
     a user already deactivated, and for the organisation's last active administrator.
@@ -275,6 +276,7 @@ def user_deactivate(*, actor, user_id: int, request=None) -> User:
             )
         user.is_active = False
         user.save(update_fields=["is_active"])
+        user_sessions_end(user_id=user.pk)
         security_event_record(
             kind=SecurityEventKind.USER_DEACTIVATED,
             actor=actor,

@@ -68,12 +68,13 @@ except ValueError as _exc:
     raise ImproperlyConfigured(str(_exc)) from _exc
 
 # Sessions end after this much inactivity or when the browser closes, whichever comes first.
-# They live in the database (Django's database sessions, read with a query compiled once:
-# accounts.sessions), read on every request, so a session deleted or a user deactivated is
-# refused at once. A request moves the end on by
-# saving the session, but at most once every SSI_SESSION_REFRESH_SECONDS (0: every request),
-# not on every request: a session therefore ends between SESSION_COOKIE_AGE minus that and
-# SESSION_COOKIE_AGE after its last request, never later (accounts.middleware).
+# They live in the database (Django's database sessions in the portal's table, whose row names
+# its user: accounts.sessions reads the session with its user in one query compiled once), read
+# on every request, so a session deleted or a user deactivated is refused at once. A request
+# moves the end on by saving the session, but at most once every SSI_SESSION_REFRESH_SECONDS
+# (0: every request), not on every request: a session therefore ends between
+# SESSION_COOKIE_AGE minus that and SESSION_COOKIE_AGE after its last request, never later
+# (accounts.middleware).
 SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env.int("SSI_SESSION_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = False

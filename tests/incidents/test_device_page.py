@@ -178,9 +178,10 @@ def test_the_device_page_is_valid_html(client, request, incident, persona):
 
 # --- Queries ------------------------------------------------------------------------------------
 
-# session, user, the Device with its installer, its requests the user may see (with their
-# Suppliers), the registrations of its meter point, the user's Supplier in the top bar.
-DEVICE_QUERIES = 6
+# the session read with its user, the Device with its installer, its requests the user may see
+# (with their Suppliers), the registrations of its meter point, the user's Supplier in the top
+# bar.
+DEVICE_QUERIES = 5
 
 
 @pytest.mark.parametrize("persona", ["installing_user", "gaining_user", "helpdesk_user"])

@@ -215,8 +215,8 @@ def test_the_home_page_takes_a_fixed_number_of_queries_whatever_needs_attention(
 
     with time_machine.travel(DAY_AFTER):
         client.force_login(gaining_user)
-        # session, user, the figures (one query), the Supplier's name
-        with django_assert_num_queries(4):
+        # the session read with its user, the figures (one query), the Supplier's name
+        with django_assert_num_queries(3):
             page = client.get(HOME).text
 
     assert 'id="count-to-reveal">1</strong>' in page

@@ -29,9 +29,9 @@ PREVIOUS = re.compile(r'href="([^"]*)" rel="prev"')
 REFERENCE = re.compile(r">(INC\d{7})</a>")
 SORTS = ["-raised", "raised", "due", "-due", "status", "-status"]
 SIDES = {"assigned": "installing_user", "raised": "gaining_user"}
-# session, user, the page of incidents (every segment of the order in one query), the
-# Supplier's name in the heading: as the lists in their default order.
-LIST_QUERIES = 4
+# the session read with its user, the page of incidents (every segment of the order in one
+# query), the Supplier's name in the heading: as the lists in their default order.
+LIST_QUERIES = 3
 PROCESS = list(IncidentStatus)
 
 
