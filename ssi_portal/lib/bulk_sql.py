@@ -42,8 +42,11 @@ def _adapted(fields: Sequence, rows: Sequence[tuple]) -> list[tuple]:
     return list(zip(*columns, strict=True))
 
 
-def _sqlite_insert(model: type[Model], fields: Sequence[str], rows: Sequence[tuple]) -> list[int]:
-    """Insert with one ``executemany``; the new primary keys, in the order of ``rows``.
+def _sqlite_insert(
+    model: type[Model], fields: Sequence[str], rows: Sequence[tuple], *, with_ids: bool
+) -> list[int]:
+    """Insert with one ``executemany``; with ``with_ids``, the new primary keys, in the order
+    of ``rows``.
 
     The writer holds SQLite's one write lock from its first write to its commit, so the rows
     of one ``executemany`` take consecutive keys, the last of them ``last_insert_rowid()``.
@@ -60,6 +63,8 @@ def _sqlite_insert(model: type[Model], fields: Sequence[str], rows: Sequence[tup
             f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 (the model's names)
             _adapted(model_fields, rows),
         )
+        if not with_ids:
+            return []
         cursor.execute("SELECT last_insert_rowid()")
         last = cursor.fetchone()[0]
         first = last - len(rows) + 1
@@ -143,8 +148,7 @@ def insert_rows(
     if not rows:
         return []
     if _sqlite():
-        ids = _sqlite_insert(model, fields, rows)
-        return ids if with_ids else []
+        return _sqlite_insert(model, fields, rows, with_ids=with_ids)
     if not _postgres():
         objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
         model.objects.bulk_create(objs)
