@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from inventory.models import Device
-from ssi_portal.lib.bulk_sql import RowMaker, any_of, insert_rows, update_rows
+from ssi_portal.lib.bulk_sql import RowMaker, any_of, in_values, insert_rows, update_rows
 from tests.factories import DeviceFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +45,40 @@ def test_any_of_sends_its_keys_as_one_array_parameter(count):
 def test_any_of_refuses_a_type_it_does_not_know():
     with pytest.raises(ValueError, match="Unexpected SQL type"):
         any_of("pk", [1], "bigint); DROP TABLE x; --")
+
+
+def test_in_values_finds_exactly_the_rows_named_by_key_or_by_text():
+    first, second, third = DeviceFactory.create_batch(3)
+
+    by_key = Device.objects.filter(in_values("pk", [third.pk, first.pk, 10**12], "bigint"))
+    by_text = Device.objects.filter(in_values("device_id", [second.device_id, "x"], "text"))
+
+    assert sorted(by_key.values_list("pk", flat=True)) == [first.pk, third.pk]
+    assert list(by_text.values_list("pk", flat=True)) == [second.pk]
+
+
+def test_in_values_matches_text_with_a_comma_whole():
+    named = DeviceFactory(model="B1,B2")
+    DeviceFactory(model="B1")
+
+    found = Device.objects.filter(in_values("model", ["B1,B2"], "text"))
+
+    assert list(found.values_list("pk", flat=True)) == [named.pk]
+
+
+@pytest.mark.postgres("the joined parameter")
+def test_in_values_sends_thousands_of_keys_as_one_parameter():
+    sql, params = Device.objects.filter(
+        in_values("pk", range(5000), "bigint")
+    ).query.sql_with_params()
+    assert "string_to_array(%s, ',')::bigint[]" in sql
+    assert params == (",".join(map(str, range(5000))),)
+
+
+@pytest.mark.postgres("the joined parameter")
+def test_in_values_refuses_a_key_that_is_not_an_integer():
+    with pytest.raises(TypeError):
+        in_values("pk", ["1) OR (1=1"], "bigint")
 
 
 # --- Writing a batch's rows ---------------------------------------------------------------------

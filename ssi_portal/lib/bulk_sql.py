@@ -11,6 +11,7 @@ tuples of values in the order of the fields named (use attnames for foreign keys
 adapts it, so every path writes the same thing.
 """
 
+import operator
 from collections.abc import Iterable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -79,14 +80,31 @@ def _sqlite_insert(
 
 def in_values(lookup: str, values: Iterable, db_type: str) -> Q:
     """``Q(<lookup>__in=values)`` for a chunk's thousands of values. On PostgreSQL the values
-    travel as one array parameter (``IN (SELECT unnest(%s::<db_type>[]))``), which costs a
-    quarter of the CPU of a placeholder each; elsewhere a plain ``__in``."""
+    travel as one parameter, elsewhere a plain ``__in``.
+
+    The parameter is the values joined by commas, which the server splits
+    (``IN (SELECT unnest(string_to_array(%s, ',')::<db_type>[]))``): the driver then quotes
+    one string in C instead of an array element by element in Python, a fifth of the time
+    for 2,000 Device IDs. Integers are checked to be integers first; text with a comma in it
+    (or a NULL) travels as an array (``%s::text[]``) instead.
+    """
     values = list(values)
     if _postgres():
-        if db_type not in ("bigint", "text"):
+        if db_type == "bigint":
+            joined = ",".join(str(operator.index(v)) for v in values)
+        elif db_type == "text":
+            joined = (
+                ",".join(values) if all(type(v) is str and "," not in v for v in values) else None
+            )
+        else:
             raise ValueError(f"Unexpected SQL type for in_values: {db_type}")
         # The values are a bound parameter; the only text formatted in is one of two type names.
-        subquery = RawSQL(f"SELECT unnest(%s::{db_type}[])", [values])  # noqa: S611
+        if joined is None:
+            subquery = RawSQL("SELECT unnest(%s::text[])", [values])
+        else:
+            subquery = RawSQL(  # noqa: S611
+                f"SELECT unnest(string_to_array(%s, ',')::{db_type}[])", [joined]
+            )
         return Q(**{f"{lookup}__in": subquery})
     return Q(**{f"{lookup}__in": values})
 
