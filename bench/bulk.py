@@ -343,6 +343,13 @@ def one_run(rows: int, *, profile: str = "") -> dict:
     }
 
 
+def _per_cpu(rows: int, median: dict, kind: str) -> str:
+    """Rows per CPU second of the task (the worker's and the database server's): what a busy
+    machine changes least, where the seconds on the clock include the others' work."""
+    cpu = median[f"{kind}_task_cpu_seconds"] + median[f"{kind}_task_db_cpu_seconds"]
+    return f"{rows / cpu:,.0f}" if cpu else "-"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -400,6 +407,10 @@ def main() -> None:
             + (f" (target >= {TARGET_SQLITE_ROWS_PER_SECOND:,})" if args.sqlite else ""),
             f"{args.rows / median['raise_seconds']:,.0f}",
         ),
+        (
+            "bulk raise: rows per CPU second (worker and server)",
+            _per_cpu(args.rows, median, "raise"),
+        ),
         (f"bulk raise: worker peak MB (target <= {TARGET_MB})", f"{median['raise_peak_mb']:.0f}"),
         ("bulk raise: rows accepted", f"{median['raise_accepted']:,.0f}"),
         ("bulk answer: upload service, s", f"{median['answer_upload_seconds']:.2f}"),
@@ -414,6 +425,10 @@ def main() -> None:
             f"{median['answer_seconds']:.2f}",
         ),
         ("bulk answer: rows per second", f"{args.rows / median['answer_seconds']:,.0f}"),
+        (
+            "bulk answer: rows per CPU second (worker and server)",
+            _per_cpu(args.rows, median, "answer"),
+        ),
         ("bulk answer: worker peak MB", f"{median['answer_peak_mb']:.0f}"),
         ("bulk answer: rows accepted", f"{median['answer_accepted']:,.0f}"),
         ("machine load average (2 cores) at the end of a run", f"{median['load_average']:.1f}"),
