@@ -2,6 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -35,8 +36,22 @@ from .lodged import incident_answer_from_lodged_code, lodged_codes_take
 Kind = IncidentEvent.Kind
 
 
+class DeviceFacts(NamedTuple):
+    """What the checks of a raise read of a Device (:func:`device_refusal`, the registration
+    check, the lodged codes), for a bulk raise to read a chunk's 2,000 Devices as tuples
+    rather than build them as model instances (a tenth of the CPU)."""
+
+    pk: int
+    device_id: str
+    device_type: str
+    smi_status: str
+    installing_supplier_id: int | None
+    mpxn: str
+    comms_hub_id: str
+
+
 def device_refusal(
-    device: Device | None, device_id: str, supplier: Supplier
+    device: Device | DeviceFacts | None, device_id: str, supplier: Supplier
 ) -> IncidentError | None:
     """Why ``supplier`` may not request the install code of ``device``, or None if it may."""
     refusal = device_ineligible(device, device_id)
@@ -50,7 +65,7 @@ def device_refusal(
     return refusal
 
 
-def device_ineligible(device: Device | None, device_id: str) -> IncidentError | None:
+def device_ineligible(device: Device | DeviceFacts | None, device_id: str) -> IncidentError | None:
     """Why no install code can be requested for ``device`` whoever asks (not in the SMI, its
     type or its SMI status), or None. Lodging a code in advance applies the same rules."""
     if device is None:

@@ -1,15 +1,20 @@
-"""Writing many rows fast: ``COPY`` on PostgreSQL, the ORM's bulk methods elsewhere.
+"""Writing many rows fast: ``COPY`` on PostgreSQL, one prepared statement run for every row
+on SQLite, the ORM's bulk methods elsewhere.
 
 For the bulk uploads of 100,000 rows. ``bulk_create`` builds one INSERT with a placeholder
 per value, which the ORM and the driver then process value by value; ``COPY`` streams the
-rows to the server instead, in C. Rows are given as tuples of values in the order of the
-fields named (use attnames for foreign keys: ``device_id``); on other databases they become
-model instances for ``bulk_create``, so both paths write the same thing.
+rows to the server instead, in C. On SQLite, which runs in the process, ``executemany`` of
+one INSERT (or UPDATE) binds each row's values in C; the ORM's forms of the same write cost
+ten times as much in compiling the statement as SQLite takes to run it. Rows are given as
+tuples of values in the order of the fields named (use attnames for foreign keys:
+``device_id``), written as given (no ``auto_now``), each value adapted by its field as the ORM
+adapts it, so every path writes the same thing.
 """
 
+import operator
 from collections.abc import Iterable, Sequence
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import F, Lookup, Model, Q
 from django.db.models.expressions import RawSQL
 
@@ -18,16 +23,88 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _sqlite() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def _adapted(fields: Sequence, rows: Sequence[tuple]) -> list[tuple]:
+    """The rows' values as the database takes them (``get_db_prep_save`` of each field). A
+    chunk repeats most of its values (the same time, actor, status, message), so each field
+    adapts each distinct value once, column by column."""
+    db = connections[DEFAULT_DB_ALIAS]
+    columns = []
+    for field, column in zip(fields, zip(*rows, strict=True), strict=True):
+        try:
+            adapted = {value: field.get_db_prep_save(value, db) for value in set(column)}
+        except TypeError:  # an unhashable value (JSON): each adapted on its own
+            columns.append([field.get_db_prep_save(value, db) for value in column])
+        else:
+            columns.append([adapted[value] for value in column])
+    return list(zip(*columns, strict=True))
+
+
+def _sqlite_insert(
+    model: type[Model], fields: Sequence[str], rows: Sequence[tuple], *, with_ids: bool
+) -> list[int]:
+    """Insert with one ``executemany``; with ``with_ids``, the new primary keys, in the order
+    of ``rows``.
+
+    The writer holds SQLite's one write lock from its first write to its commit, so the rows
+    of one ``executemany`` take consecutive keys, the last of them ``last_insert_rowid()``.
+    That is checked: the keys are read back, by range, before they are trusted.
+    """
+    quote = connection.ops.quote_name
+    model_fields = [model._meta.get_field(name) for name in fields]
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in model_fields)
+    marks = ", ".join(["%s"] * len(model_fields))
+    pk = quote(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 (the model's names)
+            _adapted(model_fields, rows),
+        )
+        if not with_ids:
+            return []
+        cursor.execute("SELECT last_insert_rowid()")
+        last = cursor.fetchone()[0]
+        first = last - len(rows) + 1
+        cursor.execute(
+            f"SELECT count(*) FROM {table} WHERE {pk} BETWEEN %s AND %s",  # noqa: S608 (as above)
+            [first, last],
+        )
+        if cursor.fetchone()[0] != len(rows):
+            raise RuntimeError(f"The new rows of {table} did not take consecutive keys.")
+    return list(range(first, last + 1))
+
+
 def in_values(lookup: str, values: Iterable, db_type: str) -> Q:
     """``Q(<lookup>__in=values)`` for a chunk's thousands of values. On PostgreSQL the values
-    travel as one array parameter (``IN (SELECT unnest(%s::<db_type>[]))``), which costs a
-    quarter of the CPU of a placeholder each; elsewhere a plain ``__in``."""
+    travel as one parameter, elsewhere a plain ``__in``.
+
+    The parameter is the values joined by commas, which the server splits
+    (``IN (SELECT unnest(string_to_array(%s, ',')::<db_type>[]))``): the driver then quotes
+    one string in C instead of an array element by element in Python, a fifth of the time
+    for 2,000 Device IDs. Integers are checked to be integers first; text with a comma in it
+    (or a NULL) travels as an array (``%s::text[]``) instead.
+    """
     values = list(values)
     if _postgres():
-        if db_type not in ("bigint", "text"):
+        if db_type == "bigint":
+            joined = ",".join(str(operator.index(v)) for v in values)
+        elif db_type == "text":
+            joined = (
+                ",".join(values) if all(type(v) is str and "," not in v for v in values) else None
+            )
+        else:
             raise ValueError(f"Unexpected SQL type for in_values: {db_type}")
         # The values are a bound parameter; the only text formatted in is one of two type names.
-        subquery = RawSQL(f"SELECT unnest(%s::{db_type}[])", [values])  # noqa: S611
+        if joined is None:
+            subquery = RawSQL("SELECT unnest(%s::text[])", [values])
+        else:
+            subquery = RawSQL(  # noqa: S611
+                f"SELECT unnest(string_to_array(%s, ',')::{db_type}[])", [joined]
+            )
         return Q(**{f"{lookup}__in": subquery})
     return Q(**{f"{lookup}__in": values})
 
@@ -88,6 +165,8 @@ def insert_rows(
     """
     if not rows:
         return []
+    if _sqlite():
+        return _sqlite_insert(model, fields, rows, with_ids=with_ids)
     if not _postgres():
         objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
         model.objects.bulk_create(objs)
@@ -115,10 +194,27 @@ def update_rows(
     and the fields named in ``same`` to one value for all.
 
     On PostgreSQL one ``UPDATE … FROM unnest(…)`` with an array parameter per field of its
-    own, whatever the number of rows (each row gets one new version, not one per field);
-    elsewhere ``bulk_update``.
+    own, whatever the number of rows (each row gets one new version, not one per field); on
+    SQLite one ``UPDATE … WHERE pk = ?`` run for every row (``executemany``); elsewhere
+    ``bulk_update``.
     """
     if not rows:
+        return
+    if _sqlite():
+        quote = connection.ops.quote_name
+        own = [model._meta.get_field(name) for name in fields]
+        shared = [model._meta.get_field(name) for name in same]
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in [*own, *shared])
+        constants = [
+            f.get_db_prep_save(v, connection) for f, v in zip(shared, same.values(), strict=True)
+        ]
+        values = _adapted([model._meta.pk, *own], rows)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
+                f"WHERE {quote(model._meta.pk.column)} = %s",  # (the names are the model's)
+                [(*row[1:], *constants, row[0]) for row in values],
+            )
         return
     if not _postgres():
         attnames = [model._meta.get_field(name).attname for name in [*fields, *same]]

@@ -486,3 +486,28 @@ def test_the_queries_of_a_chunk_do_not_grow_with_its_rows(
         process(hundred, now=LATER)
 
     assert (ten.accepted_rows, hundred.accepted_rows) == (10, 100)
+
+
+# Queries a chunk of a bulk answer costs, whatever its size: lock and check the upload, the
+# Devices named, their open requests, the requests locked, the calendar, the codes' UPDATE,
+# the "not installed" UPDATE, the clocks' UPDATEs (one per kind of answer), webhooks, the
+# events, the results, the counters, and the savepoint. Lower it when a query goes.
+ANSWER_CHUNK_QUERIES = {"postgresql": 15, "sqlite": 17}
+
+
+def test_each_chunk_of_a_bulk_answer_costs_the_same_few_queries(
+    gaining_user, installing_supplier, installing_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_of(rows: int) -> int:
+        made = _answer_file_for(gaining_user, installing_supplier, installing_user, rows)
+        with CaptureQueriesContext(connection) as queries:
+            process(made, now=LATER, chunk_size=10)
+        assert made.accepted_rows == rows
+        return len(queries)
+
+    two_chunks, three_chunks = queries_of(20), queries_of(30)
+
+    assert three_chunks - two_chunks == ANSWER_CHUNK_QUERIES[connection.vendor]

@@ -47,6 +47,7 @@ from incidents.services.lifecycle import answer_with_code
 from incidents.services.lodged import answered_from_lodged_message, lodged_codes_take
 from incidents.services.raising import (
     SENT_TO_HELPDESK_MESSAGE,
+    DeviceFacts,
     already_open_error,
     assigned_message,
     device_refusal,
@@ -106,16 +107,11 @@ class RaiseRows(RowHandler):
     def apply(self, parsed: list[Parsed], *, now: dt.datetime) -> list[RowResult]:
         devices = {
             d.device_id: d
-            for d in Device.objects.filter(
-                in_values("device_id", [p.key for p in parsed], "text")
-            ).only(
-                "pk",
-                "device_id",
-                "device_type",
-                "smi_status",
-                "installing_supplier_id",
-                "mpxn",
-                "comms_hub_id",
+            for d in map(
+                DeviceFacts._make,
+                Device.objects.filter(
+                    in_values("device_id", [p.key for p in parsed], "text")
+                ).values_list(*DeviceFacts._fields),
             )
         }
         refusals = {p.key: device_refusal(devices.get(p.key), p.key, self.supplier) for p in parsed}
@@ -133,7 +129,7 @@ class RaiseRows(RowHandler):
             ).values_list("device_id", "pk")
         )
         results: list[RowResult] = []
-        to_raise: list[tuple[Parsed, Device, str, str]] = []
+        to_raise: list[tuple[Parsed, DeviceFacts, str, str]] = []
         for p in parsed:
             device = devices.get(p.key)
             refusal, registered, warning = refusals[p.key], "", ""
@@ -171,7 +167,7 @@ class RaiseRows(RowHandler):
         return results
 
     def _raise(
-        self, to_raise: list[tuple[Parsed, Device, str, str]], now: dt.datetime
+        self, to_raise: list[tuple[Parsed, DeviceFacts, str, str]], now: dt.datetime
     ) -> list[RowResult]:
         """Insert the chunk's incidents, their clocks and events; answer those with a lodged
         code at once. Each row carries the meter point its raiser is registered for and the
@@ -269,7 +265,7 @@ class RaiseRows(RowHandler):
         return results
 
     def _incident(
-        self, device: Device, installer: Supplier | None, now: dt.datetime, due: dt.datetime
+        self, device: DeviceFacts, installer: Supplier | None, now: dt.datetime, due: dt.datetime
     ) -> tuple[Incident, str]:
         """The incident a single raise would build for ``device`` (clock started, unsaved),
         and the words of its ``raised`` event."""
