@@ -1,4 +1,5 @@
-"""The DCC helpdesk's view of incidents: search, filter, follow the timeline, reassign."""
+"""The DCC helpdesk's view of incidents: search, filter, follow the timeline, reassign; the
+incidents' events and the extra non-working days."""
 
 import json
 import operator
@@ -11,7 +12,6 @@ from django.db import connections
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -22,42 +22,12 @@ from inventory.admin import EstimatedCountPaginator
 from ssi_portal.lib.admin import AccessibleWidgetsMixin, NoSaveWhenReadOnlyMixin
 from ssi_portal.lib.identifiers import device_id_or_none
 
-from . import services
-from .forms.incidents import ReassignForm
-from .models import Incident, IncidentEvent, IncidentStatus, NonWorkingDay, pk_from_reference
-from .permissions import incident_access
-
-
-class OverdueFilter(admin.SimpleListFilter):
-    title = "overdue"
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("no", "Not overdue")]
-
-    def queryset(self, request, queryset):
-        overdue = {"status": IncidentStatus.AWAITING_INSTALLER, "due_at__lt": timezone.now()}
-        if self.value() == "yes":
-            return queryset.filter(**overdue)
-        if self.value() == "no":
-            return queryset.exclude(**overdue)
-        return queryset
-
-
-class BreachedFilter(admin.SimpleListFilter):
-    title = "deadline breached"
-    parameter_name = "breached"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Breached (escalated)"), ("no", "Not breached")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(breached_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(breached_at__isnull=True)
-        return queryset
-
+from .. import services
+from ..forms.incidents import ReassignForm
+from ..models import Incident, IncidentEvent, NonWorkingDay, pk_from_reference
+from ..permissions import incident_access
+from .changelist import COLUMNS, IncidentChangeList
+from .filters import BreachedFilter, DateFilter, OverdueFilter, StatusFilter, SupplierListFilter
 
 _SEPARATORS = re.compile(r"[\s:\-]+")
 _HEX_DIGITS = re.compile(r"[0-9A-F]+")
@@ -111,24 +81,16 @@ class IncidentEventInline(admin.TabularInline):
 
 @admin.register(Incident)
 class IncidentAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
-    list_display = (
-        "reference_display",
-        "device",
-        "raising_supplier",
-        "assigned_supplier",
-        "status",
-        "due_at",
-        "created_at",
-    )
+    list_display = COLUMNS  # written from values: see changelist.py
     list_filter = (
-        "status",
+        ("status", StatusFilter),
         OverdueFilter,
         BreachedFilter,
-        "assigned_supplier",
-        "raising_supplier",
+        ("assigned_supplier", SupplierListFilter),
+        ("raising_supplier", SupplierListFilter),
         # Not date_hierarchy: its year links come from a SELECT DISTINCT over every incident
         # on each page view. These ranges are index range scans on created_at.
-        ("created_at", admin.DateFieldListFilter),
+        ("created_at", DateFilter),
     )
     search_fields = ("device__device_id",)  # shows the search box; see get_search_results
     search_help_text = (
@@ -179,6 +141,9 @@ class IncidentAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_changelist(self, request, **kwargs):
+        return IncidentChangeList
 
     def get_search_results(self, request, queryset, search_term):
         # Lookups the indexes serve only, as on the Device admin: a "contains" search would

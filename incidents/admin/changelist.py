@@ -1,0 +1,146 @@
+"""The incident change list's rows: read as values, written as HTML in one pass a page.
+
+Django's admin writes every cell through ``items_for_result``: a field lookup, a display
+function, ``format_html``, a localised date through ``dateformat``, and ``reverse()`` for each
+row's link. At 100 rows that was about 30 ms of Python a page against 3 ms for its queries,
+and the helpdesk works from this page all day. Here the page's rows are read as values in the
+same one query (the Device and both Suppliers joined; no model instances, and the sealed
+install code is not read at all), and what is the same on every row (the link's pattern with
+the preserved filters, the status labels, the empty value, the date format, the time zone) is
+worked out once a page.
+
+The markup is Django's own, cell for cell: ``tests/incidents/test_admin_changelist.py`` holds
+it against ``items_for_result``. What these rows do not cover (a popup choosing an incident,
+editable columns, other columns) falls back to Django's rendering.
+"""
+
+import html
+
+from django.conf import settings
+from django.contrib.admin.templatetags import admin_list
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import ChangeList
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.formats import get_format, localize
+from django.utils.safestring import SafeString
+
+from ..models import Incident, reference_for
+
+# ``IncidentAdmin.list_display``, and the values its cells are written from, in this order.
+COLUMNS = (
+    "reference_display",
+    "device",
+    "raising_supplier",
+    "assigned_supplier",
+    "status",
+    "due_at",
+    "created_at",
+)
+_VALUES = (
+    "pk",
+    "device__device_id",
+    "device__device_type",
+    "raising_supplier__name",
+    "assigned_supplier__name",
+    "status",
+    "due_at",
+    "created_at",
+)
+_PK = "__pk__"  # stands for each row's key in the link worked out once a page
+_ESCAPE = html.escape  # what django.utils.html.escape does, without a SafeString per call
+
+
+class IncidentChangeList(ChangeList):
+    """Django's change list whose page of incidents is read as values (``rows_as_values``)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.rows_as_values = (
+            tuple(self.list_display) == COLUMNS and not self.is_popup and not self.list_editable
+        )
+        if self.rows_as_values:
+            # Still lazy: the view's len() and then the rows read it, once.
+            self.result_list = self.result_list.values_list(*_VALUES)
+
+
+def result_list(cl) -> dict:
+    """The context of ``change_list_rows.html``: Django's ``result_list`` tag's, with the page's
+    rows written in one string."""
+    headers = list(admin_list.result_headers(cl))
+    return {
+        "cl": cl,
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+        "results": _rows(cl),
+    }
+
+
+def _rows(cl) -> SafeString:
+    empty = cl.model_admin.get_empty_value_display()  # already HTML
+    link_start, link_end = _change_link(cl)
+    statuses = {
+        value: _ESCAPE(str(label))
+        for value, label in Incident._meta.get_field("status").flatchoices
+    }
+    when = _datetime_writer(empty)
+    rows = [
+        f'<tr><th class="field-reference_display"><a href="{link_start}{pk}{link_end}">'
+        f"{reference_for(pk)}</a></th>"
+        f'<td class="field-device nowrap">{_ESCAPE(device_id)} ({_ESCAPE(device_type)})</td>'
+        f'<td class="field-raising_supplier nowrap">{_ESCAPE(raising)}</td>'
+        '<td class="field-assigned_supplier nowrap">'
+        f"{empty if assigned is None else _ESCAPE(assigned)}</td>"
+        f'<td class="field-status">{statuses.get(status, empty)}</td>'
+        f'<td class="field-due_at nowrap">{when(due_at)}</td>'
+        f'<td class="field-created_at nowrap">{when(created_at)}</td></tr>\n'
+        for pk, device_id, device_type, raising, assigned, status, due_at, created_at in (
+            cl.result_list
+        )
+    ]
+    return SafeString("".join(rows))
+
+
+def _change_link(cl) -> tuple[str, str]:
+    """The change page's address around a row's key, with the list's filters preserved (as
+    ``items_for_result`` has it: ``cl.url_for_result`` and ``add_preserved_filters``)."""
+    opts = cl.opts
+    url = reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_change",
+        args=(_PK,),
+        current_app=cl.model_admin.admin_site.name,
+    )
+    url = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": opts}, url)
+    start, end = _ESCAPE(url).split(_PK)
+    return start, end
+
+
+def _datetime_writer(empty: str):
+    """A date and time as the admin writes it (``localize(template_localtime(value))``).
+
+    The portal's format ("j M Y H:i", ssi_portal/formats) written directly: ``dateformat``
+    and the time zone's lookup cost more than the rest of a row. Any other format goes
+    through Django's own.
+    """
+    if not settings.USE_TZ or get_format("DATETIME_FORMAT") != "j M Y H:i":
+
+        def write(value) -> str:
+            if value is None:
+                return empty
+            return _ESCAPE(localize(timezone.template_localtime(value)))
+
+        return write
+    zone = timezone.get_current_timezone()
+    months = [""] + [_ESCAPE(str(MONTHS_3[month]).title()) for month in range(1, 13)]
+
+    def write(value) -> str:
+        if value is None:
+            return empty
+        local = value.astimezone(zone)
+        return (
+            f"{local.day} {months[local.month]} {local.year:04d} "
+            f"{local.hour:02d}:{local.minute:02d}"
+        )
+
+    return write
