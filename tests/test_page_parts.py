@@ -127,3 +127,20 @@ def test_a_fixed_url_is_the_reversed_url_of_the_url_conf_in_force(settings):
     settings.ROOT_URLCONF = "ssi_portal.urls"  # the portal's own has no floor
     with pytest.raises(NoReverseMatch):
         floor.render(Context())
+
+
+def test_the_navigation_kept_for_one_kind_of_user_and_page_is_not_shown_to_another(
+    client, gaining_user, helpdesk_user
+):
+    client.force_login(gaining_user)
+    assigned = client.get(reverse("incidents:assigned")).content.decode()
+    raised = client.get(reverse("incidents:raised")).content.decode()
+    client.force_login(helpdesk_user)
+    helpdesk = client.get(reverse("incidents:compliance_all")).content.decode()
+
+    current = 'href="{}" aria-current="page"'
+    assert current.format(reverse("incidents:assigned")) in assigned
+    assert current.format(reverse("incidents:raised")) in raised
+    assert current.format(reverse("incidents:assigned")) not in raised
+    assert "Raise a request" not in helpdesk and "Supplier compliance" in helpdesk
+    assert "Supplier compliance" not in assigned

@@ -95,6 +95,7 @@ TEMPLATES = [
             # Tags every app's templates use live on the lowest floor, not in an app.
             "libraries": {
                 "fixed_urls": "ssi_portal.lib.templatetags.fixed_urls",
+                "navigation": "ssi_portal.lib.templatetags.navigation",
                 "plain_forms": "ssi_portal.lib.templatetags.plain_forms",
                 "timestamps": "ssi_portal.lib.templatetags.timestamps",
             },
