@@ -21,6 +21,8 @@ factor, as after the portal's code step), warms up, and then drives each scenari
   page), and by status 10,000 rows down (a cursor in the middle of the closed ones);
 - ``raised``: the "raised by us" list, open requests;
 - ``home``: the home page and its figures;
+- ``incident``: one incident's page with its timeline, each user incidents of its own (raised
+  by its Supplier or assigned to it), a different one each request;
 - ``raise``: ``POST /incidents/new/`` with a CSRF token, a distinct eligible Device each time;
 - ``admin``: the helpdesk's incident change list, unfiltered;
 - ``api-list``: ``GET /api/v1/requests/?side=assigned``, each Supplier's API client reading
@@ -83,6 +85,7 @@ SUPPLIERS = 20
 DEEP_ROWS = 10_000  # how far down the worklist the deep page starts
 TARGET_P95_MS = 100
 TARGET_RATIO = 3
+TARGET_INCIDENT_RATIO = 2  # an incident's page: p95 <= 2x the floor's
 # The issue's throughput targets, as shares of the bare view's requests/s.
 TARGET_FLOOR_SHARE = 0.5
 TARGET_PAGE_SHARE = 0.25
@@ -97,6 +100,7 @@ SCENARIOS = (
     "worklist-status-deep",
     "raised",
     "home",
+    "incident",
     "raise",
     "admin",
     "api-list",
@@ -195,7 +199,7 @@ def generate(devices: int, incidents: int) -> None:
     from django.db import connection
 
     from accounts.models import Supplier
-    from incidents.models import Incident
+    from incidents.models import Incident, IncidentEvent
     from inventory.models import Device
 
     with connection.cursor() as cur:
@@ -209,6 +213,10 @@ def generate(devices: int, incidents: int) -> None:
 
     if meta and meta[:2] == (devices, incidents) and Registration.objects.exists():
         print(f"Reusing {devices:,} Devices and {incidents:,} incidents in {DB_NAME}")
+        if not IncidentEvent.objects.filter(incident_id__lte=meta[2]).exists():
+            _make_timelines()  # a data set from before the incidents had their timelines
+            with connection.cursor() as cur:
+                cur.execute("VACUUM ANALYZE incidents_incidentevent")
         return
     started = time.perf_counter()
     with connection.cursor() as cur:
@@ -323,6 +331,7 @@ def generate(devices: int, incidents: int) -> None:
         cur.execute("SELECT max(id) FROM incidents_incident")
         max_id = cur.fetchone()[0]
         cur.execute("INSERT INTO bench_meta VALUES (%s, %s, %s)", [devices, incidents, max_id])
+    _make_timelines()
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
     assert Device.objects.count() == devices and Incident.objects.count() == incidents
@@ -330,6 +339,56 @@ def generate(devices: int, incidents: int) -> None:
         f"Generated {devices:,} Devices and {incidents:,} incidents in "
         f"{time.perf_counter() - started:.0f} s"
     )
+
+
+def _make_timelines() -> None:
+    """Each incident's timeline as the portal would have written it, set-based: raised (and
+    assigned, its clock started), escalated when its deadline was breached, answered with the
+    code by the installing Supplier's user, revealed and closed by the raiser's. One to four
+    events an incident, as an incident's page shows them."""
+    from django.db import connection
+
+    # The bench users (bench-01..), one a Supplier: not the API's administrators (bench-admin-).
+    bench_user = (
+        "SELECT id FROM inventory_user WHERE supplier_id = %s AND username ~ '^bench-[0-9]+$'"
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            INSERT INTO incidents_incidentevent (incident_id, kind, actor_id, actor_supplier_id,
+                from_status, to_status, message, created_at)
+            SELECT i.id, e.kind, e.actor_id, e.actor_supplier_id, e.from_status, e.to_status,
+                   e.message, e.created_at
+            FROM incidents_incident i
+            LEFT JOIN inventory_supplier a ON a.id = i.assigned_supplier_id
+            CROSS JOIN LATERAL (VALUES
+                ('raised', i.raised_by_id, i.raising_supplier_id, '',
+                 CASE WHEN i.assigned_supplier_id IS NULL THEN 'with_helpdesk'
+                      ELSE 'awaiting_installer' END,
+                 CASE WHEN i.assigned_supplier_id IS NULL
+                      THEN 'The SMI names no installing Supplier: sent to the DCC helpdesk to '
+                           'assign.'
+                      ELSE 'Assigned to the installing Supplier, ' || a.name || '. The '
+                           'five-Working-Day clock starts: answer due by the end of '
+                           || to_char(i.created_at + interval '7 days', 'FMDay FMDD FMMonth')
+                           || ', UK time.' END,
+                 i.created_at),
+                ('breached', NULL, NULL, '', '',
+                 'The deadline passed without an answer: escalated to the DCC helpdesk.',
+                 i.breached_at),
+                ('code_provided', ({bench_user % "i.code_provided_by_id"}),
+                 i.code_provided_by_id, 'awaiting_installer', 'code_provided',
+                 'Install code provided.', i.code_provided_at),
+                ('code_revealed', i.raised_by_id, i.raising_supplier_id, '', '',
+                 'Install code revealed.',
+                 CASE WHEN i.status = 'closed' THEN i.code_provided_at + interval '1 hour' END),
+                ('closed', i.raised_by_id, i.raising_supplier_id, 'code_provided', 'closed',
+                 'Closed: the code worked.', i.closed_at)
+            ) AS e(kind, actor_id, actor_supplier_id, from_status, to_status, message, created_at)
+            WHERE e.created_at IS NOT NULL
+            ORDER BY i.id, e.created_at
+            """  # noqa: S608 (constant SQL of this file only)
+        )
 
 
 def _make_organisations() -> None:
@@ -378,7 +437,7 @@ def clean_up_raises() -> None:
         cur.execute(
             "DELETE FROM notifications_notification;"
             "DELETE FROM api_idempotencykey;"
-            "DELETE FROM incidents_incidentevent;"
+            "DELETE FROM incidents_incidentevent WHERE incident_id > %(max)s;"
             "DELETE FROM incidents_assignment WHERE incident_id > %(max)s;"
             "DELETE FROM incidents_incident WHERE id > %(max)s;",
             {"max": row[0]},
@@ -473,7 +532,9 @@ def stop_server(server) -> None:
             server.wait()
 
 
-def mint_sessions(per_user: int) -> dict[str, list[str]]:
+def mint_sessions(
+    per_user: int, *, clear: bool = True, usernames: list[str] | None = None
+) -> dict[str, list[str]]:
     """Session cookies for each bench user: the real ``login()``, then the session marked
     verified by the user's authenticator device, as django-otp marks it after the portal's
     code step (``django_otp.login``).
@@ -481,6 +542,8 @@ def mint_sessions(per_user: int) -> dict[str, list[str]]:
     No password round trip (its hashing would cost more than the pages measured) and no code
     typed. Several sessions a user, so that concurrent requests do not queue on one session row
     when it is saved (at most once a minute: ``accounts.middleware.SessionMiddleware``).
+    ``clear``: delete every session first; ``usernames``: those users only (every bench user
+    otherwise).
     """
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
@@ -488,9 +551,13 @@ def mint_sessions(per_user: int) -> dict[str, list[str]]:
 
     from accounts.models import Session, User
 
-    Session.objects.all().delete()
+    if clear:
+        Session.objects.all().delete()
     sessions: dict[str, list[str]] = {}
-    for user in User.objects.filter(username__startswith="bench-").order_by("username"):
+    users = User.objects.filter(username__startswith="bench-")
+    if usernames is not None:
+        users = users.filter(username__in=usernames)
+    for user in users.order_by("username"):
         device, _ = TOTPDevice.objects.get_or_create(
             user=user, name="bench", defaults={"confirmed": True}
         )
@@ -671,6 +738,12 @@ def build_requests(sessions: dict[str, list[str]], deep: int) -> dict[str, list[
             lines["worklist-overdue"].append(("GET", "/incidents/assigned/?overdue=on", cookie))
             lines["worklist-due"].append(("GET", "/incidents/assigned/?sort=due", cookie))
     for user in users:
+        for n, public_id in enumerate(own_incidents(user)):
+            lines["incident"].append(
+                ("GET", f"/incidents/{public_id}/", _cookie(sessions, user, n))
+            )
+    random.Random(len(lines["incident"])).shuffle(lines["incident"])  # the users take turns
+    for user in users:
         deep_url = f"/incidents/assigned/?cursor={cursor_for(user.supplier_id, deep)}"
         status_deep = "/incidents/assigned/?sort=status&cursor=" + status_cursor_for(
             user.supplier_id, deep
@@ -696,6 +769,19 @@ def build_requests(sessions: dict[str, list[str]], deep: int) -> dict[str, list[
     helpdesk = sessions["bench-helpdesk"]
     lines["admin"] = [("GET", "/admin/incidents/incident/", cookie) for cookie in helpdesk]
     return lines
+
+
+def own_incidents(user, count: int = 50) -> list[uuid.UUID]:
+    """The public ids of ``count`` incidents the user's Supplier raised or is assigned, chosen
+    at random: every status in the data set's mix, each with its timeline."""
+    from django.db.models import Q
+
+    from incidents.models import Incident
+
+    mine = Q(raising_supplier_id=user.supplier_id) | Q(assigned_supplier_id=user.supplier_id)
+    return list(
+        Incident.objects.filter(mine).order_by("?").values_list("public_id", flat=True)[:count]
+    )
 
 
 def _cookie(sessions: dict[str, list[str]], user, n: int) -> str:
@@ -1015,6 +1101,7 @@ def _median(runs: list[dict]) -> dict:
 
 
 def main() -> None:
+    global DB_NAME, VAR_DIR
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=2_000_000)
     parser.add_argument("--incidents", type=int, default=500_000)
@@ -1041,13 +1128,25 @@ def main() -> None:
         "--threads", type=int, default=2, help="threads per gthread worker; 0: sync workers"
     )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    parser.add_argument(
+        "--database",
+        default=DB_NAME,
+        help="the PostgreSQL database to build or reuse (a copy of another's data set: "
+        "createdb -T ssi_bench_http NAME)",
+    )
     parser.add_argument("--recreate", action="store_true", help="drop and rebuild the database")
     parser.add_argument("--prepare-only", action="store_true", help="build the data and stop")
     args = parser.parse_args()
-    global DB_NAME
+    DB_NAME = args.database
     if args.quick:
         args.devices, args.incidents, args.seconds = 100_000, 25_000, 3
         DB_NAME += "_quick"  # keeps the full-size data set for the next full run
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DB_NAME):
+        parser.error("--database: lower-case letters, digits and _ only")
+    if DB_NAME != "ssi_bench_http":
+        # Its own keys, static files, server log and request files: two benchmarks on one
+        # machine, each with its database, do not share them.
+        VAR_DIR = VAR_DIR.with_name(DB_NAME)
     if not 10_000 <= args.devices <= 10_000_000:
         parser.error("--devices must be between 10,000 and 10,000,000")
     if not 1_000 <= args.incidents <= min(args.devices // 2, 1_000_000):
@@ -1214,6 +1313,7 @@ def report(args, results: dict[str, dict], deep: int, load: tuple[float, float])
                 "targets": {
                     "worklist_p95_ms": TARGET_P95_MS,
                     "ratio_to_floor": TARGET_RATIO,
+                    "incident_ratio_to_floor": TARGET_INCIDENT_RATIO,
                     "floor_share_of_bare_rps": TARGET_FLOOR_SHARE,
                     "page_share_of_bare_rps": TARGET_PAGE_SHARE,
                 },
@@ -1238,7 +1338,7 @@ def _ratio(value) -> str:
 def _target(name: str, figures: dict) -> str | None:
     """The issue's targets: the floor >= 0.5x the bare view's requests/s; worklist p95 <=
     100 ms and <= 3x the floor's; a raise p95 <= 3x; the worklist's first page and a raise
-    also >= 0.25x the bare view's requests/s."""
+    also >= 0.25x the bare view's requests/s; an incident's page p95 <= 2x the floor's."""
     share = figures.get("rps_share_of_bare")
     if name == "floor":
         if share is None:
@@ -1255,6 +1355,9 @@ def _target(name: str, figures: dict) -> str | None:
         return "met" if met else f"MISSED (p95 <= {TARGET_P95_MS} ms and <= {TARGET_RATIO}x floor)"
     if name == "raise":
         return "met" if ratio <= TARGET_RATIO else f"MISSED (p95 <= {TARGET_RATIO}x floor)"
+    if name == "incident":
+        met = ratio <= TARGET_INCIDENT_RATIO
+        return "met" if met else f"MISSED (p95 <= {TARGET_INCIDENT_RATIO}x floor)"
     if name == "api-list":
         return "met" if ratio <= TARGET_RATIO else f"MISSED (p95 <= {TARGET_RATIO}x floor)"
     if name == "api-raise":

@@ -112,7 +112,7 @@ def _render_detail(
     context = {
         "incident": incident,
         # What happened after the Supplier disclaimed it is for those working it now.
-        "timeline": selectors_timeline.incident_timeline(
+        "timeline": selectors_timeline.incident_timeline_entries(
             incident, until=incident.disclaimed_at if disclaimed else None
         ),
         "access": access,

@@ -7,17 +7,26 @@ PostgreSQL answers in 0.1 ms. On the few queries every request makes, that is mo
 page costs before it does anything.
 """
 
+import uuid
 from collections.abc import Callable
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
 
 # Stand-ins for the values a query is run with: a value of the same type that no query of the
 # portal would hold, so that it is found once among the compiled parameters.
 _MARKERS = {
     int: (-8_011_733_004_917, -8_011_733_004_918, -8_011_733_004_919),
     str: ("\x1fcompiled-query-value-1\x1f", "\x1fcompiled-query-value-2\x1f"),
+    uuid.UUID: (uuid.UUID("1f1f1f1f-c0de-4d1e-8a1e-c0111ec7ed01"),),
 }
+
+
+def _as_sent(value, sent):
+    """``value`` as the database is sent its marker ``sent``: a UUID as its 32 hex digits
+    where the database has no UUID type (SQLite)."""
+    return value.hex if isinstance(value, uuid.UUID) and isinstance(sent, str) else value
 
 
 class CompiledQuery:
@@ -31,9 +40,14 @@ class CompiledQuery:
     is not for this.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *, kinds: tuple[type, ...]):
+    def __init__(
+        self, build: Callable[..., QuerySet], *, kinds: tuple[type, ...], repeated: bool = False
+    ):
         self._build = build
         self._kinds = kinds
+        # Whether a value may stand in several places of the query (the same Supplier in each
+        # of a rule's conditions), or must stand in one (a query built the wrong way otherwise).
+        self._repeated = repeated
         self._compiled: dict[str, tuple] = {}
 
     def _compile(self, using: str) -> tuple:
@@ -47,20 +61,27 @@ class CompiledQuery:
         params = list(params)
         positions = []
         for marker in markers:
-            if params.count(marker) != 1:
-                raise ValueError(f"A compiled query holds {params.count(marker)} of a value.")
-            positions.append(params.index(marker))
+            forms = (marker, marker.hex) if isinstance(marker, uuid.UUID) else (marker,)
+            found = [n for n, param in enumerate(params) if param in forms]
+            if not found or (len(found) > 1 and not self._repeated):
+                raise ValueError(f"A compiled query holds {len(found)} of a value.")
+            positions.append([(n, params[n]) for n in found])
         columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
         converters = list(compiler.get_converters(columns).items())
         compiled = (sql, params, positions, converters)
+        self._compiled_with(using, compiler)  # before the SQL: another thread may read both
         self._compiled[using] = compiled
         return compiled
+
+    def _compiled_with(self, using: str, compiler) -> None:
+        """What a subclass keeps of the compiler that compiled the query."""
 
     def rows(self, *values, using: str = "default") -> list[list]:
         sql, template, positions, converters = self._compiled.get(using) or self._compile(using)
         params = list(template)
-        for position, value in zip(positions, values, strict=True):
-            params[position] = value
+        for places, value in zip(positions, values, strict=True):
+            for position, sent in places:
+                params[position] = _as_sent(value, sent)
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -72,3 +93,44 @@ class CompiledQuery:
                     value = function(value, expression, connection)
                 row[position] = value
         return rows
+
+
+class CompiledObjectsQuery(CompiledQuery):
+    """A queryset of model instances, with what it ``select_related()`` and its annotations,
+    compiled once as :class:`CompiledQuery` is; ``objects()`` builds the instances from the
+    rows as the ORM's own iterator does (the same columns, populators and converters)."""
+
+    def __init__(
+        self, build: Callable[..., QuerySet], *, kinds: tuple[type, ...], repeated: bool = False
+    ):
+        super().__init__(build, kinds=kinds, repeated=repeated)
+        self._builders: dict[str, tuple] = {}
+
+    def _compiled_with(self, using: str, compiler) -> None:
+        klass_info, select = compiler.klass_info, compiler.select
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        fetch_mode = compiler.query.model._default_manager.all()._fetch_mode
+        self._builders[using] = (
+            klass_info["model"],
+            names,
+            start,
+            end,
+            get_related_populators(klass_info, select, using, fetch_mode),
+            dict(compiler.annotation_col_map or {}),
+            fetch_mode,
+        )
+
+    def objects(self, *values, using: str = "default") -> list:
+        rows = self.rows(*values, using=using)
+        model, names, start, end, populators, annotations, fetch_mode = self._builders[using]
+        found = []
+        for row in rows:
+            instance = model.from_db(using, names, row[start:end], fetch_mode=fetch_mode)
+            for populator in populators:
+                populator.populate(row, instance)
+            for name, position in annotations.items():
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found

@@ -93,7 +93,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
             # Tags every app's templates use live on the lowest floor, not in an app.
-            "libraries": {"timestamps": "ssi_portal.lib.templatetags.timestamps"},
+            "libraries": {
+                "fixed_urls": "ssi_portal.lib.templatetags.fixed_urls",
+                "navigation": "ssi_portal.lib.templatetags.navigation",
+                "plain_forms": "ssi_portal.lib.templatetags.plain_forms",
+                "timestamps": "ssi_portal.lib.templatetags.timestamps",
+            },
         },
     },
 ]

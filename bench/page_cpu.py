@@ -1,0 +1,149 @@
+"""Benchmark: what one page costs the portal's own process, in CPU time, without HTTP or load.
+
+Reads the data set ``http_load.py`` built (or a copy of it: ``--database``), signs a bench
+user in as that benchmark does (the real ``login()``, the session verified by a second factor),
+and calls the WSGI application gunicorn serves (``bench/http_wsgi.py``, production's settings)
+directly, in this one process: each request's CPU time is what the portal's Python spends on
+it (PostgreSQL's backend is another process and does not count; the client side of each round
+trip does). On a machine shared with others this is much steadier than requests/s under load.
+
+    .venv/bin/python bench/page_cpu.py --database ssi_bench_http
+    .venv/bin/python bench/page_cpu.py --pages worklist,incident --profile 30
+
+Prints, per page, the median over ``--batches`` batches of ``--requests`` requests of the CPU
+milliseconds a request (and the wall milliseconds, which include PostgreSQL's answer); with
+``--profile N`` a cProfile of each page's requests, its N costliest functions by their own
+time and by their cumulative time. Writes nothing to the database but the sessions it makes.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import http_load  # noqa: E402 (bench/ is on the path when a script runs)
+
+PAGES = ("bare", "floor", "worklist", "raised", "home", "incident")
+
+
+def page_paths(user, supplier_id: int) -> dict[str, list[str]]:
+    """For each page, the paths one user's requests cycle through (several for a page whose
+    address varies: the bare view's and the floor's Devices, the incidents)."""
+    from bench.http_urls import BARE_PATH
+    from inventory.models import Device
+
+    devices = list(Device.objects.order_by("pk").values_list("device_id", flat=True)[:50])
+    return {
+        "bare": [f"{BARE_PATH}?id={device_id}" for device_id in devices],
+        "floor": [f"/bench/floor/?id={device_id}" for device_id in devices],
+        "worklist": ["/incidents/assigned/"],
+        "raised": ["/incidents/raised/?status=open"],
+        "home": ["/"],
+        "incident": [f"/incidents/{public_id}/" for public_id in http_load.own_incidents(user)],
+    }
+
+
+def call(application, path: str, cookie: str) -> int:
+    """One GET through the WSGI application; its status code."""
+    from wsgiref.util import setup_testing_defaults
+
+    route, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": route,
+        "QUERY_STRING": query,
+        "HTTP_COOKIE": cookie,
+        "HTTP_HOST": "127.0.0.1",
+        "SERVER_NAME": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    setup_testing_defaults(environ)
+    status = []
+    body = application(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        for _ in body:
+            pass
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+    return int(status[0].split()[0])
+
+
+def measure(application, paths: list[str], cookie: str, requests: int) -> tuple[float, float]:
+    """CPU and wall milliseconds a request, over ``requests`` requests cycling through
+    ``paths``."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for n in range(requests):
+        status = call(application, paths[n % len(paths)], cookie)
+        if status != 200:
+            raise SystemExit(f"GET {paths[n % len(paths)]} answered {status}")
+    return (
+        (time.process_time() - cpu) * 1000 / requests,
+        (time.perf_counter() - wall) * 1000 / requests,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=http_load.DB_NAME)
+    parser.add_argument("--pages", default="floor,worklist,incident", help="comma-separated")
+    parser.add_argument("--requests", type=int, default=200, help="requests a batch")
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--profile", type=int, default=0, help="show the N costliest functions")
+    args = parser.parse_args()
+    pages = [page for page in args.pages.split(",") if page]
+    if unknown := set(pages) - set(PAGES):
+        parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
+    if not (1 <= args.requests <= 10_000 and 1 <= args.batches <= 50):
+        parser.error("--requests 1..10000, --batches 1..50")
+
+    http_load.DB_NAME = args.database
+    if args.database != "ssi_bench_http":
+        http_load.VAR_DIR = http_load.VAR_DIR.with_name(args.database)
+    env = http_load.server_env(port=8000)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from accounts.models import User
+    from bench.http_wsgi import application
+
+    user = User.objects.filter(username="bench-01").select_related("supplier").get()
+    cookie = http_load.mint_sessions(per_user=1, clear=False, usernames=[user.username])[
+        user.username
+    ][0]
+    paths = page_paths(user, user.supplier_id)
+    print(
+        f"{args.database}: {user.username}, {args.batches} batches of {args.requests} requests "
+        "a page, CPU time of this process (PostgreSQL's backend not counted)"
+    )
+    for page in pages:
+        measure(application, paths[page], cookie, 20)  # warm: templates, compiled queries
+        batches = [
+            measure(application, paths[page], cookie, args.requests) for _ in range(args.batches)
+        ]
+        cpu = statistics.median(batch[0] for batch in batches)
+        wall = statistics.median(batch[1] for batch in batches)
+        spread = f"{min(b[0] for b in batches):.2f}-{max(b[0] for b in batches):.2f}"
+        print(f"  {page:<10} {cpu:6.2f} ms CPU a request ({spread}), {wall:6.2f} ms wall")
+        if args.profile:
+            profile = cProfile.Profile(time.process_time)
+            profile.enable()
+            measure(application, paths[page], cookie, args.requests)
+            profile.disable()
+            for order in ("tottime", "cumulative"):
+                out = io.StringIO()
+                pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.profile)
+                print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
