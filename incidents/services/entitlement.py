@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Supplier
@@ -217,43 +219,68 @@ def raise_tallies_purge(*, now: dt.datetime | None = None) -> int:
 # --- The checks ---------------------------------------------------------------------------------
 
 
-def _window_full_until(queryset, rate: Rate, now: dt.datetime) -> dt.datetime | None:
-    """When the window stops being full, or None if it has room: the ``limit``-th newest
-    raise leaves the window then. One indexed query."""
+def _limit_th_newest(queryset, rate: Rate, now: dt.datetime):
+    """The time of the ``limit``-th newest raise in the window (none while it has room)."""
     since = now - dt.timedelta(seconds=rate.seconds)
-    newest = (
+    return (
         queryset.filter(created_at__gt=since)
         .order_by("-created_at")
         .values_list("created_at", flat=True)[rate.limit - 1 : rate.limit]
     )
-    at = next(iter(newest), None)
-    return None if at is None else at + dt.timedelta(seconds=rate.seconds)
+
+
+def _tally_used(rate: Rate, now: dt.datetime):
+    """The raises the tally counts in the Supplier's window (the Supplier as ``OuterRef``)."""
+    since = now - dt.timedelta(seconds=rate.seconds + _tally_seconds(rate))
+    return Coalesce(
+        Subquery(
+            RaiseTally.objects.filter(supplier_id=OuterRef("pk"), bucket__gt=since)
+            .order_by()
+            .values("supplier_id")
+            .annotate(used=Sum("count"))
+            .values("used")
+        ),
+        0,
+    )
 
 
 def raise_rate_check(*, actor, now: dt.datetime) -> None:
     """Raise :class:`RateLimited` if the actor or its Supplier may raise no more requests now
-    (one at a time through the form). Two queries at most."""
-    rate = user_rate()
-    if rate:
+    (one at a time through the form).
+
+    One query reads both limits' windows with the actor's Supplier (which it leaves on
+    ``actor.supplier`` for the raise); a Supplier over its limit costs one more, to say when
+    a place frees up."""
+    user_limit, supplier_limit = user_rate(), supplier_rate()
+    suppliers = Supplier.objects.filter(pk=actor.supplier_id)
+    if user_limit:
         mine = Incident.objects.filter(raised_by_id=actor.pk, channel=RaiseChannel.FORM)
-        until = _window_full_until(mine, rate, now)
-        if until:
-            raise RateLimited(
-                f"You have raised {_requests(rate.limit)} in the last {_window(rate)}, the most "
-                f"one person may raise one at a time ({rate}). You can raise the next one "
-                f"after {_when(until, now)}; to raise many at once, upload a CSV file.",
-                retry_at=until,
-            )
-    rate = supplier_rate()
-    if rate:
-        until = _supplier_full_until(actor.supplier_id, rate, now)
-        if until:
-            raise RateLimited(
-                f"{actor.supplier.name} has raised {_requests(rate.limit)} in the last "
-                f"{_window(rate)}, the most one Supplier may raise ({rate}). The next one can "
-                f"be raised after {_when(until, now)}.",
-                retry_at=until,
-            )
+        suppliers = suppliers.annotate(
+            user_full_from=Subquery(_limit_th_newest(mine, user_limit, now))
+        )
+    if supplier_limit:
+        suppliers = suppliers.annotate(tally_used=_tally_used(supplier_limit, now))
+    supplier = suppliers.get()
+    actor.supplier = supplier
+    if user_limit and supplier.user_full_from:
+        until = supplier.user_full_from + dt.timedelta(seconds=user_limit.seconds)
+        raise RateLimited(
+            f"You have raised {_requests(user_limit.limit)} in the last {_window(user_limit)}, "
+            f"the most one person may raise one at a time ({user_limit}). You can raise the "
+            f"next one after {_when(until, now)}; to raise many at once, upload a CSV file.",
+            retry_at=until,
+        )
+    if supplier_limit and supplier.tally_used >= supplier_limit.limit:
+        until = _supplier_full_until(supplier.pk, supplier_limit, now)
+    else:
+        until = None
+    if until:
+        raise RateLimited(
+            f"{supplier.name} has raised {_requests(supplier_limit.limit)} in the last "
+            f"{_window(supplier_limit)}, the most one Supplier may raise ({supplier_limit}). "
+            f"The next one can be raised after {_when(until, now)}.",
+            retry_at=until,
+        )
 
 
 def supplier_allowance(supplier_id: int, *, now: dt.datetime) -> int | None:

@@ -259,12 +259,24 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
         message = SENT_TO_HELPDESK_MESSAGE
     if warning:
         message = f"{message} {warning}"
+    try:
+        _raise_write(incident, device, actor=actor, message=message, now=now)
+    except IntegrityError as exc:
+        # The transaction is rolled back whole (no savepoint around the insert to fall back
+        # to): only then can the open request that refused it be looked up.
+        if not Incident.objects.filter(device=device, status__in=OPEN_STATUSES).exists():
+            raise
+        raise _already_open_error(device) from exc
+    incident.entitlement_warning = warning
+    return incident
+
+
+def _raise_write(incident: Incident, device: Device, *, actor, message: str, now) -> None:
+    """The writes of a raise, in one transaction: the incident (the partial unique index of
+    open requests refuses a second one with ``IntegrityError``, which rolls it all back), its
+    clock, the code lodged in advance if any, the events and emails, the Supplier's tally."""
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                incident.save()
-        except IntegrityError as exc:
-            raise _already_open_error(device) from exc
+        incident.save(force_insert=True)
         if incident.assigned_supplier_id:
             clock_record_start(incident)
             code = lodged_codes_take([device]).get(device.pk)
@@ -279,5 +291,3 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
                 incident, code=code, actor=actor, raised_message=message, now=now
             )
         raise_tally_add(actor.supplier_id, 1, now=now)
-    incident.entitlement_warning = warning
-    return incident
