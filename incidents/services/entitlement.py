@@ -52,13 +52,18 @@ def registration_mode() -> str:
 
 
 def raise_entitlements(
-    devices: Sequence[Device], supplier: Supplier, *, now: dt.datetime
+    devices: Sequence[Device],
+    supplier: Supplier,
+    *,
+    now: dt.datetime,
+    registered: dict[str, int] | None = None,
 ) -> dict[int, Entitlement] | None:
     """The registration check of each Device (by pk) for ``supplier``; None when the check
-    is off. Reads the Devices' ``mpxn`` and ``comms_hub_id``."""
+    is off. Reads the Devices' ``mpxn`` and ``comms_hub_id``; ``registered`` as
+    :func:`~inventory.selectors.registrations.entitlements` takes it."""
     if registration_mode() == OFF or not devices:
         return None
-    return entitlements(devices, supplier.pk, on=registration_day(now))
+    return entitlements(devices, supplier.pk, on=registration_day(now), registered=registered)
 
 
 def entitlement_problem(

@@ -16,6 +16,11 @@ from inventory.models import (
     Device,
     DeviceType,
 )
+from inventory.selectors.registrations import (
+    current_registration,
+    registered_from_annotations,
+    registration_day,
+)
 from ssi_portal.lib.identifiers import IdentifierError, device_id_or_none, parse_device_id
 
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
@@ -23,11 +28,13 @@ from ..permissions import raise_access
 from .clock import clock_record_start, clock_start
 from .common import CODE_AS_DEVICE_ID_MESSAGE, IncidentError, looks_like_install_code
 from .entitlement import (
+    OFF,
     RateLimited,
     entitlement_verdict,
     raise_entitlements,
     raise_rate_check,
     raise_tally_add,
+    registration_mode,
 )
 from .events import record_event
 from .lodged import incident_answer_from_lodged_code, lodged_codes_take
@@ -126,17 +133,25 @@ def raise_check(*, actor, device_id: str, now: dt.datetime, preview: bool = Fals
     except IdentifierError as exc:
         raise IncidentError("bad_format", str(exc), field="device_id") from exc
     # The installing Supplier and its contact addresses are needed for the assignment and its
-    # email: fetch them with the Device rather than one query each.
-    device = (
-        Device.objects.select_related("installing_supplier")
-        .prefetch_related("installing_supplier__contacts")
-        .filter(device_id=canonical)
-        .first()
+    # email, and the registration of the Device's meter point for the check: fetch them with
+    # the Device rather than one query each.
+    devices = Device.objects.select_related("installing_supplier").prefetch_related(
+        "installing_supplier__contacts"
     )
+    day = registration_day(now)
+    checking = registration_mode() != OFF
+    if checking:
+        devices = devices.annotate(**current_registration(on=day))
+    device = devices.filter(device_id=canonical).first()
     refusal = device_refusal(device, canonical, actor.supplier)
     if refusal:
         raise refusal
-    checked = raise_entitlements([device], actor.supplier, now=now)
+    checked = raise_entitlements(
+        [device],
+        actor.supplier,
+        now=now,
+        registered=registered_from_annotations(device, on=day) if checking else None,
+    )
     verdict = entitlement_verdict(checked and checked[device.pk], canonical, actor.supplier)
     if verdict.refusal:
         security_event_record(
