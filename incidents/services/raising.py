@@ -95,8 +95,12 @@ def already_open_error(device_id: str, reference: str | None) -> IncidentError:
     )
 
 
+def _open_request(device: Device) -> Incident | None:
+    return Incident.objects.filter(device=device, status__in=OPEN_STATUSES).only("pk").first()
+
+
 def _already_open_error(device: Device) -> IncidentError:
-    existing = Incident.objects.filter(device=device, status__in=OPEN_STATUSES).only("pk").first()
+    existing = _open_request(device)
     return already_open_error(device.device_id, existing.reference if existing else None)
 
 
@@ -279,9 +283,10 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     except IntegrityError as exc:
         # The transaction is rolled back whole (no savepoint around the insert to fall back
         # to): only then can the open request that refused it be looked up.
-        if not Incident.objects.filter(device=device, status__in=OPEN_STATUSES).exists():
+        existing = _open_request(device)
+        if existing is None:
             raise
-        raise _already_open_error(device) from exc
+        raise already_open_error(device.device_id, existing.reference) from exc
     incident.entitlement_warning = warning
     return incident
 
