@@ -5,17 +5,27 @@ import datetime as dt
 
 from django.conf import settings
 
+from ssi_portal.lib.compiled import CompiledQuery
 from ssi_portal.lib.working_days import END_OF_DAY, LONDON, WorkingDayCalendar
+
+
+def _non_working_days():
+    from .models import NonWorkingDay
+
+    return NonWorkingDay.objects.order_by("date").values_list("date")
+
+
+# Read on every raise and every incident page: compiled once (ssi_portal.lib.compiled), read
+# afresh each time, so a day the helpdesk adds counts from the next deadline on.
+_NON_WORKING_DAYS = CompiledQuery(_non_working_days, kinds=())
 
 
 def working_day_calendar() -> WorkingDayCalendar:
     """A calendar with today's extra non-working days (one small query)."""
-    from .models import NonWorkingDay
-
     return WorkingDayCalendar(
         country=settings.SSI_HOLIDAY_COUNTRY,
         subdivision=settings.SSI_HOLIDAY_SUBDIVISION,
-        extra_non_working_days=NonWorkingDay.objects.values_list("date", flat=True),
+        extra_non_working_days=[day for (day,) in _NON_WORKING_DAYS.rows()],
     )
 
 

@@ -50,13 +50,18 @@ def registration_mode() -> str:
 
 
 def raise_entitlements(
-    devices: Sequence[Device], supplier: Supplier, *, now: dt.datetime
+    devices: Sequence[Device],
+    supplier: Supplier,
+    *,
+    now: dt.datetime,
+    registered: dict[str, int] | None = None,
 ) -> dict[int, Entitlement] | None:
     """The registration check of each Device (by pk) for ``supplier``; None when the check
-    is off. Reads the Devices' ``mpxn`` and ``comms_hub_id``."""
+    is off. Reads the Devices' ``mpxn`` and ``comms_hub_id``; ``registered`` as
+    :func:`~inventory.selectors.registrations.entitlements` takes it."""
     if registration_mode() == OFF or not devices:
         return None
-    return entitlements(devices, supplier.pk, on=registration_day(now))
+    return entitlements(devices, supplier.pk, on=registration_day(now), registered=registered)
 
 
 def entitlement_problem(
@@ -230,30 +235,75 @@ def _window_full_until(queryset, rate: Rate, now: dt.datetime) -> dt.datetime | 
     return None if at is None else at + dt.timedelta(seconds=rate.seconds)
 
 
+def _supplier_with_windows(
+    actor, user_limit: Rate | None, supplier_limit: Rate | None, now: dt.datetime
+) -> Supplier:
+    """The actor's Supplier, with ``user_full`` (the actor has raised ``user_limit`` requests
+    through the form in its window) and ``tally_used`` (the raises its tally counts in the
+    Supplier's window; 0 without a limit). One query, in plain SQL: built by the ORM, its
+    two subqueries cost many times what PostgreSQL takes to answer them."""
+    ops = connection.ops
+    params: list = []
+    user_full = "NULL"
+    if user_limit:
+        user_full = (
+            f"(SELECT 1 FROM {Incident._meta.db_table} WHERE raised_by_id = %s AND channel = %s"  # noqa: S608 (tables only)
+            " AND created_at > %s ORDER BY created_at DESC LIMIT 1 OFFSET %s)"
+        )
+        since = now - dt.timedelta(seconds=user_limit.seconds)
+        params += [
+            actor.pk,
+            RaiseChannel.FORM.value,
+            ops.adapt_datetimefield_value(since),
+            user_limit.limit - 1,
+        ]
+    tally_used = "0"
+    if supplier_limit:
+        tally_used = (
+            f"COALESCE((SELECT SUM(t.count) FROM {RaiseTally._meta.db_table} t"  # noqa: S608 (tables only)
+            " WHERE t.supplier_id = s.id AND t.bucket > %s), 0)"
+        )
+        since = now - dt.timedelta(seconds=supplier_limit.seconds + _tally_seconds(supplier_limit))
+        params.append(ops.adapt_datetimefield_value(since))
+    sql = (
+        f"SELECT s.*, {user_full} AS user_full, {tally_used} AS tally_used "  # noqa: S608 (tables only)
+        f"FROM {Supplier._meta.db_table} s WHERE s.id = %s"
+    )
+    return next(iter(Supplier.objects.raw(sql, [*params, actor.supplier_id])))
+
+
 def raise_rate_check(*, actor, now: dt.datetime) -> None:
     """Raise :class:`RateLimited` if the actor or its Supplier may raise no more requests now
-    (one at a time through the form). Two queries at most."""
-    rate = user_rate()
-    if rate:
+    (one at a time through the form).
+
+    One query reads both limits' windows with the actor's Supplier (which it leaves on
+    ``actor.supplier`` for the raise); a refusal costs one more, to say when a place frees
+    up."""
+    user_limit, supplier_limit = user_rate(), supplier_rate()
+    supplier = _supplier_with_windows(actor, user_limit, supplier_limit, now)
+    actor.supplier = supplier
+    until = None
+    if user_limit and supplier.user_full:
         mine = Incident.objects.filter(raised_by_id=actor.pk, channel=RaiseChannel.FORM)
-        until = _window_full_until(mine, rate, now)
-        if until:
-            raise RateLimited(
-                f"You have raised {_requests(rate.limit)} in the last {_window(rate)}, the most "
-                f"one person may raise one at a time ({rate}). You can raise the next one "
-                f"after {_when(until, now)}; to raise many at once, upload a CSV file.",
-                retry_at=until,
-            )
-    rate = supplier_rate()
-    if rate:
-        until = _supplier_full_until(actor.supplier_id, rate, now)
-        if until:
-            raise RateLimited(
-                f"{actor.supplier.name} has raised {_requests(rate.limit)} in the last "
-                f"{_window(rate)}, the most one Supplier may raise ({rate}). The next one can "
-                f"be raised after {_when(until, now)}.",
-                retry_at=until,
-            )
+        until = _window_full_until(mine, user_limit, now)
+    if until:
+        raise RateLimited(
+            f"You have raised {_requests(user_limit.limit)} in the last {_window(user_limit)}, "
+            f"the most one person may raise one at a time ({user_limit}). You can raise the "
+            f"next one after {_when(until, now)}; to raise many at once, upload a CSV file.",
+            retry_at=until,
+        )
+    if supplier_limit and supplier.tally_used >= supplier_limit.limit:
+        until = _supplier_full_until(supplier.pk, supplier_limit, now)
+    else:
+        until = None
+    if until:
+        raise RateLimited(
+            f"{supplier.name} has raised {_requests(supplier_limit.limit)} in the last "
+            f"{_window(supplier_limit)}, the most one Supplier may raise ({supplier_limit}). "
+            f"The next one can be raised after {_when(until, now)}.",
+            retry_at=until,
+        )
 
 
 def supplier_allowance(supplier_id: int, *, now: dt.datetime) -> int | None:

@@ -17,6 +17,11 @@ from inventory.models import (
     Device,
     DeviceType,
 )
+from inventory.selectors.registrations import (
+    current_registration,
+    registered_from_annotations,
+    registration_day,
+)
 from ssi_portal.lib.identifiers import IdentifierError, device_id_or_none, parse_device_id
 
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
@@ -24,11 +29,13 @@ from ..permissions import raise_access
 from .clock import clock_record_start, clock_start
 from .common import CODE_AS_DEVICE_ID_MESSAGE, IncidentError, looks_like_install_code
 from .entitlement import (
+    OFF,
     RateLimited,
     entitlement_verdict,
     raise_entitlements,
     raise_rate_check,
     raise_tally_add,
+    registration_mode,
 )
 from .events import record_event
 from .lodged import incident_answer_from_lodged_code, lodged_codes_take
@@ -103,8 +110,12 @@ def already_open_error(device_id: str, reference: str | None) -> IncidentError:
     )
 
 
+def _open_request(device: Device) -> Incident | None:
+    return Incident.objects.filter(device=device, status__in=OPEN_STATUSES).only("pk").first()
+
+
 def _already_open_error(device: Device) -> IncidentError:
-    existing = Incident.objects.filter(device=device, status__in=OPEN_STATUSES).only("pk").first()
+    existing = _open_request(device)
     return already_open_error(device.device_id, existing.reference if existing else None)
 
 
@@ -141,17 +152,25 @@ def raise_check(*, actor, device_id: str, now: dt.datetime, preview: bool = Fals
     except IdentifierError as exc:
         raise IncidentError("bad_format", str(exc), field="device_id") from exc
     # The installing Supplier and its contact addresses are needed for the assignment and its
-    # email: fetch them with the Device rather than one query each.
-    device = (
-        Device.objects.select_related("installing_supplier")
-        .prefetch_related("installing_supplier__contacts")
-        .filter(device_id=canonical)
-        .first()
+    # email, and the registration of the Device's meter point for the check: fetch them with
+    # the Device rather than one query each.
+    devices = Device.objects.select_related("installing_supplier").prefetch_related(
+        "installing_supplier__contacts"
     )
+    day = registration_day(now)
+    checking = registration_mode() != OFF
+    if checking:
+        devices = devices.annotate(**current_registration(on=day))
+    device = devices.filter(device_id=canonical).first()
     refusal = device_refusal(device, canonical, actor.supplier)
     if refusal:
         raise refusal
-    checked = raise_entitlements([device], actor.supplier, now=now)
+    checked = raise_entitlements(
+        [device],
+        actor.supplier,
+        now=now,
+        registered=registered_from_annotations(device, on=day) if checking else None,
+    )
     verdict = entitlement_verdict(checked and checked[device.pk], canonical, actor.supplier)
     if verdict.refusal:
         security_event_record(
@@ -274,12 +293,25 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
         message = SENT_TO_HELPDESK_MESSAGE
     if warning:
         message = f"{message} {warning}"
+    try:
+        _raise_write(incident, device, actor=actor, message=message, now=now)
+    except IntegrityError as exc:
+        # The transaction is rolled back whole (no savepoint around the insert to fall back
+        # to): only then can the open request that refused it be looked up.
+        existing = _open_request(device)
+        if existing is None:
+            raise
+        raise already_open_error(device.device_id, existing.reference) from exc
+    incident.entitlement_warning = warning
+    return incident
+
+
+def _raise_write(incident: Incident, device: Device, *, actor, message: str, now) -> None:
+    """The writes of a raise, in one transaction: the incident (the partial unique index of
+    open requests refuses a second one with ``IntegrityError``, which rolls it all back), its
+    clock, the code lodged in advance if any, the events and emails, the Supplier's tally."""
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                incident.save()
-        except IntegrityError as exc:
-            raise _already_open_error(device) from exc
+        incident.save(force_insert=True)
         if incident.assigned_supplier_id:
             clock_record_start(incident)
             code = lodged_codes_take([device]).get(device.pk)
@@ -294,5 +326,3 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
                 incident, code=code, actor=actor, raised_message=message, now=now
             )
         raise_tally_add(actor.supplier_id, 1, now=now)
-    incident.entitlement_warning = warning
-    return incident

@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Subquery
+
 from ssi_portal.lib.bulk_sql import in_values
 from ssi_portal.lib.working_days import LONDON
 
@@ -81,6 +83,32 @@ def device_meter_points(devices: Sequence[Device]) -> dict[int, tuple[str, ...]]
     return points
 
 
+def current_registration(*, on: dt.date) -> dict:
+    """Annotations for a Device queryset: the Supplier registered for the Device's own MPxN
+    on the day ``on`` (``registered_supplier_id``) and the last day of that registration
+    (``registered_until``; None: open-ended), read with the Devices instead of by
+    :func:`registered_suppliers` after them. A Device without an MPxN of its own gets None."""
+    latest = Registration.objects.filter(mpxn=OuterRef("mpxn"), effective_from__lte=on).order_by(
+        "-effective_from"
+    )
+    return {
+        "registered_supplier_id": Subquery(latest.values("supplier_id")[:1]),
+        "registered_until": Subquery(latest.values("effective_to")[:1]),
+    }
+
+
+def registered_from_annotations(device: Device, *, on: dt.date) -> dict[str, int] | None:
+    """What :func:`registered_suppliers` answers for the Device's own MPxN, from the
+    annotations of :func:`current_registration`; None for a Device without an MPxN of its own
+    (its meter points are those of its Comms Hub, read by :func:`entitlements`)."""
+    if not device.mpxn:
+        return None
+    supplier_id, until = device.registered_supplier_id, device.registered_until
+    if supplier_id is None or (until is not None and until < on):
+        return {}
+    return {device.mpxn: supplier_id}
+
+
 def registered_suppliers(mpxns: Iterable[str], *, on: dt.date) -> dict[str, int]:
     """The pk of the Supplier registered for each MPxN on the day ``on``; an MPxN with no
     current registration (never loaded, or its latest registration ended) is left out."""
@@ -102,11 +130,19 @@ def registered_suppliers(mpxns: Iterable[str], *, on: dt.date) -> dict[str, int]
 
 
 def entitlements(
-    devices: Sequence[Device], supplier_id: int, *, on: dt.date
+    devices: Sequence[Device],
+    supplier_id: int,
+    *,
+    on: dt.date,
+    registered: dict[str, int] | None = None,
 ) -> dict[int, Entitlement]:
-    """For each Device (by pk), whether ``supplier_id`` is registered for its meter point."""
+    """For each Device (by pk), whether ``supplier_id`` is registered for its meter point.
+
+    ``registered``: the Suppliers registered for the Devices' meter points on ``on``, when
+    the caller read them already (:func:`registered_from_annotations`)."""
     points = device_meter_points(devices)
-    registered = registered_suppliers((m for ms in points.values() for m in ms), on=on)
+    if registered is None:
+        registered = registered_suppliers((m for ms in points.values() for m in ms), on=on)
     result = {}
     for device in devices:
         meter_points = points[device.pk]

@@ -311,14 +311,15 @@ def test_a_request_refused_as_already_open_writes_no_rows(
 def test_raising_one_request_stays_within_a_fixed_number_of_queries(
     settings, gaining_user, device, django_assert_max_num_queries
 ):
-    # Device with its installing Supplier and contacts, the checks (the two rate limits and the
-    # registration of its meter point among them), the insert, the clock, the event, the
-    # outbox rows, whether a webhook endpoint subscribes, and the Supplier's tally: no query
-    # per related row.
+    # The raiser's Supplier with the two rate limits' windows, the Device with its installing
+    # Supplier and the registration of its meter point, the installer's contacts, the
+    # non-working days; the insert (no savepoint of its own), the clock, a lodged code,
+    # whether a webhook endpoint subscribes, the event, the outbox rows and the Supplier's
+    # tally: no query per related row.
     settings.SSI_RAISE_LIMIT_PER_USER = "60/hour"
     settings.SSI_RAISE_LIMIT_PER_SUPPLIER = "200000/day"
     from incidents.services import incident_raise as raise_one
 
     gaining_user.supplier  # noqa: B018 (loaded as the request's user would be)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(13):
         raise_one(actor=gaining_user, device_id=device.device_id)
