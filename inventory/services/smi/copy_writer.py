@@ -7,14 +7,21 @@ written in the file; the Supplier travels as its User ID.
 Into a table that holds Devices (``copy``), the rows go to a temporary staging table, then:
 
 1. ``smi_changed`` ← the staged rows that are new or differ from the stored Device, with the
-   stored pk and SMI status (one hash join; the Supplier resolved by a join on
-   ``smi_supplier``, the few Suppliers the rows were checked against). Rows that match are
-   never touched — not even locked, as ``INSERT … ON CONFLICT DO UPDATE … WHERE`` would lock
-   every row it compares, dirtying every page of the table on a re-run.
-2. One ``INSERT … SELECT … ON CONFLICT (device_id) DO UPDATE … WHERE … IS DISTINCT FROM …``
-   from ``smi_changed``, in Device ID order (neighbouring index pages, and one lock order for
-   two concurrent loads). ``RETURNING (xmax = 0)`` tells inserts from updates.
-3. The status changes are read from ``smi_changed`` (old status beside new).
+   stored pk, place (``ctid``) and SMI status; the Supplier resolved by a join on
+   ``smi_supplier``, the few Suppliers the rows were checked against. A full extract is
+   compared in one pass over the table (a hash join); a delta (at most ``DELTA_SHARE`` of the
+   stored rows) looks each row up through the unique index instead, where the planner, costing
+   each probe as a read from disk, would still read the whole table or walk its whole index.
+   Rows that match are never touched — not even locked, as ``INSERT … ON CONFLICT DO UPDATE …
+   WHERE`` would lock every row it compares, dirtying every page of the table on a re-run.
+2. The stored Devices that differ are updated by primary key in the order of their pages:
+   each page is visited once, and a change of status, date or model (no index holds them) is
+   written beside the row on its own page, which the table's fillfactor leaves room for
+   (``inventory/migrations/0013``), without an entry in any of its six indexes.
+3. One ``INSERT … SELECT … ON CONFLICT (device_id) DO UPDATE … WHERE … IS DISTINCT FROM …``
+   of the new Devices, in Device ID order (neighbouring index pages); one another load
+   inserted meanwhile is updated instead. ``RETURNING (xmax = 0)`` tells inserts from updates.
+4. The status changes are read from ``smi_changed`` (old status beside new).
 
 Into an empty table (``copy-initial``, the first load of a national extract): inserting into
 a table with its five B-trees and foreign key in place runs at ~40,000 rows/s here (random
@@ -34,7 +41,7 @@ from django.db.models import DateField
 from django.utils import timezone
 from psycopg import sql
 
-from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
+from ssi_portal.lib.bulk_sql import IndexesSetAside, IndexLookups, is_delta, lock_if_empty
 
 from ...models import Device
 from .report import SmiLoadReport
@@ -42,6 +49,8 @@ from .rows import DEVICE_FIELDS, FIELD_OF_COLUMN, SUPPLIER_COLUMN
 
 # An initial load smaller than this goes through the upsert (cheap at that size, no lock).
 BULK_MIN_ROWS = 100_000
+# A file of at most this share of the stored Devices is compared through the unique index.
+DELTA_SHARE = 0.2
 
 _TABLE = Device._meta.db_table
 # Columns staged under the Device's own names. The Supplier is staged as its User ID
@@ -189,30 +198,63 @@ class CopyWriter:
         cursor.execute("ANALYZE smi_staging")
         stored = [sql.Identifier("d", name) for name in _DATA]
         staged = [sql.Identifier("s", name) for name in _STAGED]
-        cursor.execute(
-            sql.SQL(
-                """
-                CREATE TEMP TABLE smi_changed ON COMMIT DROP AS
-                SELECT {staged}, m.supplier_id AS installing_supplier_id,
-                       d.id AS existing_pk, d.smi_status AS old_status
-                FROM smi_staging s
-                LEFT JOIN smi_supplier m ON m.user_id = s.installing_supplier_user_id
-                LEFT JOIN {table} d ON d.device_id = s.device_id
-                WHERE d.id IS NULL
-                   OR ROW({stored}) IS DISTINCT FROM ROW({staged}, m.supplier_id)
-                """
-            ).format(
-                staged=sql.SQL(", ").join(staged),
-                stored=sql.SQL(", ").join(stored),
-                table=sql.Identifier(_TABLE),
+        table = sql.Identifier(_TABLE)
+        # A delta (a small share of the table) looks each row's Device up through the unique
+        # index; a full extract is compared in one pass over the table (the planner's choice).
+        with IndexLookups(cursor, when=is_delta(cursor, _TABLE, self._staged, share=DELTA_SHARE)):
+            cursor.execute(
+                sql.SQL(
+                    """
+                    CREATE TEMP TABLE smi_changed ON COMMIT DROP AS
+                    SELECT {staged}, m.supplier_id AS installing_supplier_id,
+                           d.id AS existing_pk, d.ctid AS existing_at,
+                           d.smi_status AS old_status
+                    FROM smi_staging s
+                    LEFT JOIN smi_supplier m ON m.user_id = s.installing_supplier_user_id
+                    LEFT JOIN {table} d ON d.device_id = s.device_id
+                    WHERE d.id IS NULL
+                       OR ROW({stored}) IS DISTINCT FROM ROW({staged}, m.supplier_id)
+                    """
+                ).format(
+                    staged=sql.SQL(", ").join(staged),
+                    stored=sql.SQL(", ").join(stored),
+                    table=table,
+                )
             )
-        )
+            changed = cursor.rowcount
+        now = timezone.now()
+        # The stored Devices that differ: updated by primary key in the order of their pages
+        # (each page visited once; one lock order for two concurrent loads of one snapshot).
+        # The WHERE is checked again on a row another load changed meanwhile.
+        with IndexLookups(cursor, when=is_delta(cursor, _TABLE, changed, share=DELTA_SHARE)):
+            cursor.execute(
+                sql.SQL(
+                    """
+                    UPDATE {table} AS d SET {assign}, updated_at = %s
+                    FROM (SELECT * FROM smi_changed WHERE existing_pk IS NOT NULL
+                          ORDER BY existing_at) AS c
+                    WHERE d.id = c.existing_pk AND {old_row} IS DISTINCT FROM {new_row}
+                    """
+                ).format(
+                    table=table,
+                    assign=sql.SQL(", ").join(
+                        sql.SQL("{0} = c.{0}").format(sql.Identifier(name)) for name in _DATA
+                    ),
+                    old_row=_row("d", _DATA),
+                    new_row=_row("c", _DATA),
+                ),
+                [now],
+            )
+            report.updated = cursor.rowcount
+        # New Devices, in Device ID order (neighbouring index pages). One that another load
+        # inserted meanwhile is updated instead; ``RETURNING (xmax = 0)`` tells the two apart.
         cursor.execute(
             sql.SQL(
                 """
                 WITH written AS (
                     INSERT INTO {table} AS d ({data}, updated_at)
-                    SELECT {data}, %s FROM smi_changed ORDER BY device_id
+                    SELECT {data}, %s FROM smi_changed WHERE existing_pk IS NULL
+                    ORDER BY device_id
                     ON CONFLICT (device_id) DO UPDATE SET {assign}
                     WHERE {old_row} IS DISTINCT FROM {new_row}
                     RETURNING (d.xmax = 0) AS inserted
@@ -221,7 +263,7 @@ class CopyWriter:
                 FROM written
                 """
             ).format(
-                table=sql.Identifier(_TABLE),
+                table=table,
                 data=_ident(*_DATA),
                 assign=sql.SQL(", ").join(
                     sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name))
@@ -230,9 +272,10 @@ class CopyWriter:
                 old_row=_row("d", _DATA),
                 new_row=_row("excluded", _DATA),
             ),
-            [timezone.now()],
+            [now],
         )
-        report.created, report.updated = cursor.fetchone()
+        created, updated = cursor.fetchone()
+        report.created, report.updated = created, report.updated + updated
         report.unchanged = self._staged - report.created - report.updated
         cursor.execute(
             """
