@@ -49,10 +49,19 @@ def _user_fields() -> tuple[str, ...]:
     return tuple(field.attname for field in get_user_model()._meta.concrete_fields)
 
 
+@functools.cache
+def _organisation_fields() -> tuple[str, ...]:
+    """The columns of the user's Supplier read with them: every page names it (the header's
+    organisation, the lists' and an incident's Supplier), and it is a row of a small table."""
+    supplier = get_user_model()._meta.get_field("supplier")
+    return tuple(field.attname for field in supplier.related_model._meta.concrete_fields)
+
+
 def user_columns(queryset, user: str = ""):
     """``queryset`` annotated with the confirmed second factors of its user (``user``, a
     relation's name, or the user itself when empty) and reduced to the columns that
-    :func:`user_from_columns` makes a user of (after any columns of its own, given first)."""
+    :func:`user_from_columns` makes a user of (after any columns of its own, given first): the
+    user's own, their Supplier's (a left join: none for the helpdesk) and their devices'."""
     prefix = f"{user}__" if user else ""
     queryset = queryset.annotate(
         **{
@@ -60,20 +69,33 @@ def user_columns(queryset, user: str = ""):
             for model in _device_models()
         }
     )
-    return [f"{prefix}{name}" for name in _user_fields()] + [
-        _annotation(model) for model in _device_models()
+    return [
+        *(f"{prefix}{name}" for name in _user_fields()),
+        *(f"{prefix}supplier__{name}" for name in _organisation_fields()),
+        *(_annotation(model) for model in _device_models()),
     ], queryset
 
 
 def user_from_columns(using: str, values):
-    """The user (with their confirmed second factors) of the values :func:`user_columns`
-    selected; None when the row had no user (a left join that found none)."""
-    fields = _user_fields()
+    """The user (with their Supplier and their confirmed second factors) of the values
+    :func:`user_columns` selected; None when the row had no user (a left join that found
+    none)."""
+    fields, organisation = _user_fields(), _organisation_fields()
     if values[0] is None:
         return None
-    user = get_user_model().from_db(using, fields, values[: len(fields)])
-    for model, ids in zip(_device_models(), values[len(fields) :], strict=True):
-        setattr(user, _annotation(model), ids)
+    model = get_user_model()
+    user = model.from_db(using, fields, values[: len(fields)])
+    supplier_values = values[len(fields) : len(fields) + len(organisation)]
+    supplier_field = model._meta.get_field("supplier")
+    supplier = None
+    if user.supplier_id is not None and supplier_values[0] is not None:
+        supplier = supplier_field.related_model.from_db(using, organisation, supplier_values)
+    if user.supplier_id is None or supplier is not None:
+        # As select_related("supplier") would: ``user.supplier`` reads no row of its own.
+        supplier_field.set_cached_value(user, supplier)
+    devices = values[len(fields) + len(organisation) :]
+    for device_model, ids in zip(_device_models(), devices, strict=True):
+        setattr(user, _annotation(device_model), ids)
     return user
 
 

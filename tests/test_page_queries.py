@@ -18,7 +18,8 @@ from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
 
-# The session, read with its user and the ids of their confirmed second factors: every request.
+# The session, read with its user, their Supplier and the ids of their confirmed second
+# factors: every request.
 TAX = 1
 
 
@@ -66,7 +67,8 @@ def test_the_home_page(gaining_user, incident, clock, django_assert_num_queries)
     client = verified_client(gaining_user)
     clock.shift(5)
 
-    with django_assert_num_queries(TAX + 2):  # the figures (one query), the Supplier's name
+    # the figures (one query); the Supplier's name comes with the session's user
+    with django_assert_num_queries(TAX + 1):
         assert client.get(reverse("incidents:home")).status_code == 200
 
 
@@ -74,8 +76,9 @@ def test_the_worklist_first_page(installing_user, incident, clock, django_assert
     client = verified_client(installing_user)
     clock.shift(5)
 
-    # the page of incidents (Device and Suppliers joined in), the Supplier's name; no count
-    with django_assert_num_queries(TAX + 2):
+    # the page of incidents (Device and Suppliers joined in); no count; the Supplier's name
+    # comes with the session's user
+    with django_assert_num_queries(TAX + 1):
         assert client.get(reverse("incidents:assigned")).status_code == 200
 
 
@@ -84,8 +87,8 @@ def test_the_incident_page(gaining_user, incident, clock, django_assert_num_quer
     clock.shift(5)
 
     # the incident (Device and Suppliers joined in), the non-working days of its deadline, the
-    # user's Supplier, the timeline
-    with django_assert_num_queries(TAX + 4):
+    # timeline; the user's Supplier comes with the session's user
+    with django_assert_num_queries(TAX + 3):
         assert client.get(reverse("incidents:detail", args=[incident.public_id])).status_code == 200
 
 

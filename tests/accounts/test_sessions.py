@@ -222,9 +222,9 @@ def test_a_verified_session_reads_no_device_and_writes_nothing(
 ):
     clock.shift(10)
 
-    # the session with its user and the ids of their confirmed second factors (one query),
-    # the page; nothing else
-    with django_assert_num_queries(3):
+    # the session with its user, their Supplier and the ids of their confirmed second
+    # factors (one query), the page; nothing else
+    with django_assert_num_queries(2):
         assert client.get(RAISED).status_code == 200
 
 
@@ -397,3 +397,22 @@ def test_no_user_or_an_inactive_one_is_nobody(gaining_user):
     gaining_user.is_active = False
     gaining_user.save()
     assert ModelBackend().get_user(gaining_user.pk) is None
+
+
+def test_the_user_of_a_session_comes_with_their_supplier(
+    gaining_user, helpdesk_user, django_assert_num_queries
+):
+    from accounts.backends import ModelBackend
+
+    with django_assert_num_queries(1):
+        user = ModelBackend().get_user(gaining_user.pk)
+    with django_assert_num_queries(0):
+        assert user.supplier == gaining_user.supplier
+        assert user.supplier.name == gaining_user.supplier.name
+        assert user.organisation_name == gaining_user.supplier.name
+
+    with django_assert_num_queries(1):
+        helpdesk = ModelBackend().get_user(helpdesk_user.pk)
+    with django_assert_num_queries(0):
+        assert helpdesk.supplier is None
+        assert helpdesk.organisation_name == "DCC helpdesk"

@@ -76,9 +76,9 @@ def test_the_list_costs_the_same_queries_for_any_number_of_clients(
         make_client(administrator.supplier, name=f"Client {n}")
     api_client_revoke(actor=administrator, client_id=ApiClient.objects.first().pk)
 
-    # The session read with its user, the user's Supplier (heading and navbar), the clients
+    # The session read with its user and their Supplier (heading and navbar), the clients
     # with their OAuth applications and creators.
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = as_admin.get(reverse("api_clients:list"))
 
     assert response.content.decode().count("<code>") >= 7

@@ -215,8 +215,9 @@ def test_the_home_page_takes_a_fixed_number_of_queries_whatever_needs_attention(
 
     with time_machine.travel(DAY_AFTER):
         client.force_login(gaining_user)
-        # the session read with its user, the figures (one query), the Supplier's name
-        with django_assert_num_queries(3):
+        # the session read with its user and their Supplier (the heading), the figures (one
+        # query)
+        with django_assert_num_queries(2):
             page = client.get(HOME).text
 
     assert 'id="count-to-reveal">1</strong>' in page

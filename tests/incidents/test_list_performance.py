@@ -192,9 +192,9 @@ def test_a_row_says_when_the_deadline_was_missed(client, installing_user, workli
 
 # --- Queries per page ---------------------------------------------------------------------------
 
-# the session read with its user, the page of incidents (Device and Suppliers joined in), the
-# Supplier's name in the heading. No COUNT, whatever the page or the filter.
-LIST_QUERIES = 3
+# the session read with its user and their Supplier (the heading's name), the page of
+# incidents (Device and Suppliers joined in). No COUNT, whatever the page or the filter.
+LIST_QUERIES = 2
 
 
 @pytest.mark.parametrize(
@@ -294,8 +294,8 @@ def test_home_figures_past_the_cap_read_as_the_cap_and_more(
     monkeypatch.setattr(selectors_home, "HOME_COUNT_CAP", 5)
     client.force_login(gaining_user)
 
-    # the session read with its user, the figures (one query), the Supplier's name
-    with django_assert_num_queries(3):
+    # the session read with its user and their Supplier (the heading), the figures (one query)
+    with django_assert_num_queries(2):
         page = client.get(reverse("incidents:home")).content.decode()
 
     assert 'id="count-raised-open">5+</p>' in page

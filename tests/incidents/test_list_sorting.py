@@ -29,9 +29,9 @@ PREVIOUS = re.compile(r'href="([^"]*)" rel="prev"')
 REFERENCE = re.compile(r">(INC\d{7})</a>")
 SORTS = ["-raised", "raised", "due", "-due", "status", "-status"]
 SIDES = {"assigned": "installing_user", "raised": "gaining_user"}
-# the session read with its user, the page of incidents (every segment of the order in one
-# query), the Supplier's name in the heading: as the lists in their default order.
-LIST_QUERIES = 3
+# the session read with its user and their Supplier (the heading's name), the page of
+# incidents (every segment of the order in one query): as the lists in their default order.
+LIST_QUERIES = 2
 PROCESS = list(IncidentStatus)
 
 

@@ -214,9 +214,9 @@ def test_the_endpoint_page_reads_its_deliveries_in_a_fixed_number_of_queries(
     for status in ("pending", "delivered", "failed", "delivering") * 10:
         make_delivery(endpoint, status=status, attempts=1, last_error="HTTP 500")
 
-    # The session read with its user, the endpoint, the page of deliveries (26 rows: one says
-    # more follow), the user's Supplier (the top bar names it).
-    with django_assert_num_queries(4):
+    # The session read with its user and their Supplier (the top bar names it), the endpoint,
+    # the page of deliveries (26 rows: one says more follow).
+    with django_assert_num_queries(3):
         response = admin_client.get(reverse("webhooks:detail", args=[endpoint.public_id]))
 
     html = response.content.decode()
