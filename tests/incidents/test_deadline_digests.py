@@ -4,6 +4,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from incidents.models import IncidentEvent
 from incidents.services import digests as digests_module
@@ -162,6 +163,9 @@ def test_the_sweep_reads_and_writes_in_a_constant_number_of_queries(
 # release. Then, once per sweep: the last (empty) batch and the digests.
 PER_BATCH = {"breach": 9, "remind": 7}
 PER_SWEEP = {"breach": 12, "remind": 13}
+# On SQLite the events' ids are read back after their insert (last_insert_rowid and a count
+# over the range that checks them: ssi_portal.lib.bulk_sql.insert_rows), two more a batch.
+SQLITE_PER_BATCH = 2
 
 
 @pytest.mark.parametrize("batches", [1, 2])
@@ -184,7 +188,8 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(
     overdue = batch_size * batches
     raise_many(gaining_user, installing_supplier, overdue // 2)
     raise_many(gaining_user, other_supplier, overdue - overdue // 2)
-    with django_assert_num_queries(PER_SWEEP[sweep] + batches * PER_BATCH[sweep]):
+    per_batch = PER_BATCH[sweep] + (SQLITE_PER_BATCH if connection.vendor == "sqlite" else 0)
+    with django_assert_num_queries(PER_SWEEP[sweep] + batches * per_batch):
         if sweep == "breach":
             assert incident_escalate_overdue(now=SWEPT_AT, batch_size=batch_size) == overdue
         else:

@@ -7,7 +7,8 @@ from itertools import batched
 from django.db import connection
 from psycopg import sql
 
-from ssi_portal.lib.bulk_sql import IndexesSetAside, IndexLookups, is_delta, lock_if_empty
+from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
+from ssi_portal.lib.delta_sql import IndexLookups, is_delta
 
 from ...models import Registration
 

@@ -41,7 +41,8 @@ from django.db.models import DateField
 from django.utils import timezone
 from psycopg import sql
 
-from ssi_portal.lib.bulk_sql import IndexesSetAside, IndexLookups, is_delta, lock_if_empty
+from ssi_portal.lib.bulk_sql import IndexesSetAside, lock_if_empty
+from ssi_portal.lib.delta_sql import IndexLookups, is_delta
 
 from ...models import Device
 from .report import SmiLoadReport
