@@ -268,9 +268,9 @@ def test_disclaimed_by_us_takes_a_fixed_number_of_queries(
         incident_answer_not_installed(actor=installing_user, incident=made, now=now)
     client.force_login(installing_user)
 
-    # The session read with its user, the page's rows: as many as "Raised by us" or "Assigned
-    # to us".
-    with django_assert_num_queries(3):
+    # The session read with its user and their Supplier, the page's rows: as many as "Raised
+    # by us" or "Assigned to us".
+    with django_assert_num_queries(2):
         html = client.get(DISCLAIMED).content.decode()
 
     assert len(REFERENCE.findall(html)) == Incident.objects.count() == 6
