@@ -17,6 +17,25 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     _test_name = env.str("SSI_TEST_DATABASE_NAME", default="")
     if _test_name:
         DATABASES["default"].setdefault("TEST", {})["NAME"] = _test_name  # noqa: F405
+else:
+    # SQLite: a file of this run's own, run as the embedded default runs it (settings.dev: WAL,
+    # IMMEDIATE transactions), not Django's shared in-memory database. There a write fails at
+    # once ("database table is locked") while another connection reads the same table, so a
+    # real worker in a thread would fail its task whenever the test looked at a row meanwhile;
+    # in WAL mode readers never block the writer, and a writer waits for another (timeout) as
+    # the demo's worker and pages do. The file is the run's own (the process id in its name),
+    # beside the demo's database in var/; Django deletes it when the run ends.
+    VAR_DIR.mkdir(exist_ok=True)  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(  # noqa: F405
+        VAR_DIR / f"test-{os.getpid()}.sqlite3"  # noqa: F405
+    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    )
 
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment"  # noqa: S105
 DEBUG = False
