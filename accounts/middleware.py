@@ -13,7 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions import middleware as sessions
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import LazyObject, SimpleLazyObject, empty
 from django.utils.http import urlencode
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
@@ -95,6 +95,18 @@ def _concrete_persistent_id(persistent_id: str) -> str | None:
     return f"{model._meta.concrete_model._meta.label_lower}/{pk}"
 
 
+def _resolved(user):
+    """The user behind ``AuthenticationMiddleware``'s lazy ``request.user``, so that the lazy
+    user this middleware installs wraps the user itself, not a second lazy object: each of the
+    hundred or so reads of ``request.user``'s attributes a page makes then goes through one
+    proxy, not two."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
+
+
 class VerifiedDeviceMiddleware(OTPMiddleware):
     """django-otp's ``OTPMiddleware`` (``request.user.otp_device``, ``user.is_verified()``),
     which checks the device that verified the session (``django_otp.login``) against the
@@ -110,6 +122,7 @@ class VerifiedDeviceMiddleware(OTPMiddleware):
     """
 
     def _verify_user_sync(self, request, user):
+        user = _resolved(user)
         confirmed = confirmed_device_ids(user) if user.is_authenticated else None
         if confirmed is None:
             return super()._verify_user_sync(request, user)

@@ -169,11 +169,11 @@ def database_settings(**env_changes: str | None) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_production_keeps_its_connections_a_minute_with_prepared_statements_off():
+def test_production_keeps_its_connections_a_minute_and_prepares_the_queries_it_repeats():
     database = database_settings()
 
     assert database["CONN_MAX_AGE"] == 60
-    assert database["OPTIONS"] == {"prepare_threshold": None}
+    assert database["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 1}
     assert not database["DISABLE_SERVER_SIDE_CURSORS"]
 
 
@@ -190,7 +190,9 @@ def test_the_psycopg_pool_replaces_persistent_connections():
     database = database_settings(SSI_DB_POOL_MAX_SIZE="4", SSI_DB_POOL_TIMEOUT="5")
 
     assert database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 5.0}
-    assert database["OPTIONS"]["prepare_threshold"] is None
+    # A pooled connection keeps its prepared statements as a persistent one does.
+    assert database["OPTIONS"]["server_side_binding"] is True
+    assert database["OPTIONS"]["prepare_threshold"] == 1
     assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (0, True)
 
 

@@ -1,0 +1,38 @@
+"""On PostgreSQL the portal's connections prepare the queries they repeat
+(``ssi_portal.settings.database``): the server then neither parses nor plans them again."""
+
+import pytest
+from django.db import connection
+
+from accounts.models import Supplier
+
+pytestmark = [pytest.mark.postgres("prepared statements"), pytest.mark.django_db]
+
+
+def _prepared(fragment: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{fragment}%"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_query_run_twice_on_a_connection_is_prepared_and_answers_with_each_ones_values():
+    first = Supplier.objects.create(
+        name="Prepared Energy", user_id="90-B3-D5-1F-30-00-00-71", mpid="PREP"
+    )
+    second = Supplier.objects.create(
+        name="Bound Power", user_id="90-B3-D5-1F-30-00-00-72", mpid="BNDP"
+    )
+    marker = '"inventory_supplier"."mpid" = $1'  # the parameter bound apart from the SQL
+
+    assert Supplier.objects.get(mpid="PREP") == first
+    assert _prepared(marker) == []
+    assert Supplier.objects.get(mpid="BNDP") == second
+
+    [statement] = _prepared(marker)
+    assert "PREP" not in statement and "BNDP" not in statement
+    # Run as prepared from then on, each time with its own value.
+    assert Supplier.objects.get(mpid="PREP") == first
+    assert Supplier.objects.filter(mpid="NONE").first() is None
