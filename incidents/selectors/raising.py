@@ -4,7 +4,8 @@ need of it, in one query compiled once (ssi_portal/lib/compiled.py).
 Built by the ORM on each raise, this query (the Device, its installing Supplier joined in, the
 registration of its meter point in two subqueries) cost about a quarter of a raise's CPU, for
 a query PostgreSQL answers in a fraction of a millisecond; the installing Supplier's contact
-addresses, which its email needs, were one query more.
+addresses, which its email needs, and the non-working days of its deadline were one query
+more each.
 """
 
 import datetime as dt
@@ -17,6 +18,8 @@ from accounts.models import Supplier, SupplierContact
 from inventory.models import Device
 from inventory.selectors.registrations import current_registration
 from ssi_portal.lib.compiled import CompiledObjectsQuery
+
+from ..calendar import non_working_days, non_working_days_from
 
 _CONTACT_FIELDS = ["id", "supplier_id", "email"]
 _CONTACTS_CACHE = SupplierContact._meta.get_field("supplier").remote_field.cache_name
@@ -41,7 +44,7 @@ def _contact_addresses() -> Subquery:
 
 def _device_for_raise(device_id: str, day: dt.date | None = None) -> QuerySet[Device]:
     devices = Device.objects.select_related("installing_supplier").annotate(
-        installer_addresses=_contact_addresses()
+        installer_addresses=_contact_addresses(), non_working_days=non_working_days()
     )
     if day is not None:
         devices = devices.annotate(**current_registration(on=day))
@@ -58,8 +61,9 @@ _REGISTERED_DEVICE = CompiledObjectsQuery(
 
 def device_for_raise(device_id: str, *, registered_on: dt.date | None) -> Device | None:
     """The Device with the (canonical) ``device_id``, None if the SMI has none: with its
-    installing Supplier, whose ``contacts`` are read with it, and, given ``registered_on``,
-    the registration of its own meter point that day (the annotations of
+    installing Supplier, whose ``contacts`` are read with it, the calendar's extra
+    non-working days (``non_working_days``, dates: the deadline of the request), and, given
+    ``registered_on``, the registration of its own meter point that day (the annotations of
     :func:`~inventory.selectors.registrations.current_registration`). One query."""
     using = router.db_for_read(Device)
     if registered_on is None:
@@ -69,6 +73,7 @@ def device_for_raise(device_id: str, *, registered_on: dt.date | None) -> Device
     if not found:
         return None
     device = found[0]
+    device.non_working_days = non_working_days_from(device.non_working_days)
     if device.installing_supplier is not None:
         _with_contacts(device.installing_supplier, device.installer_addresses, using)
     return device

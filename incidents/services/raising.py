@@ -21,6 +21,7 @@ from inventory.selectors.registrations import registered_from_annotations, regis
 from ssi_portal.lib.compiled import CompiledInsert
 from ssi_portal.lib.identifiers import IdentifierError, device_id_or_none, parse_device_id
 
+from ..calendar import answer_deadline, working_day_calendar
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
 from ..permissions import raise_access
 from ..selectors.raising import device_for_raise
@@ -279,7 +280,10 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     )
     if device.installing_supplier_id:
         incident.status = IncidentStatus.AWAITING_INSTALLER
-        started = clock_start(incident, device.installing_supplier, now=now)
+        calendar = working_day_calendar(device.non_working_days)  # read with the Device
+        started = clock_start(
+            incident, device.installing_supplier, now=now, due_at=answer_deadline(now, calendar)
+        )
         message = assigned_message(device.installing_supplier, started)
     else:
         incident.status = IncidentStatus.WITH_HELPDESK

@@ -89,3 +89,15 @@ def test_a_device_without_an_installer_and_a_missing_one(db):
 
     assert found == device and found.installing_supplier is None
     assert device_for_raise("00-DB-12-34-56-78-90-FE", registered_on=DAY) is None
+
+
+def test_the_calendars_non_working_days_come_with_the_device(device):
+    from incidents.models import NonWorkingDay
+
+    assert device_for_raise(device.device_id, registered_on=DAY).non_working_days == []
+    for day in (dt.date(2026, 12, 29), dt.date(2026, 4, 8)):
+        NonWorkingDay.objects.create(date=day, description="Industry shutdown")
+
+    found = device_for_raise(device.device_id, registered_on=None)
+
+    assert sorted(found.non_working_days) == [dt.date(2026, 4, 8), dt.date(2026, 12, 29)]
