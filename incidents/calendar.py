@@ -2,8 +2,11 @@
 holidays of the configured region, and the extra non-working days the helpdesk adds in admin."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import CharField, StringAgg, Subquery, Value
+from django.db.models.functions import Cast
 
 from ssi_portal.lib.compiled import CompiledQuery
 from ssi_portal.lib.working_days import END_OF_DAY, LONDON, WorkingDayCalendar
@@ -20,13 +23,37 @@ def _non_working_days():
 _NON_WORKING_DAYS = CompiledQuery(_non_working_days, kinds=())
 
 
-def working_day_calendar() -> WorkingDayCalendar:
-    """A calendar with today's extra non-working days (one small query)."""
+def working_day_calendar(
+    extra_non_working_days: Iterable[dt.date] | None = None,
+) -> WorkingDayCalendar:
+    """A calendar with today's extra non-working days: one small query, unless the caller
+    read them with another (``extra_non_working_days``, as :func:`non_working_days` reads
+    them)."""
+    if extra_non_working_days is None:
+        extra_non_working_days = [day for (day,) in _NON_WORKING_DAYS.rows()]
     return WorkingDayCalendar(
         country=settings.SSI_HOLIDAY_COUNTRY,
         subdivision=settings.SSI_HOLIDAY_SUBDIVISION,
-        extra_non_working_days=[day for (day,) in _NON_WORKING_DAYS.rows()],
+        extra_non_working_days=extra_non_working_days,
     )
+
+
+def non_working_days() -> Subquery:
+    """The extra non-working days as one text (ISO dates and commas) for a query of
+    something else to bring along (:func:`non_working_days_from` reads it back)."""
+    from .models import NonWorkingDay
+
+    return Subquery(
+        NonWorkingDay.objects.order_by()
+        .annotate(every=Value(1))
+        .values("every")
+        .annotate(days=StringAgg(Cast("date", CharField()), Value(",")))
+        .values("days")
+    )
+
+
+def non_working_days_from(text: str | None) -> list[dt.date]:
+    return [dt.date.fromisoformat(day) for day in text.split(",")] if text else []
 
 
 def answer_deadline(

@@ -65,3 +65,15 @@ def test_a_value_the_query_does_not_hold_once_is_refused(db):
 
     with pytest.raises(ValueError, match="holds 2 of a value"):
         twice.rows(1)
+
+
+def test_a_compiled_query_takes_a_date_however_the_database_is_sent_it(device):
+    device.status_effective_date = dt.date(2026, 4, 1)
+    device.save()
+    on_or_after = CompiledQuery(
+        lambda day: Device.objects.filter(status_effective_date__gte=day).values_list("pk"),
+        kinds=(dt.date,),
+    )
+
+    assert on_or_after.rows(dt.date(2026, 4, 1)) == [[device.pk]]
+    assert on_or_after.rows(dt.date(2026, 4, 2)) == []

@@ -100,13 +100,13 @@ def test_raising_one_request_through_the_form(
     clock.shift(5)
 
     # The raiser's Supplier with both rate limits' windows, the Device with its installing
-    # Supplier and the registration of its meter point, the installer's contacts, the
-    # non-working days;
+    # Supplier, the installer's contact addresses, the registration of its meter point and
+    # the non-working days of the calendar;
     # then in one transaction (a savepoint here, a test being a transaction itself; no
     # savepoint of its own: an insert refused as already open rolls it back whole) the
     # insert, the clock, a code lodged in advance, the webhook endpoints, the event, its
     # email in the outbox, the Supplier's tally.
-    with django_assert_num_queries(TAX + 13):
+    with django_assert_num_queries(TAX + 11):
         response = client.post(reverse("incidents:raise"), {"device_id": device.device_id})
 
     assert response.status_code == 302

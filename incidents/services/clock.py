@@ -11,6 +11,7 @@ import datetime as dt
 from django.utils import timezone
 
 from accounts.models import Supplier
+from ssi_portal.lib.compiled import CompiledInsert
 from ssi_portal.lib.working_days import LONDON, WorkingDayCalendar
 
 from ..calendar import answer_deadline, deadline_text, working_day_calendar
@@ -44,12 +45,20 @@ def clock_start(
 
 
 def clock_record_start(incident: Incident) -> Assignment:
-    return Assignment.objects.create(
-        incident=incident,
-        supplier_id=incident.assigned_supplier_id,
-        notified_at=incident.notified_at,
-        due_at=incident.due_at,
+    [assignment] = _ASSIGNMENT_INSERT.insert(
+        [
+            Assignment(
+                incident=incident,
+                supplier_id=incident.assigned_supplier_id,
+                notified_at=incident.notified_at,
+                due_at=incident.due_at,
+            )
+        ]
     )
+    return assignment
+
+
+_ASSIGNMENT_INSERT = CompiledInsert(Assignment, most=1)
 
 
 def clock_stop(incident: Incident, *, now: dt.datetime, outcome: str) -> None:

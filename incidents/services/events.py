@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.models import Supplier, supplier_audience
 from notifications.services import QueueItem, notification_queue_many
 from ssi_portal.lib.bulk_sql import RowMaker, insert_rows
+from ssi_portal.lib.compiled import CompiledInsert
 
 from ..calendar import deadline_text
 from ..models import Incident, IncidentEvent, IncidentStatus
@@ -22,6 +23,8 @@ from .webhooks import EventWebhooks
 
 Kind = IncidentEvent.Kind
 EVENTS = RowMaker(IncidentEvent)
+# The one or two events of a change (bulk_create beyond a few).
+_EVENT_INSERT = CompiledInsert(IncidentEvent)
 
 
 class Change(NamedTuple):
@@ -140,7 +143,7 @@ def record_events(
         if webhooks is not None:
             webhooks.queue(ids, now=now)
         return []
-    events = IncidentEvent.objects.bulk_create(
+    events = _EVENT_INSERT.insert(
         [
             IncidentEvent(
                 incident=c.incident,

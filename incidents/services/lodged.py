@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Q
+from django.db import router, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import SecurityEventKind
@@ -25,6 +25,7 @@ from accounts.services import security_event_record
 from inventory.identifiers import parse_install_code
 from inventory.models import Device, SMIStatus
 from ssi_portal.lib.bulk_sql import in_values
+from ssi_portal.lib.compiled import CompiledQuery
 from ssi_portal.lib.crypto import SecretError, key_ring
 from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
 
@@ -67,11 +68,10 @@ def lodged_codes_take(devices: Iterable[Device]) -> dict[int, bytes]:
     by_pk = {d.pk: d for d in devices if d.installing_supplier_id}
     if not by_pk:
         return {}
-    rows = (
-        LodgedCode.objects.select_for_update()
-        .filter(in_values("device_id", by_pk, "bigint"))
-        .values_list("device_id", "supplier_id", "code_sealed")
-    )
+    if len(by_pk) == 1:
+        rows = _LODGED_CODE.rows(*by_pk, using=router.db_for_write(LodgedCode))
+    else:
+        rows = _lodged_codes(in_values("device_id", by_pk, "bigint"))
     ring = key_ring()
     taken: dict[int, bytes] = {}
     for device_pk, supplier_id, sealed in rows:
@@ -85,6 +85,18 @@ def lodged_codes_take(devices: Iterable[Device]) -> dict[int, bytes]:
     if taken:
         LodgedCode.objects.filter(device_id__in=taken).delete()
     return taken
+
+
+def _lodged_codes(which) -> QuerySet[LodgedCode]:
+    return (
+        LodgedCode.objects.select_for_update()
+        .filter(which)
+        .values_list("device_id", "supplier_id", "code_sealed")
+    )
+
+
+# A single raise reads its Device's code through this: compiled once, not on every raise.
+_LODGED_CODE = CompiledQuery(lambda pk: _lodged_codes(Q(device_id=pk)), kinds=(int,))
 
 
 def incident_answer_from_lodged_code(

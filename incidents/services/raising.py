@@ -17,15 +17,14 @@ from inventory.models import (
     Device,
     DeviceType,
 )
-from inventory.selectors.registrations import (
-    current_registration,
-    registered_from_annotations,
-    registration_day,
-)
+from inventory.selectors.registrations import registered_from_annotations, registration_day
+from ssi_portal.lib.compiled import CompiledInsert
 from ssi_portal.lib.identifiers import IdentifierError, device_id_or_none, parse_device_id
 
+from ..calendar import answer_deadline, working_day_calendar
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
 from ..permissions import raise_access
+from ..selectors.raising import device_for_raise
 from .clock import clock_record_start, clock_start
 from .common import CODE_AS_DEVICE_ID_MESSAGE, IncidentError, looks_like_install_code
 from .entitlement import (
@@ -152,16 +151,11 @@ def raise_check(*, actor, device_id: str, now: dt.datetime, preview: bool = Fals
     except IdentifierError as exc:
         raise IncidentError("bad_format", str(exc), field="device_id") from exc
     # The installing Supplier and its contact addresses are needed for the assignment and its
-    # email, and the registration of the Device's meter point for the check: fetch them with
-    # the Device rather than one query each.
-    devices = Device.objects.select_related("installing_supplier").prefetch_related(
-        "installing_supplier__contacts"
-    )
+    # email, and the registration of the Device's meter point for the check: read with the
+    # Device rather than one query each.
     day = registration_day(now)
     checking = registration_mode() != OFF
-    if checking:
-        devices = devices.annotate(**current_registration(on=day))
-    device = devices.filter(device_id=canonical).first()
+    device = device_for_raise(canonical, registered_on=day if checking else None)
     refusal = device_refusal(device, canonical, actor.supplier)
     if refusal:
         raise refusal
@@ -286,7 +280,10 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     )
     if device.installing_supplier_id:
         incident.status = IncidentStatus.AWAITING_INSTALLER
-        started = clock_start(incident, device.installing_supplier, now=now)
+        calendar = working_day_calendar(device.non_working_days)  # read with the Device
+        started = clock_start(
+            incident, device.installing_supplier, now=now, due_at=answer_deadline(now, calendar)
+        )
         message = assigned_message(device.installing_supplier, started)
     else:
         incident.status = IncidentStatus.WITH_HELPDESK
@@ -306,12 +303,15 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     return incident
 
 
+_INCIDENT_INSERT = CompiledInsert(Incident, most=1)
+
+
 def _raise_write(incident: Incident, device: Device, *, actor, message: str, now) -> None:
     """The writes of a raise, in one transaction: the incident (the partial unique index of
     open requests refuses a second one with ``IntegrityError``, which rolls it all back), its
     clock, the code lodged in advance if any, the events and emails, the Supplier's tally."""
     with transaction.atomic():
-        incident.save(force_insert=True)
+        _INCIDENT_INSERT.insert([incident])
         if incident.assigned_supplier_id:
             clock_record_start(incident)
             code = lodged_codes_take([device]).get(device.pk)

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ssi_portal.lib.compiled import CompiledInsert
 from ssi_portal.lib.email import render_email
 from ssi_portal.lib.publish import publish_after_commit
 
@@ -42,6 +43,9 @@ BULK_BATCH_SIZE = 1000
 SWEEP_BATCH_SIZE = 5000
 
 Status = Notification.Status
+# The emails of one change, written by an INSERT compiled once (bulk_create for a batch).
+_FEW = 8
+_INSERT = CompiledInsert(Notification, most=_FEW)
 
 # (source, template, recipients, context, audience): one call of notification_queue.
 type QueueItem = tuple[str, str, Iterable[str], dict, str]
@@ -107,7 +111,10 @@ def notification_queue_many(items: Iterable[QueueItem]) -> list[Notification]:
             )
     if not rows:
         return []
-    rows = Notification.objects.bulk_create(rows, batch_size=BULK_BATCH_SIZE)
+    if len(rows) <= _FEW:
+        rows = _INSERT.insert(rows)
+    else:
+        rows = Notification.objects.bulk_create(rows, batch_size=BULK_BATCH_SIZE)
     _publish_after_commit([row.pk for row in rows])
     return rows
 

@@ -312,8 +312,8 @@ def test_raising_one_request_stays_within_a_fixed_number_of_queries(
     settings, gaining_user, device, django_assert_max_num_queries
 ):
     # The raiser's Supplier with the two rate limits' windows, the Device with its installing
-    # Supplier and the registration of its meter point, the installer's contacts, the
-    # non-working days; the insert (no savepoint of its own), the clock, a lodged code,
+    # Supplier, the installer's contact addresses, the registration of its meter point and
+    # the non-working days; the insert (no savepoint of its own), the clock, a lodged code,
     # whether a webhook endpoint subscribes, the event, the outbox rows and the Supplier's
     # tally: no query per related row.
     settings.SSI_RAISE_LIMIT_PER_USER = "60/hour"
@@ -321,5 +321,5 @@ def test_raising_one_request_stays_within_a_fixed_number_of_queries(
     from incidents.services import incident_raise as raise_one
 
     gaining_user.supplier  # noqa: B018 (loaded as the request's user would be)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(11):
         raise_one(actor=gaining_user, device_id=device.device_id)
