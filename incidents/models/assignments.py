@@ -29,7 +29,11 @@ class Assignment(models.Model):
     """
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="assignments")
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="assignments")
+    # No index of its own: assignment_supplier_idx (Meta.indexes) leads with it and answers a
+    # lookup by Supplier (the compliance figures, a Supplier's deletion) as well.
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
     notified_at = models.DateTimeField()
     due_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -124,7 +124,11 @@ class BulkOutcome(models.TextChoices):
 class BulkRow(models.Model):
     """The result of one row of a bulk upload: what it created, or why it was refused."""
 
-    upload = models.ForeignKey(BulkUpload, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: the unique (upload, line) leads with it and answers every read of
+    # an upload's rows (and the cascade), one entry a row instead of two.
+    upload = models.ForeignKey(
+        BulkUpload, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     line = models.PositiveIntegerField(help_text="Line of the file the row starts on.")
     device_id = models.CharField(
         max_length=64,

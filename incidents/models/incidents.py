@@ -144,12 +144,15 @@ class Incident(models.Model):
     )
     notified_at = models.DateTimeField(null=True, blank=True)
     install_code_sealed = models.BinaryField(null=True, blank=True, editable=False)
+    # Indexed only where set (inc_code_provider_idx): a request is raised without it, and
+    # the index serves only a Supplier's deletion, which looks for the Supplier's own id.
     code_provided_by = models.ForeignKey(
         Supplier,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     code_provided_at = models.DateTimeField(null=True, blank=True)
     close_outcome = models.CharField(
@@ -197,7 +200,13 @@ class Incident(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "due_at"], name="inc_status_due_idx"),
+            # "Overdue" and "due today" across every Supplier (the helpdesk): running clocks
+            # only, so that an answer or a reassignment adds no entry to it.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status="awaiting_installer"),
+                name="inc_awaiting_due_idx",
+            ),
             # The sweeps read only running clocks: small partial indexes on the deadline. The
             # id rides along: a day's deadlines are one instant (the end of the day), so that
             # a batch, in (due_at, id) order, is the first rows of the index, not a sort of
@@ -295,6 +304,11 @@ class Incident(models.Model):
             ),
             models.Index(
                 fields=["assigned_supplier", "updated_at", "id"], name="inc_assignee_updated_idx"
+            ),
+            models.Index(
+                fields=["code_provided_by"],
+                condition=Q(code_provided_by__isnull=False),
+                name="inc_code_provider_idx",
             ),
             # The registration sweep reads the open requests that a registration entitled.
             models.Index(
