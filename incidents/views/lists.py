@@ -23,19 +23,17 @@ PAGE_SIZE = 25
 
 @supplier_user_required(Refusal.NOT_SUPPLIER_OWN_REQUESTS)
 def raised_list(request):
-    return _list_page(request, selectors.incidents_raised_by_us(request.user), scope="raised")
+    return _list_page(request, scope="raised")
 
 
 @supplier_user_required(Refusal.NOT_SUPPLIER_WORKLIST)
 def assigned_list(request):
-    return _list_page(request, selectors.incidents_assigned_to_us(request.user), scope="assigned")
+    return _list_page(request, scope="assigned")
 
 
 @supplier_user_required(Refusal.NOT_SUPPLIER_ANSWER)
 def disclaimed_list(request):
-    return _list_page(
-        request, selectors.incidents_disclaimed_by_us(request.user), scope="disclaimed"
-    )
+    return _list_page(request, scope="disclaimed")
 
 
 @supplier_user_required(Refusal.NOT_SUPPLIER_OWN_REQUESTS)
@@ -54,10 +52,16 @@ def raised_csv(request):
 
 def _filtered(request, base, *, raiser_references: bool = False):
     """The filter form of a list, and the list filtered by what it validly says."""
+    form, criteria = _criteria(request, raiser_references=raiser_references)
+    return form, selectors.list_filtered(base, criteria)
+
+
+def _criteria(request, *, raiser_references: bool):
+    """The filter form of a list, and the criteria (``selectors.list_criteria``) of what it
+    validly says."""
     form = IncidentFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.incident_list(
-        base,
+    criteria = selectors.list_criteria(
         status=filters.get("status", ""),
         overdue=filters.get("overdue", False),
         search=filters.get("q", ""),
@@ -65,21 +69,24 @@ def _filtered(request, base, *, raiser_references: bool = False):
         due_today=filters.get("due_today", False),
         to_reveal=filters.get("to_reveal", False),
     )
-    return form, qs
+    return form, criteria
 
 
-def _list_page(request, base, *, scope: str):
-    form, qs = _filtered(request, base, raiser_references=scope == "raised")
+def _list_page(request, *, scope: str):
+    form, criteria = _criteria(request, raiser_references=scope == "raised")
     sort, order = selectors.list_order(request.GET.get("sort"))
-    # Keyset pages (no COUNT, no OFFSET): a deep page costs what the first one does.
-    page = selectors.incident_page(qs, request.GET.get("cursor"), size=PAGE_SIZE, order=order)
+    # Keyset pages (no COUNT, no OFFSET): a deep page costs what the first one does. The
+    # scope is the side of the list: the user's Supplier's requests raised, assigned or
+    # disclaimed (incidents_on_side).
+    page = selectors.incident_side_page(
+        request.user, scope, criteria, request.GET.get("cursor"), size=PAGE_SIZE, order=order
+    )
     return render(
         request,
         "incidents/list.html",
         {
             "scope": scope,
             "form": form,
-            "status_options": _status_options(form),
             "page": page,
             "rows": _list_rows(page.object_list, scope=scope, now=timezone.now()),
             "first_url": _page_url(request, ""),
@@ -91,14 +98,6 @@ def _list_page(request, base, *, scope: str):
             "filter_query": _filter_query(request),
         },
     )
-
-
-def _status_options(form) -> list[tuple[str, str, bool]]:
-    """The status filter's options as its select box draws them: (value, label, chosen). Drawn
-    by the list's template rather than by the widget's own templates, a tenth of the page."""
-    field = form["status"]
-    chosen = set(field.field.widget.format_value(field.value()))
-    return [(str(value), str(label), str(value) in chosen) for value, label in field.field.choices]
 
 
 def _query_without_page(request):

@@ -7,6 +7,7 @@ PostgreSQL answers in 0.1 ms. On the few queries every request makes, that is mo
 page costs before it does anything.
 """
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -20,13 +21,31 @@ _MARKERS = {
     int: (-8_011_733_004_917, -8_011_733_004_918, -8_011_733_004_919),
     str: ("\x1fcompiled-query-value-1\x1f", "\x1fcompiled-query-value-2\x1f"),
     uuid.UUID: (uuid.UUID("1f1f1f1f-c0de-4d1e-8a1e-c0111ec7ed01"),),
+    # Aware, as the portal's are; a leap day of 1904 with odd microseconds.
+    dt.datetime: tuple(
+        dt.datetime(1904, 2, 29, 1, 2, 3, 700_001 + n, tzinfo=dt.UTC) for n in range(8)
+    ),
 }
 
 
-def _as_sent(value, sent):
-    """``value`` as the database is sent its marker ``sent``: a UUID as its 32 hex digits
-    where the database has no UUID type (SQLite)."""
-    return value.hex if isinstance(value, uuid.UUID) and isinstance(sent, str) else value
+def _forms(marker, connection) -> tuple:
+    """The ways a marker may be among the compiled parameters: itself, or as the database is
+    sent a value of its kind where it has no type of its own (SQLite: a UUID as its 32 hex
+    digits, a date and time as text in the database's time zone)."""
+    if isinstance(marker, uuid.UUID):
+        return (marker, marker.hex)
+    if isinstance(marker, dt.datetime):
+        return (marker, connection.ops.adapt_datetimefield_value(marker))
+    return (marker,)
+
+
+def _as_sent(value, sent, connection):
+    """``value`` as the database is sent its marker ``sent`` (see :func:`_forms`)."""
+    if isinstance(sent, str) and isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(sent, str) and isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
 
 
 class CompiledQuery:
@@ -35,9 +54,9 @@ class CompiledQuery:
     times on SQLite).
 
     ``build(*markers)`` returns the queryset with each marker where a value goes, of the
-    ``kinds`` given (``int`` or ``str``, in order). The SQL is the ORM's own, so it follows the
-    models; a queryset whose SQL would depend on more than those values (the time, a setting)
-    is not for this.
+    ``kinds`` given (``int``, ``str``, ``uuid.UUID`` or an aware ``datetime``, in order). The
+    SQL is the ORM's own, so it follows the models; a queryset whose SQL would depend on more
+    than those values (the time, a setting) is not for this.
     """
 
     def __init__(
@@ -61,7 +80,7 @@ class CompiledQuery:
         params = list(params)
         positions = []
         for marker in markers:
-            forms = (marker, marker.hex) if isinstance(marker, uuid.UUID) else (marker,)
+            forms = _forms(marker, connections[using])
             found = [n for n, param in enumerate(params) if param in forms]
             if not found or (len(found) > 1 and not self._repeated):
                 raise ValueError(f"A compiled query holds {len(found)} of a value.")
@@ -79,10 +98,10 @@ class CompiledQuery:
     def rows(self, *values, using: str = "default") -> list[list]:
         sql, template, positions, converters = self._compiled.get(using) or self._compile(using)
         params = list(template)
+        connection = connections[using]
         for places, value in zip(positions, values, strict=True):
             for position, sent in places:
-                params[position] = _as_sent(value, sent)
-        connection = connections[using]
+                params[position] = _as_sent(value, sent, connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = [list(row) for row in cursor.fetchall()]
