@@ -77,3 +77,28 @@ def test_a_compiled_query_takes_a_date_however_the_database_is_sent_it(device):
 
     assert on_or_after.rows(dt.date(2026, 4, 1)) == [[device.pk]]
     assert on_or_after.rows(dt.date(2026, 4, 2)) == []
+
+
+def test_a_compiled_query_takes_dates_and_times_as_the_orm_sends_them(installing_supplier):
+    at = dt.datetime(2027, 2, 3, 10, 0, tzinfo=dt.UTC)
+    for step in (dt.timedelta(0), dt.timedelta(microseconds=1), dt.timedelta(hours=1)):
+        device = DeviceFactory(installing_supplier=installing_supplier)
+        Device.objects.filter(pk=device.pk).update(updated_at=at + step)
+
+    def changed(start, end):
+        return (
+            Device.objects.filter(updated_at__gte=start, updated_at__lt=end)
+            .order_by("pk")
+            .values_list("pk", "updated_at")
+        )
+
+    query = CompiledQuery(changed, kinds=(dt.datetime, dt.datetime))
+    paris = dt.timezone(dt.timedelta(hours=1))
+    for start, end in [
+        (at, at + dt.timedelta(hours=2)),  # a whole second: no fraction in SQLite's text
+        (at + dt.timedelta(microseconds=1), at + dt.timedelta(hours=1)),
+        (at.astimezone(paris), (at + dt.timedelta(hours=1, microseconds=1)).astimezone(paris)),
+        (at - dt.timedelta(days=1), at),
+    ]:
+        assert query.rows(start, end) == [list(row) for row in changed(start, end)]
+    assert len(query.rows(at, at + dt.timedelta(hours=2))) == 3

@@ -129,6 +129,17 @@ def test_a_fixed_url_is_the_reversed_url_of_the_url_conf_in_force(settings):
         floor.render(Context())
 
 
+def test_a_fixed_static_url_is_the_static_url_of_the_settings_in_force(settings):
+    from django.templatetags.static import static
+
+    drawn = Template("{% load fixed_urls %}{% fixed_static 'css/portal.css' %}")
+    assert drawn.render(Context()) == static("css/portal.css")
+
+    settings.STATIC_URL = "/assets/"
+    assert drawn.render(Context()) == static("css/portal.css")
+    assert drawn.render(Context()).startswith("/assets/css/portal")
+
+
 def test_the_navigation_kept_for_one_kind_of_user_and_page_is_not_shown_to_another(
     client, gaining_user, helpdesk_user
 ):

@@ -6,12 +6,11 @@ from django.utils import timezone
 
 from ..models import OPEN_STATUSES, BulkStatus, BulkUpload, Incident, IncidentStatus
 from .incidents import (
-    CODE_NOT_REVEALED,
-    due_today_q,
     incidents_assigned_to_us,
     incidents_raised_by_us,
     incidents_visible_to,
 )
+from .lists import CODE_NOT_REVEALED, due_today_q
 
 # The home page counts each figure up to this many and shows "10,000+" beyond: past that the
 # number tells nobody anything more, and the count stays a bounded index range scan.

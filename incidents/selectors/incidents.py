@@ -9,7 +9,6 @@ from django.db import router
 from django.db.models import (
     DateTimeField,
     Exists,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -19,27 +18,35 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from ssi_portal.lib.compiled import CompiledObjectsQuery
-from ssi_portal.lib.identifiers import IdentifierError, parse_device_id
+from ssi_portal.lib.compiled import CompiledObjectsQuery, CompiledQuery
 from ssi_portal.lib.keyset import (
     NEWEST_FIRST,
     KeysetPage,
-    Part,
-    keyset_page,
+    Step,
+    keyset_parts,
+    keyset_read_page,
     keyset_stream,
 )
 from ssi_portal.lib.working_days import LONDON
 
 from ..models import (
-    OPEN_STATUSES,
     Assignment,
     AssignmentOutcome,
-    EventKind,
     Incident,
-    IncidentEvent,
     IncidentStatus,
-    pk_from_reference,
     reference_for,
+)
+from .lists import (  # noqa: F401 (the lists' filters and pages, read from here)
+    CODE_NOT_REVEALED,
+    IncidentListRow,
+    ListCriteria,
+    due_today_q,
+    incident_list,
+    incident_page,
+    list_criteria,
+    list_filtered,
+    page_query,
+    page_rows,
 )
 from .orders import (  # noqa: F401 (the lists' orders, read by their views from here)
     CHANGED_ORDER,
@@ -47,49 +54,6 @@ from .orders import (  # noqa: F401 (the lists' orders, read by their views from
     LIST_ORDERS,
     ListOrder,
     list_order,
-)
-
-_LIST_RELATED = ("device", "raising_supplier", "assigned_supplier")
-
-
-class IncidentListRow(NamedTuple):
-    """What a row of a list shows, read as plain values: the lists are the busiest pages, and
-    building model instances (an incident, its Device, two Suppliers) was a fifth of their cost.
-    The rest of the incident, its sealed code among it, stays in the database."""
-
-    pk: int
-    public_id: uuid.UUID
-    status: str
-    created_at: dt.datetime
-    due_at: dt.datetime | None
-    breached_at: dt.datetime | None
-    device_id: str  # the Device ID (EUI-64), not the Device's key
-    device_type: str
-    raising_supplier: str  # Suppliers by name
-    assigned_supplier: str | None
-    updated_at: dt.datetime
-
-    @property
-    def reference(self) -> str:
-        return reference_for(self.pk)
-
-    @property
-    def status_label(self) -> str:
-        return IncidentStatus(self.status).label
-
-
-_LIST_VALUES = (
-    "pk",
-    "public_id",
-    "status",
-    "created_at",
-    "due_at",
-    "breached_at",
-    "device__device_id",
-    "device__device_type",
-    "raising_supplier__name",
-    "assigned_supplier__name",
-    "updated_at",
 )
 
 
@@ -197,111 +161,124 @@ _INCIDENT_FOR = {
 }
 
 
-def incident_list(
-    base: QuerySet[Incident],
-    *,
-    status: str = "",
-    overdue: bool = False,
-    search: str = "",
-    raiser_references: bool = False,
-    due_today: bool = False,
-    to_reveal: bool = False,
-    due_before: dt.datetime | None = None,
-    updated_since: dt.datetime | None = None,
-    now=None,
-) -> QuerySet[Incident]:
-    """Filter a visible queryset for the list pages, newest first.
-
-    Each filter is served by an index (see ``Incident.Meta.indexes``): the Supplier's
-    newest-first index for the whole list and "open", the partial index of running clocks by
-    Supplier and deadline for "overdue", the unique Device ID for a full Device ID, the
-    primary key for a reference; "due today" as "overdue"; "codes to reveal" the Supplier's
-    status index, then each candidate's events. A partial Device ID is the exception: it is
-    matched against each of the visible incidents' Devices, so it costs in proportion to the
-    list.
-    ``due_before``: the running clocks ending before it (the partial index of running clocks);
-    ``updated_since``: the requests changed after it (each side's index by last change).
-    ``raiser_references``: the search also finds the raiser's own reference, exactly (its
-    partial index by raising Supplier); for the raiser's list alone, as the reference is its.
-    """
-    now = now or timezone.now()
-    qs = base
-    if status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    elif status in IncidentStatus.values:
-        qs = qs.filter(status=status)
-    if overdue:
-        qs = qs.filter(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=now)
-    if due_today:
-        qs = qs.filter(due_today_q(now))
-    if to_reveal:
-        qs = qs.filter(CODE_NOT_REVEALED)
-    if due_before is not None:
-        # A deadline runs only while the installing Supplier's clock does.
-        qs = qs.filter(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=due_before)
-    if updated_since is not None:
-        qs = qs.filter(updated_at__gt=updated_since)
-    search = search.strip()
-    if search:
-        pk = pk_from_reference(search)
-        if pk is not None:
-            found = Q(pk=pk)
-        else:
-            try:
-                found = Q(device__device_id=parse_device_id(search))
-            except IdentifierError:
-                # A partial Device ID: match on what was typed, in canonical spelling.
-                found = Q(device__device_id__contains=search.upper().replace(":", "-"))
-        if raiser_references:
-            found |= Q(raiser_reference=search)
-        qs = qs.filter(found)
-    return qs.select_related(*_LIST_RELATED).order_by("-created_at", "-id")
+# The two lists below are, by the rule of incidents_visible_to, exactly what a Supplier's user
+# sees filtered to one side (tests pin the equality). They are written without its OR so that
+# the planner reads one Supplier index alone: with the OR it re-checks (and for counts, visits)
+# every row of the other side too.
 
 
-def incident_page(
-    queryset: QuerySet[Incident],
+def incidents_raised_by_us(user) -> QuerySet[Incident]:
+    if not (user.is_authenticated and user.supplier_id):
+        return Incident.objects.none()
+    return Incident.objects.filter(raising_supplier_id=user.supplier_id)
+
+
+def incidents_assigned_to_us(user) -> QuerySet[Incident]:
+    if not (user.is_authenticated and user.supplier_id):
+        return Incident.objects.none()
+    return Incident.objects.filter(assigned_supplier_id=user.supplier_id)
+
+
+def incidents_disclaimed_by_us(user) -> QuerySet[Incident]:
+    """Requests the user's Supplier answered "not installed by us", wherever they are now: they
+    leave its worklist, not its sight."""
+    if not (user.is_authenticated and user.supplier_id):
+        return Incident.objects.none()
+    return Incident.objects.filter(pk__in=_disclaimed_by(user.supplier_id).values("incident_id"))
+
+
+def incident_side_page(
+    user,
+    side: str,
+    criteria: ListCriteria,
     cursor: str | None,
     *,
     size: int,
     order: ListOrder = LIST_ORDERS[DEFAULT_ORDER],
 ) -> KeysetPage:
-    """One page of a list from :func:`incident_list` in ``order``, as :class:`IncidentListRow`,
-    by keyset (see ``ssi_portal.lib.keyset``): one query whatever the page and the order, and
-    no count."""
-    return keyset_page(queryset, cursor, size=size, order=order.keyset, fetch=_fetch_page)
+    """The page of ``incident_page(list_filtered(incidents_on_side(user, side), criteria),
+    cursor, size=size, order=order)``: the same rows, by the same SQL, compiled once per shape
+    of the query (the side, which criteria, the status, the order, the steps of the read, the
+    page's size) rather than on every request, where it was a quarter of a list's CPU. Run
+    with the values of this request: the user's Supplier, the criteria's, the cursor's key.
+    A partial Device ID (matched with LIKE) is read through the ORM, and so is a list for
+    anyone but a Supplier's user."""
+    side = side if side in _SIDES else ""
+    if not _compilable(user, criteria):
+        queryset = list_filtered(incidents_on_side(user, side), criteria)
+        return incident_page(queryset, cursor, size=size, order=order)
+    keyset, using = order.keyset, router.db_for_read(Incident)
+    given = [getattr(criteria, name) for name in _CRITERIA_KINDS]
+    present = tuple(value is not None for value in given)
+    values = [user.supplier_id, *(value for value in given if value is not None)]
+
+    def read(steps: list[Step], backwards: bool, limit: int) -> list[list]:
+        shape = tuple((step.segment, step.after is not None) for step in steps)
+        key = (side, criteria.status, criteria.to_reveal, present, keyset.name, shape)
+        key += (backwards, limit)
+        query = _PAGE_QUERIES.get(key)
+        if query is None:
+            query = _page_query(key, keyset)
+            if len(_PAGE_QUERIES) < _MAX_SHAPES:
+                _PAGE_QUERIES[key] = query
+        after = [value for step in steps if step.after is not None for value in step.after]
+        rows = query.rows(*values, *after, using=using)
+        ordered = (keyset.segments[step.segment] for step in steps)
+        return page_rows(rows, [s.reversed_key() if backwards else s.key for s in ordered])
+
+    return keyset_read_page(read, cursor, size=size, order=keyset)
 
 
-def _fetch_page(parts: list[Part], limit: int) -> list[list[IncidentListRow]]:
-    # Choose the page's rows first, then join their Device and Suppliers: otherwise the
-    # planner may join every candidate row (all the overdue ones, say) before sorting.
-    chosen = [
-        (queryset.select_related(None).order_by(*key).values("pk")[:limit], key)
-        for queryset, key in parts
+_SIDES = ("raised", "assigned", "disclaimed")
+# The criteria that are values of the compiled query, and their kinds; the status and
+# to_reveal are part of its shape, and device_id_part is not compiled.
+_CRITERIA_KINDS = {
+    "overdue_at": dt.datetime,
+    "due_from": dt.datetime,
+    "due_until": dt.datetime,
+    "due_before": dt.datetime,
+    "updated_since": dt.datetime,
+    "reference": int,
+    "device_id": str,
+    "raiser_reference": str,
+}
+_PAGE_QUERIES: dict[tuple, CompiledQuery] = {}
+_MAX_SHAPES = 4096  # far more than the lists have; past it, compiled for the request alone
+
+
+def _compilable(user, criteria: ListCriteria) -> bool:
+    if not (user.is_authenticated and user.supplier_id) or user.is_helpdesk:
+        return False
+    if criteria.device_id_part is not None:
+        return False
+    # A reference past the primary key's range: the ORM finds it matches nothing.
+    return criteria.reference is None or criteria.reference < 2**63
+
+
+def _page_query(key: tuple, keyset) -> CompiledQuery:
+    side, status, to_reveal, present, _, shape, backwards, limit = key
+    names = [name for name, there in zip(_CRITERIA_KINDS, present, strict=True) if there]
+    after_kinds = [
+        int if field == "id" else dt.datetime
+        for segment, after in shape
+        if after
+        for field in keyset.segments[segment].fields
     ]
-    if len(chosen) == 1:
-        [(pks, key)] = chosen
-        rows = Incident.objects.filter(pk__in=pks).order_by(*key).values_list(*_LIST_VALUES)
-        return [[IncidentListRow(*row) for row in rows]]
-    # Several segments: each one's rows chosen by its own index scan, all read in one query;
-    # the tag says which segment a row came from, and each is put in its order here.
-    reads = [
-        Incident.objects.filter(pk__in=pks)
-        .order_by()
-        .annotate(part=Value(n, output_field=IntegerField()))
-        .values_list(*_LIST_VALUES, "part")
-        for n, (pks, _) in enumerate(chosen)
-    ]
-    found: list[list[IncidentListRow]] = [[] for _ in chosen]
-    for *values, part in reads[0].union(*reads[1:], all=True):
-        found[part].append(IncidentListRow(*values))
-    for rows, (_, key) in zip(found, chosen, strict=True):
-        rows.sort(key=_sort_key(key), reverse=key[0].startswith("-"))
-    return found
 
+    def build(supplier_id, *markers):
+        markers = iter(markers)
+        criteria = ListCriteria(status, to_reveal, **{name: next(markers) for name in names})
+        steps = [
+            Step(n, tuple(next(markers) for _ in keyset.segments[n].fields) if after else None)
+            for n, after in shape
+        ]
+        base = incidents_on_side(_Viewer(False, supplier_id), side)
+        parts = keyset_parts(list_filtered(base, criteria), keyset, steps, backwards=backwards)
+        return page_query(parts, limit)
 
-def _sort_key(key: tuple[str, ...]):
-    attributes = tuple("pk" if name.lstrip("-") == "id" else name.lstrip("-") for name in key)
-    return lambda row: tuple(getattr(row, attribute) for attribute in attributes)
+    kinds = (int, *(_CRITERIA_KINDS[name] for name in names), *after_kinds)
+    # repeated: the Supplier stands in each part, a cursor's key in each of its conditions.
+    return CompiledQuery(build, kinds=kinds, repeated=True)
 
 
 EXPORT_HEADER = [
@@ -349,50 +326,3 @@ def incident_export_rows(queryset: QuerySet[Incident]) -> Iterator[tuple]:
 
 def _uk_time(value: dt.datetime) -> str:
     return f"{timezone.localtime(value, LONDON):%Y-%m-%d %H:%M}"
-
-
-# The two lists below are, by the rule of incidents_visible_to, exactly what a Supplier's user
-# sees filtered to one side (tests pin the equality). They are written without its OR so that
-# the planner reads one Supplier index alone: with the OR it re-checks (and for counts, visits)
-# every row of the other side too.
-
-
-def incidents_raised_by_us(user) -> QuerySet[Incident]:
-    if not (user.is_authenticated and user.supplier_id):
-        return Incident.objects.none()
-    return Incident.objects.filter(raising_supplier_id=user.supplier_id)
-
-
-def incidents_assigned_to_us(user) -> QuerySet[Incident]:
-    if not (user.is_authenticated and user.supplier_id):
-        return Incident.objects.none()
-    return Incident.objects.filter(assigned_supplier_id=user.supplier_id)
-
-
-def incidents_disclaimed_by_us(user) -> QuerySet[Incident]:
-    """Requests the user's Supplier answered "not installed by us", wherever they are now: they
-    leave its worklist, not its sight."""
-    if not (user.is_authenticated and user.supplier_id):
-        return Incident.objects.none()
-    return Incident.objects.filter(pk__in=_disclaimed_by(user.supplier_id).values("incident_id"))
-
-
-def due_today_q(now: dt.datetime) -> Q:
-    """A running clock that ends later today (UK time): deadlines are the end of a day."""
-    end_of_today = timezone.localtime(now, LONDON).replace(
-        hour=23, minute=59, second=59, microsecond=999_999
-    )
-    return Q(status=IncidentStatus.AWAITING_INSTALLER, due_at__gte=now, due_at__lte=end_of_today)
-
-
-# An install code given to the raiser that nobody of the raising Supplier has revealed since
-# it was given (a code given again after "did not work" counts afresh). Reveals are recorded
-# as events; the incident's events are read by their index.
-CODE_NOT_REVEALED = Q(status=IncidentStatus.CODE_PROVIDED) & ~Exists(
-    IncidentEvent.objects.filter(
-        incident=OuterRef("pk"),
-        kind=EventKind.CODE_REVEALED,
-        actor_supplier=OuterRef("raising_supplier"),
-        created_at__gte=OuterRef("code_provided_at"),
-    )
-)

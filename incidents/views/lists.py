@@ -3,6 +3,7 @@ the first: filters, sorting and keyset pages."""
 
 import uuid
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,19 +24,17 @@ PAGE_SIZE = 25
 
 @supplier_user_required(Refusal.NOT_SUPPLIER_OWN_REQUESTS)
 def raised_list(request):
-    return _list_page(request, selectors.incidents_raised_by_us(request.user), scope="raised")
+    return _list_page(request, scope="raised")
 
 
 @supplier_user_required(Refusal.NOT_SUPPLIER_WORKLIST)
 def assigned_list(request):
-    return _list_page(request, selectors.incidents_assigned_to_us(request.user), scope="assigned")
+    return _list_page(request, scope="assigned")
 
 
 @supplier_user_required(Refusal.NOT_SUPPLIER_ANSWER)
 def disclaimed_list(request):
-    return _list_page(
-        request, selectors.incidents_disclaimed_by_us(request.user), scope="disclaimed"
-    )
+    return _list_page(request, scope="disclaimed")
 
 
 @supplier_user_required(Refusal.NOT_SUPPLIER_OWN_REQUESTS)
@@ -54,10 +53,16 @@ def raised_csv(request):
 
 def _filtered(request, base, *, raiser_references: bool = False):
     """The filter form of a list, and the list filtered by what it validly says."""
+    form, criteria = _criteria(request, raiser_references=raiser_references)
+    return form, selectors.list_filtered(base, criteria)
+
+
+def _criteria(request, *, raiser_references: bool):
+    """The filter form of a list, and the criteria (``selectors.list_criteria``) of what it
+    validly says."""
     form = IncidentFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.incident_list(
-        base,
+    criteria = selectors.list_criteria(
         status=filters.get("status", ""),
         overdue=filters.get("overdue", False),
         search=filters.get("q", ""),
@@ -65,63 +70,64 @@ def _filtered(request, base, *, raiser_references: bool = False):
         due_today=filters.get("due_today", False),
         to_reveal=filters.get("to_reveal", False),
     )
-    return form, qs
+    return form, criteria
 
 
-def _list_page(request, base, *, scope: str):
-    form, qs = _filtered(request, base, raiser_references=scope == "raised")
+def _list_page(request, *, scope: str):
+    form, criteria = _criteria(request, raiser_references=scope == "raised")
     sort, order = selectors.list_order(request.GET.get("sort"))
-    # Keyset pages (no COUNT, no OFFSET): a deep page costs what the first one does.
-    page = selectors.incident_page(qs, request.GET.get("cursor"), size=PAGE_SIZE, order=order)
+    # Keyset pages (no COUNT, no OFFSET): a deep page costs what the first one does. The
+    # scope is the side of the list: the user's Supplier's requests raised, assigned or
+    # disclaimed (incidents_on_side).
+    page = selectors.incident_side_page(
+        request.user, scope, criteria, request.GET.get("cursor"), size=PAGE_SIZE, order=order
+    )
+    kept = _kept_query(request)
+    filters = _filters_of(kept)
     return render(
         request,
         "incidents/list.html",
         {
             "scope": scope,
             "form": form,
-            "status_options": _status_options(form),
             "page": page,
             "rows": _list_rows(page.object_list, scope=scope, now=timezone.now()),
-            "first_url": _page_url(request, ""),
-            "previous_url": _page_url(request, page.previous_cursor),
-            "next_url": _page_url(request, page.next_cursor),
+            "first_url": _page_url(request.path, kept, ""),
+            "previous_url": _page_url(request.path, kept, page.previous_cursor),
+            "next_url": _page_url(request.path, kept, page.next_cursor),
             "sort": sort if sort != selectors.DEFAULT_ORDER else "",
             "order": order,
-            "sort_links": _sort_links(request, order),
-            "filter_query": _filter_query(request),
+            "sort_links": _sort_links(request.path, filters, order),
+            # The list's filters as a query string (for its download).
+            "filter_query": _encoded(filters),
         },
     )
 
 
-def _status_options(form) -> list[tuple[str, str, bool]]:
-    """The status filter's options as its select box draws them: (value, label, chosen). Drawn
-    by the list's template rather than by the widget's own templates, a tenth of the page."""
-    field = form["status"]
-    chosen = set(field.field.widget.format_value(field.value()))
-    return [(str(value), str(label), str(value) in chosen) for value, label in field.field.choices]
+def _kept_query(request) -> list[tuple[str, list[str]]]:
+    """The list's query string as (name, values) without its page, and without any value
+    that looks like an install code: the filter form refuses those, and the page's links do
+    not repeat them. Worked out once for the page's links (copying the query for each of them
+    was a twentieth of the page)."""
+    return [
+        (name, values)
+        for name, values in request.GET.lists()
+        if name not in ("cursor", "page") and not any(map(looks_like_install_code, values))
+    ]
 
 
-def _query_without_page(request):
-    """The list's query string without its page, and without any value that looks like an
-    install code: the filter form refuses those, and the page's links do not repeat them."""
-    query = request.GET.copy()
-    for name in ("cursor", "page"):
-        query.pop(name, None)
-    for key in [k for k, values in query.lists() if any(map(looks_like_install_code, values))]:
-        query.pop(key)
-    return query
-
-
-def _list_query(request):
+def _filters_of(kept: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
     """The list's filters, without its page or order."""
-    query = _query_without_page(request)
-    query.pop("sort", None)
-    return query
+    return [(name, values) for name, values in kept if name != "sort"]
 
 
-def _filter_query(request) -> str:
-    """The list's filters as a query string (for its download)."""
-    return _list_query(request).urlencode()
+def _url(path: str, query: list[tuple[str, list[str]]]) -> str:
+    """``path`` with ``query`` (as ``QueryDict.urlencode`` writes it)."""
+    return f"{path}?{_encoded(query)}" if query else path
+
+
+def _encoded(query: list[tuple[str, list[str]]]) -> str:
+    return urlencode([(name, value) for name, values in query for value in values])
 
 
 class SortLink(NamedTuple):
@@ -143,10 +149,9 @@ _SORT_HINTS = {
 }
 
 
-def _sort_links(request, order: selectors.ListOrder) -> dict[str, SortLink]:
+def _sort_links(path: str, filters, order: selectors.ListOrder) -> dict[str, SortLink]:
     """For each sortable column, where its heading leads (the other way round when the list
     is sorted by it already) and what it tells assistive technology."""
-    query = _list_query(request)
     links = {}
     for column, first in _FIRST_SORT.items():
         aria_sort = ""
@@ -154,15 +159,8 @@ def _sort_links(request, order: selectors.ListOrder) -> dict[str, SortLink]:
         if order.column == column:
             aria_sort = "ascending" if order.ascending else "descending"
             sort = column if not order.ascending else f"-{column}"
-        if sort != selectors.DEFAULT_ORDER:
-            query["sort"] = sort
-        else:
-            query.pop("sort", None)
-        links[column] = SortLink(
-            f"{request.path}?{query.urlencode()}" if query else request.path,
-            aria_sort,
-            _SORT_HINTS[sort],
-        )
+        query = [*filters, ("sort", [sort])] if sort != selectors.DEFAULT_ORDER else filters
+        links[column] = SortLink(_url(path, query), aria_sort, _SORT_HINTS[sort])
     return links
 
 
@@ -226,9 +224,6 @@ def _list_rows(incidents: list[selectors.IncidentListRow], *, scope: str, now) -
 _ZERO_UUID = uuid.UUID(int=0)
 
 
-def _page_url(request, cursor: str) -> str:
+def _page_url(path: str, kept, cursor: str) -> str:
     """This list with its filters, at ``cursor`` ("" for the first page)."""
-    query = _query_without_page(request)
-    if cursor:
-        query["cursor"] = cursor
-    return f"{request.path}?{query.urlencode()}" if query else request.path
+    return _url(path, [*kept, ("cursor", [cursor])] if cursor else kept)

@@ -22,26 +22,34 @@ _MARKERS = {
     str: ("\x1fcompiled-query-value-1\x1f", "\x1fcompiled-query-value-2\x1f"),
     uuid.UUID: (uuid.UUID("1f1f1f1f-c0de-4d1e-8a1e-c0111ec7ed01"),),
     dt.date: (dt.date(1111, 11, 11),),
+    # Aware, as the portal's are; a leap day of 1904 with odd microseconds.
+    dt.datetime: tuple(
+        dt.datetime(1904, 2, 29, 1, 2, 3, 700_001 + n, tzinfo=dt.UTC) for n in range(8)
+    ),
 }
 
 
-def _forms(marker) -> tuple:
-    """The marker as the compiled parameters may hold it: a UUID as its hex digits and a date
-    as its ISO text where the database has no such type (SQLite)."""
+def _forms(marker, connection) -> tuple:
+    """The ways a marker may be among the compiled parameters: itself, or as the database is
+    sent a value of its kind where it has no type of its own (SQLite: a UUID as its 32 hex
+    digits, a date as its ISO text, a date and time as text in the database's time zone)."""
     if isinstance(marker, uuid.UUID):
         return (marker, marker.hex)
+    if isinstance(marker, dt.datetime):  # before date: a datetime is a date
+        return (marker, connection.ops.adapt_datetimefield_value(marker))
     if isinstance(marker, dt.date):
-        return (marker, marker.isoformat())
+        return (marker, connection.ops.adapt_datefield_value(marker))
     return (marker,)
 
 
-def _as_sent(value, sent):
-    """``value`` as the database is sent its marker ``sent``: a UUID as its 32 hex digits and
-    a date as its ISO text where the database has no such type (SQLite)."""
+def _as_sent(value, sent, connection):
+    """``value`` as the database is sent its marker ``sent`` (see :func:`_forms`)."""
     if isinstance(sent, str) and isinstance(value, uuid.UUID):
         return value.hex
+    if isinstance(sent, str) and isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
     if isinstance(sent, str) and isinstance(value, dt.date):
-        return value.isoformat()
+        return connection.ops.adapt_datefield_value(value)
     return value
 
 
@@ -51,9 +59,9 @@ class CompiledQuery:
     times on SQLite).
 
     ``build(*markers)`` returns the queryset with each marker where a value goes, of the
-    ``kinds`` given (``int``, ``str``, ``uuid.UUID`` or ``datetime.date``, in order). The SQL
-    is the ORM's own, so it follows the models; a queryset whose SQL would depend on more than
-    those values (the time, a setting) is not for this.
+    ``kinds`` given (``int``, ``str``, ``uuid.UUID``, ``datetime.date`` or an aware
+    ``datetime``, in order). The SQL is the ORM's own, so it follows the models; a queryset
+    whose SQL would depend on more than those values (the time, a setting) is not for this.
     """
 
     def __init__(
@@ -77,7 +85,7 @@ class CompiledQuery:
         params = list(params)
         positions = []
         for marker in markers:
-            forms = _forms(marker)
+            forms = _forms(marker, connections[using])
             found = [n for n, param in enumerate(params) if param in forms]
             if not found or (len(found) > 1 and not self._repeated):
                 raise ValueError(f"A compiled query holds {len(found)} of a value.")
@@ -95,10 +103,10 @@ class CompiledQuery:
     def rows(self, *values, using: str = "default") -> list[list]:
         sql, template, positions, converters = self._compiled.get(using) or self._compile(using)
         params = list(template)
+        connection = connections[using]
         for places, value in zip(positions, values, strict=True):
             for position, sent in places:
-                params[position] = _as_sent(value, sent)
-        connection = connections[using]
+                params[position] = _as_sent(value, sent, connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = [list(row) for row in cursor.fetchall()]

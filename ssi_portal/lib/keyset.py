@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
+from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
 
@@ -155,6 +156,19 @@ def _fetch(parts: list[Part], limit: int) -> list[list]:
     return found
 
 
+class Step(NamedTuple):
+    """One part of a page's read: a segment of the order (its index), and the key of the row
+    to read on from (None: from the segment's start)."""
+
+    segment: int
+    after: tuple | None = None
+
+
+# What a page reads: for each step, which way (backwards: towards the top of the list) and up
+# to how many rows, the step's rows in the order of its segment's key (reversed, going back).
+Read = Callable[[list[Step], bool, int], list[list]]
+
+
 def keyset_page(
     queryset: QuerySet,
     cursor: str | None,
@@ -172,40 +186,59 @@ def keyset_page(
     going back). Two fetches when a "previous" cursor finds the top of the list moved, and the
     first page is read instead.
     """
+
+    def read(steps: list[Step], backwards: bool, limit: int) -> list[list]:
+        return fetch(keyset_parts(queryset, order, steps, backwards=backwards), limit)
+
+    return keyset_read_page(read, cursor, size=size, order=order)
+
+
+def keyset_read_page(
+    read: Read, cursor: str | None, *, size: int, order: Order = NEWEST_FIRST
+) -> KeysetPage:
+    """:func:`keyset_page` with the rows read by ``read`` (see :data:`Read`): for a list
+    whose queries are built otherwise than by filtering a queryset, as
+    :func:`keyset_parts` does."""
     position = decode_cursor(cursor, order)
     segments = order.segments
     if position is None:
-        rows = _read(fetch, [(queryset, s, i, None) for i, s in enumerate(segments)], size)
+        rows = _read(read, [Step(i) for i in range(len(segments))], size)
         return _page(order, rows[:size], number=1, has_previous=False, has_next=len(rows) > size)
     at = position.segment
     if not position.backwards:
-        plan = [(queryset, segments[at], at, position.values)]
-        plan += [(queryset, segments[i], i, None) for i in range(at + 1, len(segments))]
-        rows = _read(fetch, plan, size)
+        steps = [Step(at, position.values), *(Step(i) for i in range(at + 1, len(segments)))]
+        rows = _read(read, steps, size)
         return _page(
             order, rows[:size], number=position.page, has_previous=True, has_next=len(rows) > size
         )
-    plan = [(queryset, segments[at], at, position.values)]
-    plan += [(queryset, segments[i], i, None) for i in range(at - 1, -1, -1)]
-    rows = _read(fetch, plan, size, backwards=True)
+    steps = [Step(at, position.values), *(Step(i) for i in range(at - 1, -1, -1))]
+    rows = _read(read, steps, size, backwards=True)
     if len(rows) <= size:
         # Rows came or went above: this is the top of the list, so show the first page.
-        return keyset_page(queryset, None, size=size, order=order, fetch=fetch)
+        return keyset_read_page(read, None, size=size, order=order)
     return _page(
         order, rows[:size][::-1], number=max(position.page, 2), has_previous=True, has_next=True
     )
 
 
-def _read(fetch, plan, size: int, *, backwards: bool = False) -> list[tuple[int, object]]:
-    """(segment index, row) of the first ``size + 1`` rows the plan reaches."""
+def keyset_parts(
+    queryset: QuerySet, order: Order, steps: list[Step], *, backwards: bool
+) -> list[Part]:
+    """Each step's rows of ``queryset`` (its segment's, beyond its key) and their key order."""
     parts = []
-    for queryset, segment, _, values in plan:
+    for step in steps:
+        segment = order.segments[step.segment]
         part = queryset if segment.where is None else queryset.filter(segment.where)
-        if values is not None:
-            part = part.filter(_beyond(segment, values, backwards=backwards))
+        if step.after is not None:
+            part = part.filter(_beyond(segment, step.after, backwards=backwards))
         parts.append((part, segment.reversed_key() if backwards else segment.key))
-    found = fetch(parts, size + 1)
-    rows = [(index, row) for (_, _, index, _), got in zip(plan, found, strict=True) for row in got]
+    return parts
+
+
+def _read(read: Read, steps: list[Step], size: int, *, backwards: bool = False) -> list[tuple]:
+    """(segment index, row) of the first ``size + 1`` rows the steps reach."""
+    found = read(steps, backwards, size + 1)
+    rows = [(step.segment, row) for step, got in zip(steps, found, strict=True) for row in got]
     return rows[: size + 1]
 
 
