@@ -6,6 +6,9 @@ django-otp's middleware would otherwise read the device named in the session on 
 a second query of every page. Read with the user, the check stays exact and current: a device
 deleted, unconfirmed or moved to another user, by any door (a service, the admin, a cascade,
 SQL), no longer verifies the session at the next request (``accounts.middleware``).
+
+A user's permissions, their own and their groups', are read in one query (Django's backend
+makes one for each), compiled once, and kept on the user as Django keeps them.
 """
 
 import contextlib
@@ -13,8 +16,9 @@ import contextvars
 import functools
 
 from django.contrib.auth import backends, get_user_model
+from django.contrib.auth.models import Permission
 from django.db import router
-from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
+from django.db.models import CharField, IntegerField, OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import Cast
 from django_otp import device_classes
 
@@ -123,6 +127,36 @@ def confirmed_device_ids(user) -> frozenset[str] | None:
     )
 
 
+_PERMISSION_COLUMNS = ("content_type__app_label", "codename", "source")
+_OWN, _GROUPS = 0, 1  # where a permission of the user comes from
+
+
+def _permissions_of(user_id):
+    """The user's own permissions and those of their groups, each row saying which, as
+    Django's ``ModelBackend`` reads them (``user_permissions``; the permissions of the groups
+    in ``groups``), in one query."""
+    own = Permission.objects.filter(user=user_id).annotate(
+        source=Value(_OWN, output_field=IntegerField())
+    )
+    of_groups = Permission.objects.filter(group__user=user_id).annotate(
+        source=Value(_GROUPS, output_field=IntegerField())
+    )
+    return (
+        own.order_by()
+        .values_list(*_PERMISSION_COLUMNS)
+        .union(of_groups.order_by().values_list(*_PERMISSION_COLUMNS), all=True)
+        .order_by()
+    )
+
+
+def _every_permission():
+    return Permission.objects.order_by().values_list(*_PERMISSION_COLUMNS[:2])
+
+
+_PERMISSIONS_OF = CompiledQuery(_permissions_of, kinds=(int,), repeated=True)
+_EVERY_PERMISSION = CompiledQuery(_every_permission, kinds=())
+
+
 # The request whose signed-in user is being loaded (``users_from_the_session_of``): its
 # session may hold that user, read with the session.
 _REQUEST = contextvars.ContextVar("accounts_request_being_served", default=None)
@@ -151,7 +185,8 @@ class ModelBackend(backends.ModelBackend):
     """Django's model backend (passwords, permissions), whose ``get_user`` — the user of every
     signed-in request — also reads the user's confirmed second factors, with SQL compiled once
     per process (``ssi_portal.lib.compiled``), or takes them as the request's session read them
-    with its row (``users_from_the_session_of``)."""
+    with its row (``users_from_the_session_of``); and which reads the user's own permissions
+    and their groups' in one query (Django's reads each in one of its own)."""
 
     def get_user(self, user_id):
         read = _user_read_with_the_session(user_id)
@@ -164,3 +199,38 @@ class ModelBackend(backends.ModelBackend):
         using = router.db_for_read(model)
         rows = _USER_WITH_DEVICES.rows(model._meta.pk.get_prep_value(user_id), using=using)
         return user_from_columns(using, rows[0]) if rows else None
+
+    def get_user_permissions(self, user_obj, obj=None):
+        return self._permissions(user_obj, obj, "user")
+
+    def get_group_permissions(self, user_obj, obj=None):
+        return self._permissions(user_obj, obj, "group")
+
+    def _permissions(self, user_obj, obj, from_name: str) -> set[str]:
+        """Django's ``_get_permissions``: none for an inactive or anonymous user or for an
+        object, every permission for a superuser, kept on the user (``_user_perm_cache``,
+        ``_group_perm_cache``); both read in one query when either is first asked for."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        cache = f"_{from_name}_perm_cache"
+        if not hasattr(user_obj, cache):
+            self._read_permissions(user_obj)
+        return getattr(user_obj, cache)
+
+    @staticmethod
+    def _read_permissions(user_obj) -> None:
+        using = router.db_for_read(Permission)
+        if user_obj.is_superuser:
+            every = {f"{app}.{codename}" for app, codename in _EVERY_PERMISSION.rows(using=using)}
+            found = {"user": every, "group": set(every)}
+        else:
+            found = {"user": set(), "group": set()}
+            rows = _PERMISSIONS_OF.rows(
+                get_user_model()._meta.pk.get_prep_value(user_obj.pk), using=using
+            )
+            for app, codename, source in rows:
+                found["group" if source == _GROUPS else "user"].add(f"{app}.{codename}")
+        for from_name, perms in found.items():
+            cache = f"_{from_name}_perm_cache"
+            if not hasattr(user_obj, cache):  # one kept already stays, as Django keeps it
+                setattr(user_obj, cache, perms)

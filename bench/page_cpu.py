@@ -11,6 +11,7 @@ shared with others this is much steadier than requests/s under load.
 
     .venv/bin/python bench/page_cpu.py --database ssi_bench_http
     .venv/bin/python bench/page_cpu.py --pages worklist,incident --profile 30
+    .venv/bin/python bench/page_cpu.py --pages floor,admin   # the helpdesk's change list
 
 Prints, per page, the median over ``--batches`` batches of ``--requests`` requests of the CPU
 milliseconds a request (the wall milliseconds, which include PostgreSQL's answer, and the
@@ -34,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 import http_load  # noqa: E402 (bench/ is on the path when a script runs)
 
-PAGES = ("bare", "floor", "worklist", "raised", "home", "incident")
+PAGES = ("bare", "floor", "worklist", "raised", "home", "incident", "admin")
+HELPDESK = "bench-helpdesk"  # the ``admin`` page's user, as in http_load's scenario
 
 
 def page_paths(user, supplier_id: int) -> dict[str, list[str]]:
@@ -51,6 +53,7 @@ def page_paths(user, supplier_id: int) -> dict[str, list[str]]:
         "raised": ["/incidents/raised/?status=open"],
         "home": ["/"],
         "incident": [f"/incidents/{public_id}/" for public_id in http_load.own_incidents(user)],
+        "admin": ["/admin/incidents/incident/"],
     }
 
 
@@ -140,15 +143,15 @@ def main() -> None:
     from bench.http_wsgi import application
 
     user = User.objects.filter(username="bench-01").select_related("supplier").get()
-    cookie = http_load.mint_sessions(per_user=1, clear=False, usernames=[user.username])[
-        user.username
-    ][0]
+    sessions = http_load.mint_sessions(per_user=1, clear=False, usernames=[user.username, HELPDESK])
     paths = page_paths(user, user.supplier_id)
     print(
-        f"{args.database}: {user.username}, {args.batches} batches of {args.requests} requests "
-        "a page: CPU time of this process, and of the PostgreSQL backend serving it"
+        f"{args.database}: {user.username} ({HELPDESK} for the admin), {args.batches} batches "
+        f"of {args.requests} requests a page: CPU time of this process, and of the PostgreSQL "
+        "backend serving it"
     )
     for page in pages:
+        cookie = sessions[HELPDESK if page == "admin" else user.username][0]
         measure(application, paths[page], cookie, 20)  # warm: templates, compiled queries
         batches = [
             measure(application, paths[page], cookie, args.requests) for _ in range(args.batches)

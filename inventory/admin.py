@@ -25,7 +25,8 @@ class EstimatedCountPaginator(Paginator):
 
     ``COUNT(*)`` over an SMI of tens of millions of rows takes seconds on every page view;
     the planner's estimate (kept by autovacuum) is enough to page by. Filtered lists and
-    small tables are counted exactly.
+    small tables are counted exactly: on PostgreSQL in the same query as the estimate is read
+    (the count runs only where the estimate is below ``exact_below``).
     """
 
     exact_below = 100_000
@@ -35,13 +36,18 @@ class EstimatedCountPaginator(Paginator):
         queryset = self.object_list
         connection = connections[queryset.db]
         if connection.vendor == "postgresql" and not queryset.query.where:
+            rows, params = queryset.order_by().values("pk").query.sql_with_params()
             with connection.cursor() as cursor:
+                # The subquery is PostgreSQL's InitPlan: run only if the CASE comes to it. The
+                # SQL joined in is the ORM's own, its values passed as parameters.
                 cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [queryset.model._meta.db_table],
+                    "SELECT CASE WHEN reltuples >= %s THEN reltuples::bigint"  # noqa: S608
+                    f" ELSE (SELECT COUNT(*) FROM ({rows}) AS page_rows) END"
+                    " FROM pg_class WHERE oid = %s::regclass",
+                    [self.exact_below, *params, queryset.model._meta.db_table],
                 )
                 row = cursor.fetchone()
-            if row and row[0] >= self.exact_below:
+            if row is not None:
                 return int(row[0])
         return super().count
 

@@ -7,17 +7,21 @@ written by ``choices_html``.
 """
 
 from django.contrib import admin
+from django.db import router
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from ssi_portal.lib.compiled import CompiledObjectsQuery
+
 from ..models import IncidentStatus
 
 TEMPLATE = "admin/incidents/incident/filter.html"
 _SUPPLIER_ID = "__supplier__"  # stands for each Supplier's id in the filter's link
 _SELECTED = ' class="selected"'
+_EVERY_ONE: dict[tuple, CompiledObjectsQuery] = {}  # by related model and ordering
 
 
 def choices_html(choices) -> SafeString:
@@ -87,7 +91,10 @@ class SupplierListFilter(admin.RelatedFieldListFilter):
         key = (field.related_model, ordering, str(field.get_limit_choices_to()))
         read = request.__dict__.setdefault("_supplier_filter_choices", {})
         if key not in read:
-            read[key] = super().field_choices(field, request, model_admin)
+            if field.get_limit_choices_to():
+                read[key] = super().field_choices(field, request, model_admin)
+            else:
+                read[key] = _every_one(field, ordering)
         return read[key]
 
     def choices(self, changelist):
@@ -120,3 +127,20 @@ class SupplierListFilter(admin.RelatedFieldListFilter):
                 ),
                 "display": self.empty_value_display,
             }
+
+
+def _every_one(field, ordering: tuple) -> list[tuple]:
+    """Django's ``field.get_choices(include_blank=False, ordering=ordering)`` for a relation
+    that limits no choices: every related row, in that order (the model's own without one), as
+    (key, ``str()``); its query compiled once per process."""
+    model = field.related_model
+    query = _EVERY_ONE.get((model, ordering))
+    if query is None:
+
+        def every_one():
+            rows = model._default_manager.all()
+            return rows.order_by(*ordering) if ordering else rows
+
+        query = _EVERY_ONE[(model, ordering)] = CompiledObjectsQuery(every_one, kinds=())
+    key = field.remote_field.get_related_field().attname
+    return [(getattr(row, key), str(row)) for row in query.objects(using=router.db_for_read(model))]

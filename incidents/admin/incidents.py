@@ -21,6 +21,7 @@ from accounts.selectors.suppliers import supplier_ids_named
 from inventory.admin import EstimatedCountPaginator
 from ssi_portal.lib.admin import AccessibleWidgetsMixin, NoSaveWhenReadOnlyMixin
 from ssi_portal.lib.identifiers import device_id_or_none
+from ssi_portal.lib.media import KeptMedia
 
 from .. import services
 from ..forms.incidents import ReassignForm
@@ -135,6 +136,11 @@ class IncidentAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
     def install_code_held(self, obj):
         # The helpdesk sees that a code exists, never the code.
         return "Held (encrypted)" if obj.has_install_code else "None"
+
+    @property
+    def media(self):
+        # Django's scripts, their tags written once (the change list writes them on each view).
+        return KeptMedia.of(super().media)
 
     def has_add_permission(self, request):
         return False

@@ -69,6 +69,7 @@ def djangos_own(monkeypatch):
     )
     for spec in (filters.OverdueFilter, filters.BreachedFilter):
         monkeypatch.setattr(spec, "template", "admin/filter.html")
+    monkeypatch.setattr(IncidentAdmin, "media", admin.ModelAdmin.media)
 
 
 @pytest.fixture
@@ -172,3 +173,27 @@ def test_the_change_list_never_reads_the_sealed_install_codes(helpdesk_client, i
     page_query = [q["sql"] for q in queries if '"incidents_incident"."created_at"' in q["sql"]]
     assert page_query
     assert not any("install_code" in sql for sql in page_query)
+
+
+def test_the_supplier_filters_list_what_django_would_list(helpdesk_user, incidents, rf):
+    field = Incident._meta.get_field("assigned_supplier")
+    request = rf.get(CHANGELIST)
+    request.user = helpdesk_user
+    model_admin = admin.site.get_model_admin(Incident)
+    ordering = admin.site.get_model_admin(field.related_model).get_ordering(request)
+
+    ours = filters.SupplierListFilter(
+        field, request, {}, Incident, model_admin, field_path="assigned_supplier"
+    ).lookup_choices
+
+    assert ours == field.get_choices(include_blank=False, ordering=ordering)
+    assert len(ours) > 1
+
+
+def test_a_supplier_added_is_in_the_filters_at_the_next_page(helpdesk_client, incidents):
+    helpdesk_client.get(CHANGELIST)
+    SupplierFactory(name="Newly Registered Energy")
+
+    text = page(helpdesk_client, "")
+
+    assert text.count("Newly Registered Energy</a></li>") == 2  # both Supplier filters
