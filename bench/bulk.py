@@ -264,10 +264,13 @@ def worker_main(upload_id: int, profile: str = "") -> None:
     import resource
 
     setup_django()
-    from django.db import connection
+    from django.db import connection, connections
 
     from incidents.models import BulkUpload
     from incidents.services.bulk.jobs import bulk_upload_process
+    from ssi_portal.settings.database import workers_prepare_nothing
+
+    workers_prepare_nothing(connections)  # as a Celery worker's start does (celeryd_init)
 
     kind = BulkUpload.objects.values_list("kind", flat=True).get(pk=upload_id)
     backend = None

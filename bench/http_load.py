@@ -434,14 +434,15 @@ def clean_up_raises() -> None:
         row = cur.fetchone()
         if row is None:
             return
-        cur.execute(
-            "DELETE FROM notifications_notification;"
-            "DELETE FROM api_idempotencykey;"
-            "DELETE FROM incidents_incidentevent WHERE incident_id > %(max)s;"
-            "DELETE FROM incidents_assignment WHERE incident_id > %(max)s;"
-            "DELETE FROM incidents_incident WHERE id > %(max)s;",
-            {"max": row[0]},
-        )
+        # One statement a call: parameters are bound on the server, which takes one at a time.
+        cur.execute("DELETE FROM notifications_notification")
+        cur.execute("DELETE FROM api_idempotencykey")
+        for table, column in (
+            ("incidents_incidentevent", "incident_id"),
+            ("incidents_assignment", "incident_id"),
+            ("incidents_incident", "id"),
+        ):
+            cur.execute(f"DELETE FROM {table} WHERE {column} > %s", [row[0]])  # noqa: S608
 
 
 # What the load rewrites: the sessions (each at most once a minute), the incident tables on

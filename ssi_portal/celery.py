@@ -23,6 +23,15 @@ REQUEST_ID_HEADER = "ssi_request_id"
 _tokens: dict[str, list] = {}
 
 
+@signals.celeryd_init.connect(weak=False)
+def _prepare_nothing(**kwargs):
+    from django.db import connections
+
+    from ssi_portal.settings.database import workers_prepare_nothing
+
+    workers_prepare_nothing(connections)
+
+
 @signals.before_task_publish.connect(weak=False)
 def _put_request_id_in_headers(sender=None, headers=None, **kwargs):
     if headers is not None:

@@ -36,3 +36,24 @@ def test_a_query_run_twice_on_a_connection_is_prepared_and_answers_with_each_one
     # Run as prepared from then on, each time with its own value.
     assert Supplier.objects.get(mpid="PREP") == first
     assert Supplier.objects.filter(mpid="NONE").first() is None
+
+
+def test_a_celery_worker_prepares_nothing_from_its_start_on():
+    from celery import signals
+    from django.db import connections
+
+    import ssi_portal.celery  # noqa: F401 (connects the worker's start)
+
+    options = connections.settings["default"]["OPTIONS"]
+    saved = dict(options)
+    assert Supplier.objects.exists() is False  # the test's connection is open
+    try:
+        signals.celeryd_init.send(sender="worker@test", instance=None, conf=None, options={})
+        marker = '"inventory_supplier"."name" = $1'
+        for name in ("One", "Two", "Three"):
+            assert not Supplier.objects.filter(name=name).exists()
+        assert _prepared(marker) == []
+    finally:
+        options.clear()
+        options.update(saved)
+        connections["default"].connection.prepare_threshold = saved["prepare_threshold"]

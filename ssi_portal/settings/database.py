@@ -58,6 +58,7 @@ def database_from_env(env, *, default_url: str | None = None, conn_max_age: int 
         # plans it again (planning was most of its CPU for the session's query, four times
         # its execution). A prepared statement lives on its server connection, which a
         # persistent connection and the psycopg pool both keep; PgBouncer (below) does not.
+        # Not in a Celery worker (``workers_prepare_nothing``): see there.
         options["server_side_binding"] = True
         options["prepare_threshold"] = PREPARE_THRESHOLD
     elif postgres:
@@ -93,3 +94,22 @@ def _pool_options(env, max_size: int) -> dict:
     if timeout <= 0:
         raise ImproperlyConfigured(f"SSI_DB_POOL_TIMEOUT is {timeout}: use a number of seconds.")
     return {"min_size": min_size, "max_size": max_size, "timeout": timeout}
+
+
+def workers_prepare_nothing(connections) -> None:
+    """A Celery worker's connections prepare no statement (``celeryd_init``).
+
+    A worker runs few statements, each over thousands of rows, so planning each afresh costs
+    next to nothing, and PostgreSQL plans it for its parameters: a bulk chunk's thousands of
+    keys travel as one text parameter, which a prepared statement's generic plan sees as
+    unknown. After five runs PostgreSQL may keep such a plan, and one did for a bulk answer's
+    chunk: it walked the incidents newest first instead of looking up the chunk's Devices, a
+    second a chunk (a 100,000-row answer took 342 s instead of 15). The web processes keep
+    preparing: their queries are small, many and the same from request to request."""
+    for alias in connections:
+        settings_dict = connections.settings[alias]
+        if settings_dict["ENGINE"] == "django.db.backends.postgresql":
+            settings_dict.setdefault("OPTIONS", {})["prepare_threshold"] = None
+            opened = connections[alias].connection  # one opened before then (psycopg's)
+            if opened is not None:
+                opened.prepare_threshold = None
