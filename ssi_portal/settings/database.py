@@ -104,7 +104,7 @@ def workers_prepare_nothing(connections) -> None:
     keys travel as one text parameter, which a prepared statement's generic plan sees as
     unknown. After five runs PostgreSQL may keep such a plan, and one did for a bulk answer's
     chunk: it walked the incidents newest first instead of looking up the chunk's Devices, a
-    second a chunk (a 100,000-row answer took 342 s instead of 15). The web processes keep
+    second a chunk (a 100,000-row answer took 342 s instead of 20). The web processes keep
     preparing: their queries are small, many and the same from request to request."""
     for alias in connections:
         settings_dict = connections.settings[alias]
