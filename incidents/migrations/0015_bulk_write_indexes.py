@@ -6,10 +6,11 @@ upload, line) and an assignment's Supplier (assignment_supplier_idx: Supplier, n
 Every read by one of those columns, and the cascade or protection of a delete, is answered by
 the index that leads with it.
 
-Two indexes of the incidents keep only the rows they are read for: the Supplier that provided
-the code (read only when a Supplier is deleted, by its id) only where it is set, not for every
-request raised; the deadlines across every Supplier (the helpdesk's "overdue" and "due today")
-only while the clock runs, so that an answer adds no entry to it.
+The index of the Supplier that provided the code (read only when a Supplier is deleted, by its
+id) keeps only the rows where it is set, not one for every request raised. The deadlines
+across every Supplier keep their index by status and deadline: a partial one of running clocks
+only was smaller than each Supplier's own, and the planner read a Supplier's worklist "by
+deadline" from it, filtering out every other Supplier's rows and sorting.
 
 The foreign keys change in the migration state only: altering one through the schema editor
 drops and re-creates its constraint, which re-checks every row of the table. The database
@@ -35,15 +36,6 @@ class Migration(migrations.Migration):
     dependencies = [("incidents", "0014_sweep_indexes")]
 
     operations = [
-        migrations.RemoveIndex(model_name="incident", name="inc_status_due_idx"),
-        migrations.AddIndex(
-            model_name="incident",
-            index=models.Index(
-                condition=models.Q(("status", "awaiting_installer")),
-                fields=["due_at"],
-                name="inc_awaiting_due_idx",
-            ),
-        ),
         migrations.AddIndex(
             model_name="incident",
             index=models.Index(

@@ -200,13 +200,7 @@ class Incident(models.Model):
             ),
         ]
         indexes = [
-            # "Overdue" and "due today" across every Supplier (the helpdesk): running clocks
-            # only, so that an answer or a reassignment adds no entry to it.
-            models.Index(
-                fields=["due_at"],
-                condition=Q(status="awaiting_installer"),
-                name="inc_awaiting_due_idx",
-            ),
+            models.Index(fields=["status", "due_at"], name="inc_status_due_idx"),
             # The sweeps read only running clocks: small partial indexes on the deadline. The
             # id rides along: a day's deadlines are one instant (the end of the day), so that
             # a batch, in (due_at, id) order, is the first rows of the index, not a sort of

@@ -70,12 +70,6 @@ def test_a_request_is_raised_without_an_entry_for_the_supplier_that_will_answer_
     assert ("code_provided_by_id",) not in [c for c, _, p in _indexes(Incident).values() if not p]
 
 
-def test_the_deadlines_across_every_supplier_are_indexed_while_the_clock_runs_only(db):
-    indexes = _indexes(Incident)
-    assert indexes["inc_awaiting_due_idx"] == (("due_at",), False, True)
-    assert "inc_status_due_idx" not in indexes
-
-
 def _plan(queryset) -> str:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
