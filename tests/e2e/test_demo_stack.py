@@ -65,6 +65,11 @@ class Demo:
             "SSI_DEMO_BULK_DEVICES": str(BULK_DEVICES),
         }
         self.started = time.monotonic()
+        # A signal ignored here would stay ignored in the script, whose trap then cannot take
+        # it (bash keeps a signal ignored at its start): a Ctrl+C must reach it as one typed.
+        interrupt = signal.getsignal(signal.SIGINT)
+        if interrupt is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         with self.output.open("wb") as out:
             # A session of its own: every process the demo starts carries its id.
             self.process = subprocess.Popen(
@@ -76,6 +81,8 @@ class Demo:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        if interrupt is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, interrupt)
 
     def text(self) -> str:
         return self.output.read_text(encoding="utf-8", errors="replace")
