@@ -35,7 +35,17 @@ sys.path.insert(0, str(ROOT))
 
 import http_load  # noqa: E402 (bench/ is on the path when a script runs)
 
-PAGES = ("bare", "floor", "worklist", "raised", "home", "incident", "admin")
+PAGES = (
+    "bare",
+    "floor",
+    "worklist",
+    "worklist-due",
+    "worklist-overdue",
+    "raised",
+    "home",
+    "incident",
+    "admin",
+)
 HELPDESK = "bench-helpdesk"  # the ``admin`` page's user, as in http_load's scenario
 
 
@@ -50,6 +60,8 @@ def page_paths(user, supplier_id: int) -> dict[str, list[str]]:
         "bare": [f"{BARE_PATH}?id={device_id}" for device_id in devices],
         "floor": [f"/bench/floor/?id={device_id}" for device_id in devices],
         "worklist": ["/incidents/assigned/"],
+        "worklist-due": ["/incidents/assigned/?sort=due"],
+        "worklist-overdue": ["/incidents/assigned/?overdue=on"],
         "raised": ["/incidents/raised/?status=open"],
         "home": ["/"],
         "incident": [f"/incidents/{public_id}/" for public_id in http_load.own_incidents(user)],
