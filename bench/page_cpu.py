@@ -12,6 +12,12 @@ shared with others this is much steadier than requests/s under load.
     .venv/bin/python bench/page_cpu.py --database ssi_bench_http
     .venv/bin/python bench/page_cpu.py --pages worklist,incident --profile 30
     .venv/bin/python bench/page_cpu.py --pages floor,admin   # the helpdesk's change list
+    .venv/bin/python bench/page_cpu.py --pages floor,raise   # a raise through the form
+
+``raise`` is ``POST /incidents/new/`` as ``http_load``'s scenario sends it: a distinct eligible
+Device each request, by a user of the Supplier registered for it, its task published to Redis
+at $BENCH_REDIS_URL (no worker runs; the broker's database is flushed and what the raises made
+is deleted at the end).
 
 Prints, per page, the median over ``--batches`` batches of ``--requests`` requests of the CPU
 milliseconds a request (the wall milliseconds, which include PostgreSQL's answer, and the
@@ -45,6 +51,7 @@ PAGES = (
     "home",
     "incident",
     "admin",
+    "raise",
 )
 HELPDESK = "bench-helpdesk"  # the ``admin`` page's user, as in http_load's scenario
 
@@ -69,13 +76,14 @@ def page_paths(user, supplier_id: int) -> dict[str, list[str]]:
     }
 
 
-def call(application, path: str, cookie: str) -> int:
-    """One GET through the WSGI application; its status code."""
+def call(application, path: str, cookie: str, body: str | None = None) -> int:
+    """One GET (or, given a ``body``, a form's POST) through the WSGI application; its status
+    code."""
     from wsgiref.util import setup_testing_defaults
 
     route, _, query = path.partition("?")
     environ = {
-        "REQUEST_METHOD": "GET",
+        "REQUEST_METHOD": "GET" if body is None else "POST",
         "PATH_INFO": route,
         "QUERY_STRING": query,
         "HTTP_COOKIE": cookie,
@@ -83,6 +91,10 @@ def call(application, path: str, cookie: str) -> int:
         "SERVER_NAME": "127.0.0.1",
         "REMOTE_ADDR": "127.0.0.1",
     }
+    if body is not None:
+        environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input"] = io.BytesIO(body.encode())
     setup_testing_defaults(environ)
     status = []
     body = application(environ, lambda line, headers, exc_info=None: status.append(line))
@@ -109,15 +121,40 @@ def _backend() -> tuple[int, float] | None:
     return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def raise_lines(count: int) -> list[tuple[str, str, str]]:
+    """(path, cookie, body) of ``count`` raises, each of its own eligible Device, by a user of
+    the Supplier registered for it (``http_load``'s raise scenario)."""
+    import re
+
+    from django.test import Client
+
+    sessions = http_load.mint_sessions(per_user=1, clear=False)
+    client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
+    client.cookies.load(next(iter(sessions.values()))[0])
+    page = client.get("/incidents/new/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    csrf = (page.cookies["csrftoken"].value, token)
+    lines = http_load.raise_lines(http_load.raise_pool(count), sessions, csrf)
+    if len(lines) < count:
+        raise SystemExit(f"only {len(lines)} eligible Devices left to raise for")
+    return [(path, cookie, body) for _, path, cookie, body in lines]
+
+
 def measure(
-    application, paths: list[str], cookie: str, requests: int
+    application, paths: list[str], cookie: str, requests: int, posts=None
 ) -> tuple[float, float, float | None]:
     """CPU and wall milliseconds a request, over ``requests`` requests cycling through
-    ``paths``, and the CPU milliseconds of the PostgreSQL backend that served them (None if
-    the connection was replaced meanwhile: ``CONN_MAX_AGE``)."""
+    ``paths`` (or, given ``posts``, an iterator of (path, cookie, body), one POST each), and
+    the CPU milliseconds of the PostgreSQL backend that served them (None if the connection
+    was replaced meanwhile: ``CONN_MAX_AGE``)."""
     before = _backend()
     cpu, wall = time.process_time(), time.perf_counter()
     for n in range(requests):
+        if posts is not None:
+            path, own_cookie, body = next(posts)
+            if (status := call(application, path, own_cookie, body)) != 302:
+                raise SystemExit(f"POST {path} ({body}) answered {status}")
+            continue
         status = call(application, paths[n % len(paths)], cookie)
         if status != 200:
             raise SystemExit(f"GET {paths[n % len(paths)]} answered {status}")
@@ -157,32 +194,49 @@ def main() -> None:
     user = User.objects.filter(username="bench-01").select_related("supplier").get()
     sessions = http_load.mint_sessions(per_user=1, clear=False, usernames=[user.username, HELPDESK])
     paths = page_paths(user, user.supplier_id)
+    posts = None
+    if "raise" in pages:
+        count = 20 + args.requests * (args.batches + (1 if args.profile else 0))
+        posts = iter(raise_lines(count))
+        paths["raise"] = []
     print(
         f"{args.database}: {user.username} ({HELPDESK} for the admin), {args.batches} batches "
         f"of {args.requests} requests a page: CPU time of this process, and of the PostgreSQL "
         "backend serving it"
     )
-    for page in pages:
-        cookie = sessions[HELPDESK if page == "admin" else user.username][0]
-        measure(application, paths[page], cookie, 20)  # warm: templates, compiled queries
-        batches = [
-            measure(application, paths[page], cookie, args.requests) for _ in range(args.batches)
-        ]
-        cpu = statistics.median(batch[0] for batch in batches)
-        wall = statistics.median(batch[1] for batch in batches)
-        spread = f"{min(b[0] for b in batches):.2f}-{max(b[0] for b in batches):.2f}"
-        servers = [batch[2] for batch in batches if batch[2] is not None]
-        server = f", {statistics.median(servers):5.2f} ms PostgreSQL" if servers else ""
-        print(f"  {page:<10} {cpu:6.2f} ms CPU a request ({spread}), {wall:6.2f} ms wall{server}")
-        if args.profile:
-            profile = cProfile.Profile(time.process_time)
-            profile.enable()
-            measure(application, paths[page], cookie, args.requests)
-            profile.disable()
-            for order in ("tottime", "cumulative"):
-                out = io.StringIO()
-                pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.profile)
-                print(out.getvalue())
+    try:
+        for page in pages:
+            measure_page(application, page, paths[page], sessions, user, args, posts)
+    finally:
+        if posts is not None:
+            http_load.clean_up_raises()
+            http_load.purge_broker()
+
+
+def measure_page(application, page, paths, sessions, user, args, posts) -> None:
+    """Measure one page and print its line (and its profile)."""
+    if page != "raise":
+        posts = None
+    cookie = sessions[HELPDESK if page == "admin" else user.username][0]
+    measure(application, paths, cookie, 20, posts)  # warm: templates, compiled queries
+    batches = [
+        measure(application, paths, cookie, args.requests, posts) for _ in range(args.batches)
+    ]
+    cpu = statistics.median(batch[0] for batch in batches)
+    wall = statistics.median(batch[1] for batch in batches)
+    spread = f"{min(b[0] for b in batches):.2f}-{max(b[0] for b in batches):.2f}"
+    servers = [batch[2] for batch in batches if batch[2] is not None]
+    server = f", {statistics.median(servers):5.2f} ms PostgreSQL" if servers else ""
+    print(f"  {page:<10} {cpu:6.2f} ms CPU a request ({spread}), {wall:6.2f} ms wall{server}")
+    if args.profile:
+        profile = cProfile.Profile(time.process_time)
+        profile.enable()
+        measure(application, paths, cookie, args.requests, posts)
+        profile.disable()
+        for order in ("tottime", "cumulative"):
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.profile)
+            print(out.getvalue())
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 _logger = logging.getLogger(__name__)
+_NOTHING = ()
 
 
 def publish_after_commit(
@@ -53,9 +54,23 @@ def publish(
     and the ids left are the sweep's to publish.
     """
     log = logger or _logger
+    kwargs = dict(kwargs or {})
+    kwargsrepr = repr(kwargs)
     for published, item in enumerate(ids):
         try:
-            task.apply_async(args=[item], kwargs=dict(kwargs or {}))
+            task.apply_async(
+                args=[item],
+                kwargs=dict(kwargs),
+                # Ids and flags only: their repr is the monitoring's text, without the
+                # truncating repr Celery would make (and the settings it reads for it).
+                argsrepr=f"[{item!r}]",
+                kwargsrepr=kwargsrepr,
+                # Celery would declare the task's queue before each message (a copy of the
+                # queue and its exchange bound to the channel, to find it declared): it is
+                # sent to the queue by name through the default exchange, which on Redis
+                # needs no binding, and a worker declares the queue it consumes.
+                declare=_NOTHING,
+            )
         except (BrokerError, OSError) as exc:
             if len(ids) == 1:
                 left = f"{what} {item}"

@@ -20,12 +20,15 @@ import redis
 from celery import signals
 from celery.contrib.testing.worker import start_worker
 
+from ssi_portal.lib.broker import broker_transport
+
 from .waiting import wait_until
 
 # Conf keys this module changes; each is put back when the worker stops.
 _CHANGED = (
     "task_always_eager",
     "broker_url",
+    "broker_transport",
     "broker_transport_options",
     "worker_hijack_root_logger",
     "worker_enable_remote_control",
@@ -100,6 +103,8 @@ def broker_pointed_at(app, broker_url: str, *, key_prefix: str | None = None):
     app.conf.update(
         task_always_eager=False,
         broker_url=broker_url,
+        # The transport the app chooses for that URL when configured (ssi_portal/celery.py).
+        broker_transport=broker_transport(broker_url),
         # A short BRPOP timeout lets the worker notice the stop request in 0.1 s, not 1 s.
         broker_transport_options=options,
         # Leave the test run's logging alone, and skip the remote-control (pidbox) consumer.
