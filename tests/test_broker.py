@@ -43,3 +43,24 @@ def test_the_app_pointed_at_redis_publishes_through_the_portals_transport():
 
     with broker_pointed_at(app, REDIS_URL), app.connection_for_write() as connection:
         assert isinstance(connection.transport, Transport)
+
+
+def test_a_task_is_published_without_declaring_its_queue_on_redis_only(monkeypatch):
+    from ssi_portal.celery import app
+    from ssi_portal.lib.broker import TRANSPORT
+    from ssi_portal.lib.publish import publish
+
+    sent = []
+
+    class Task:
+        def __init__(self):
+            self.app = app
+
+        def apply_async(self, **options):
+            sent.append(options["declare"])
+
+    for transport in (TRANSPORT, "amqp"):
+        monkeypatch.setitem(app.conf, "broker_transport", transport)
+        assert publish(Task(), [7], what="request") == 1
+    # On Redis the queue is named, not declared; another broker gets Celery's declaration.
+    assert sent == [(), None]

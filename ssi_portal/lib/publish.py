@@ -19,6 +19,13 @@ _logger = logging.getLogger(__name__)
 _NOTHING = ()
 
 
+def _on_redis(app) -> bool:
+    """Whether ``app`` publishes through the portal's Redis transport (``lib/broker.py``)."""
+    from ssi_portal.lib.broker import TRANSPORT
+
+    return app.conf.broker_transport == TRANSPORT
+
+
 def publish_after_commit(
     task,
     ids: Sequence[int],
@@ -66,10 +73,11 @@ def publish(
                 argsrepr=f"[{item!r}]",
                 kwargsrepr=kwargsrepr,
                 # Celery would declare the task's queue before each message (a copy of the
-                # queue and its exchange bound to the channel, to find it declared): it is
-                # sent to the queue by name through the default exchange, which on Redis
-                # needs no binding, and a worker declares the queue it consumes.
-                declare=_NOTHING,
+                # queue and its exchange bound to the channel, to find it declared): on Redis
+                # it is sent to the queue by name through the default exchange, which needs
+                # no binding, and a worker declares the queue it consumes. Another broker may
+                # drop a message for a queue no one has declared yet: Celery declares it.
+                declare=_NOTHING if _on_redis(task.app) else None,
             )
         except (BrokerError, OSError) as exc:
             if len(ids) == 1:
