@@ -17,7 +17,7 @@ from inventory.identifiers import crc_suffix, format_install_code
 from ssi_portal.lib.templatetags.plain_forms import BlankForm
 
 from .. import services
-from ..calendar import days_left_text, deadline_text
+from ..calendar import days_left_text, deadline_text, non_working_days_from
 from ..forms.incidents import (
     AnswerForm,
     CloseForm,
@@ -126,7 +126,11 @@ def _render_detail(
             else ""
         ),
         "days_left": (
-            days_left_text(now, incident.due_at)
+            days_left_text(
+                now,
+                incident.due_at,
+                non_working_days=non_working_days_from(incident.non_working_days),
+            )
             if incident.status == IncidentStatus.AWAITING_INSTALLER and incident.due_at
             else ""
         ),
