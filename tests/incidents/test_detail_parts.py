@@ -213,3 +213,26 @@ def test_a_devices_address_is_reversed_as_the_url_tag_does(device_id):
             _device_url(device_id)
     else:
         assert _device_url(device_id) == expected
+
+
+def _with_errors(form):
+    form.is_valid()
+    return form
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        [],
+        [_with_errors(AnswerForm({}))],
+        [_with_errors(CloseForm({"outcome": "nonsense"})), _with_errors(NoteForm({"text": ""}))],
+    ],
+)
+def test_the_error_summary_is_drawn_as_its_include_drew_it(forms):
+    context = {"forms": forms}
+
+    drawn = Template("{% load plain_forms %}{% error_summary forms %}").render(Context(context))
+
+    included = '{% include "includes/error_summary.html" with forms=forms %}'
+    assert drawn == Template(included).render(Context(context))
+    assert bool(forms) == ("There is a problem" in drawn)

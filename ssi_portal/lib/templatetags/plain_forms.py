@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django import forms, template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -53,6 +54,16 @@ def _forget(*, setting, **kwargs):
     if setting in ("FORM_RENDERER", "TEMPLATES"):
         for blank in _BLANK_FORMS:
             blank.forget()
+
+
+@register.simple_tag
+def error_summary(forms_with_errors) -> SafeString:
+    """``{% error_summary forms %}``: ``{% include "includes/error_summary.html" with
+    forms=forms %}``, which draws only ``forms``; with none, the two line ends it drew, without
+    reading the template (a page without errors is the common case)."""
+    if not forms_with_errors:
+        return mark_safe("\n\n")
+    return render_to_string("includes/error_summary.html", {"forms": forms_with_errors})
 
 
 _TEXT_WIDGETS = (forms.TextInput, forms.Textarea, forms.NumberInput, forms.EmailInput)
