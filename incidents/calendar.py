@@ -97,7 +97,11 @@ def moment_text(at: dt.datetime, *, now: dt.datetime) -> str:
 
 
 def days_left_text(
-    now: dt.datetime, due_at: dt.datetime, calendar: WorkingDayCalendar | None = None
+    now: dt.datetime,
+    due_at: dt.datetime,
+    calendar: WorkingDayCalendar | None = None,
+    *,
+    non_working_days: Iterable[dt.date] | None = None,
 ) -> str:
     """How long is left, beside the deadline's date: "5 Working Days left" on the day a request
     is raised, "1 Working Day left" on the day before the last, "due today" on the last day,
@@ -106,10 +110,13 @@ def days_left_text(
     The rule: the Working Days after today, up to and including the day the answer is due.
     The deadline is the end of the fifth Working Day after the day of notice, so the day of
     notice shows 5 whether or not it is a Working Day itself.
+
+    Without a ``calendar``, today's (:func:`working_day_calendar`), with the extra
+    ``non_working_days`` if the caller read them along with something else.
     """
     if now > due_at:
         return "overdue"
-    calendar = calendar or working_day_calendar()
+    calendar = calendar or working_day_calendar(non_working_days)
     left = calendar.working_days_left(now, due_at)
     if left == 0:
         return "due today"

@@ -85,9 +85,9 @@ def test_the_incident_page(gaining_user, incident, clock, django_assert_num_quer
     client = verified_client(gaining_user)
     clock.shift(5)
 
-    # the incident (Device and Suppliers joined in), the non-working days of its deadline, the
-    # timeline; the user's Supplier comes with the session's user
-    with django_assert_num_queries(TAX + 3):
+    # the incident (Device and Suppliers joined in, with the non-working days of its
+    # deadline), the timeline; the user's Supplier comes with the session's user
+    with django_assert_num_queries(TAX + 2):
         assert client.get(reverse("incidents:detail", args=[incident.public_id])).status_code == 200
 
 

@@ -29,6 +29,7 @@ from ssi_portal.lib.keyset import (
 )
 from ssi_portal.lib.working_days import LONDON
 
+from ..calendar import non_working_days
 from ..models import (
     Assignment,
     AssignmentOutcome,
@@ -136,15 +137,21 @@ def _incident_for(viewer, public_id) -> QuerySet[Incident]:
         .select_related(
             "device", "raising_supplier", "assigned_supplier", "raised_by", "code_provided_by"
         )
-        .annotate(disclaimed_at=disclaimed_at)  # see permissions.IncidentAccess.disclaimed
+        .annotate(
+            disclaimed_at=disclaimed_at,  # see permissions.IncidentAccess.disclaimed
+            # Brought along for the days left to the deadline the page shows: no query of its
+            # own (calendar.non_working_days_from reads it).
+            non_working_days=non_working_days(),
+        )
         .filter(public_id=public_id)
         .order_by("pk")[:1]
     )
 
 
 # The incident's page and every action on it read the incident through this: its SQL (the
-# visibility rule, five tables joined, the disclaimer's subquery) compiled once per kind of
-# user, not on each request (it was a third of the page's CPU).
+# visibility rule, five tables joined, the disclaimer's subquery, the calendar's extra
+# non-working days) compiled once per kind of user, not on each request (it was a third of the
+# page's CPU).
 _INCIDENT_FOR = {
     (False, True): CompiledObjectsQuery(
         lambda public_id, supplier_id: _incident_for(_Viewer(False, supplier_id), public_id),

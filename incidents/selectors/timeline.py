@@ -8,7 +8,7 @@ from django.db import router
 from django.utils import timezone
 
 from ssi_portal.lib.compiled import CompiledQuery
-from ssi_portal.lib.dates import short_date
+from ssi_portal.lib.dates import month_names, short_date
 
 from ..calendar import moment_text
 from ..models import EventKind, Incident, IncidentEvent, IncidentStatus
@@ -60,6 +60,8 @@ def _entry_values(incident_id: int):
 
 
 _ENTRIES = CompiledQuery(_entry_values, kinds=(int,))
+# The labels (translated when shown: str() of each) of the kinds and statuses.
+_KINDS, _STATUSES = dict(EventKind.choices), dict(IncidentStatus.choices)
 
 
 def incident_timeline_entries(
@@ -70,21 +72,22 @@ def incident_timeline_entries(
         rows = _ENTRIES.rows(incident.pk, using=router.db_for_read(IncidentEvent))
     else:
         rows = _entry_values(incident.pk).filter(created_at__lte=until)
-    kinds, statuses = dict(EventKind.choices), dict(IncidentStatus.choices)
+    kinds, statuses = _KINDS, _STATUSES
+    zone, months = timezone.get_current_timezone(), month_names()
     entries = []
     for kind, from_status, to_status, message, at, actor_id, first, last, username, org in rows:
         kind_label = kinds.get(kind, kind)
         now_status = statuses.get(to_status, to_status) if from_status != to_status else ""
         # As IncidentEvent.actor_organisation words it.
         organisation = "SSI Portal" if actor_id is None else org or "DCC helpdesk"
-        local = timezone.localtime(at)
+        local = at.astimezone(zone)
         entries.append(
             TimelineEntry(
                 kind=kind,
                 kind_label=str(kind_label),
                 now_status="" if now_status == kind_label else str(now_status),
                 at_iso=local.replace(microsecond=0).isoformat(),
-                at=short_date(local, with_time=True, comma=True),
+                at=short_date(local, with_time=True, comma=True, zone=zone, months=months),
                 organisation=organisation,
                 actor="" if actor_id is None else (f"{first} {last}".strip() or username),
                 message=message,

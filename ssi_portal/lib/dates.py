@@ -5,9 +5,10 @@ every value it formats."""
 import datetime as dt
 
 from django.utils import timezone, translation
-from django.utils.dates import MONTHS_3
+from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS
 
 _MONTHS: dict[str | None, list[str]] = {}
+_LONG_NAMES: dict[str | None, tuple[list[str], list[str]]] = {}
 
 
 def month_names() -> list[str]:
@@ -35,3 +36,18 @@ def short_date(
     if not with_time:
         return text
     return f"{text}{',' if comma else ''} {local.hour:02d}:{local.minute:02d}"
+
+
+def long_date(value: dt.datetime, *, weekday: bool = False) -> str:
+    """``value|date:"j F Y, H:i"`` in the portal's time zone ("3 December 2026, 14:05"); with
+    ``weekday``, ``"l j F Y, H:i"`` ("Thursday 3 December 2026, 14:05"), the names in the
+    active language."""
+    language = translation.get_language()
+    names = _LONG_NAMES.get(language)
+    if names is None:
+        months = ["", *(str(MONTHS[n]) for n in range(1, 13))]
+        names = _LONG_NAMES[language] = (months, [str(WEEKDAYS[n]) for n in range(7)])
+    months, weekdays = names
+    local = value.astimezone(timezone.get_current_timezone())
+    text = f"{local.day} {months[local.month]} {local.year}, {local.hour:02d}:{local.minute:02d}"
+    return f"{weekdays[local.weekday()]} {text}" if weekday else text

@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from incidents.calendar import days_left_text, deadline_text, moment_text
-from incidents.models import IncidentEvent
+from incidents.models import IncidentEvent, NonWorkingDay
 from incidents.services import incident_raise
 from notifications.models import Notification
 from ssi_portal.lib.email import render_email
@@ -112,6 +112,18 @@ def test_the_page_shows_the_deadline_first_and_five_days_left_on_the_day_raised(
         'id="due"> <span class="d-block fw-semibold">Due by the end of Friday 10 April, '
         'UK time</span> <span class="d-block" id="days-left">5 Working Days left</span>'
     )
+
+
+def test_the_page_counts_a_day_the_helpdesk_added_after_the_request_was_raised(
+    client, installing_user, raised
+):
+    # Read with the incident: the days the helpdesk adds count from then on.
+    NonWorkingDay.objects.create(date=dt.date(2026, 4, 8), description="Stocktake")
+    NonWorkingDay.objects.create(date=dt.date(2026, 4, 9), description="Stocktake")
+
+    due = _due_on_page(client, installing_user, raised, london(2026, 4, 7, 9))
+
+    assert '<span class="d-block" id="days-left">1 Working Day left</span>' in due
 
 
 def test_the_page_says_due_today_on_the_last_day(client, installing_user, raised):

@@ -6,11 +6,65 @@ Django's own (``BoundField.as_widget``). Text boxes, text areas, selects and rad
 the kinds the portal's pages draw this way; anything else is refused, not drawn otherwise.
 """
 
+from collections.abc import Callable
+
 from django import forms, template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+
+class BlankForm:
+    """A form as a page offers it before anything is typed in, for :func:`form_fields` to draw
+    once per process (and language) rather than on every page: its fields, widgets and markup
+    are the same each time. ``make()`` builds the form; a form whose fields depend on anything
+    but the language (the database, the time, the user) is not for this. Unbound, so never
+    in a page's error summary."""
+
+    is_bound = False
+    errors: dict = {}  # never changed: a blank form has no errors
+
+    def __init__(self, make: Callable[[], forms.Form]):
+        self.make = make
+        self._drawn: dict[str | None, SafeString] = {}
+        _BLANK_FORMS.append(self)
+
+    def drawn(self) -> SafeString:
+        language = translation.get_language()
+        markup = self._drawn.get(language)
+        if markup is None:
+            markup = self._drawn[language] = form_fields(self.make())
+        return markup
+
+    def forget(self) -> None:
+        self._drawn.clear()
+
+
+_BLANK_FORMS: list[BlankForm] = []
+
+
+@receiver(setting_changed)
+def _forget(*, setting, **kwargs):
+    # What a widget's markup may follow: the renderer and its templates.
+    if setting in ("FORM_RENDERER", "TEMPLATES"):
+        for blank in _BLANK_FORMS:
+            blank.forget()
+
+
+@register.simple_tag
+def error_summary(forms_with_errors) -> SafeString:
+    """``{% error_summary forms %}``: ``{% include "includes/error_summary.html" with
+    forms=forms %}``, which draws only ``forms``; with none, the two line ends it drew, without
+    reading the template (a page without errors is the common case)."""
+    if not forms_with_errors:
+        return mark_safe("\n\n")
+    return render_to_string("includes/error_summary.html", {"forms": forms_with_errors})
+
 
 _TEXT_WIDGETS = (forms.TextInput, forms.Textarea, forms.NumberInput, forms.EmailInput)
 
@@ -19,7 +73,9 @@ _TEXT_WIDGETS = (forms.TextInput, forms.Textarea, forms.NumberInput, forms.Email
 def form_fields(form) -> SafeString:
     """``{% form_fields form %}``: every field of ``form`` as ``{{ form|crispy }}`` draws it.
     The form's own errors are not drawn here: the page's error summary lists them
-    (templates/bootstrap5/errors.html)."""
+    (templates/bootstrap5/errors.html). A :class:`BlankForm` is drawn once."""
+    if isinstance(form, BlankForm):
+        return form.drawn()
     return mark_safe("".join(_field(field) for field in form))  # noqa: S308 (escaped below)
 
 
