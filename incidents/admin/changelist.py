@@ -62,6 +62,8 @@ _PLAIN = (str, int, bool, type(None))
 _UNSET = object()
 _PAGES: dict[tuple, CompiledQuery | None] = {}  # by database, order and place (None: the ORM's)
 _PAGES_KEPT = 500
+_ROWS: dict[tuple, dict[tuple, str]] = {}  # each row's HTML by its values, by page constants
+_ROWS_KEPT = 20_000
 
 
 class IncidentChangeList(ChangeList):
@@ -216,7 +218,7 @@ def _rows(cl) -> SafeString:
         value: _ESCAPE(str(label))
         for value, label in Incident._meta.get_field("status").flatchoices
     }
-    when = _datetime_writer(empty)
+    when, constants = _datetime_writer(empty)
     escaped: dict[str, str] = {}
 
     def repeated(value: str) -> str:
@@ -226,21 +228,42 @@ def _rows(cl) -> SafeString:
             text = escaped[value] = _ESCAPE(value)
         return text
 
-    rows = [
-        f'<tr><th class="field-reference_display"><a href="{link_start}{pk}{link_end}">'
-        f"{reference_for(pk)}</a></th>"
-        f'<td class="field-device nowrap">{_ESCAPE(device_id)} ({repeated(device_type)})</td>'
-        f'<td class="field-raising_supplier nowrap">{repeated(raising)}</td>'
-        '<td class="field-assigned_supplier nowrap">'
-        f"{empty if assigned is None else repeated(assigned)}</td>"
-        f'<td class="field-status">{statuses.get(status, empty)}</td>'
-        f'<td class="field-due_at nowrap">{when(due_at)}</td>'
-        f'<td class="field-created_at nowrap">{when(created_at)}</td></tr>\n'
-        for pk, device_id, device_type, raising, assigned, status, due_at, created_at in (
-            cl.result_list
+    def write(row) -> str:
+        pk, device_id, device_type, raising, assigned, status, due_at, created_at = row
+        return (
+            f'<tr><th class="field-reference_display"><a href="{link_start}{pk}{link_end}">'
+            f"{reference_for(pk)}</a></th>"
+            f'<td class="field-device nowrap">{_ESCAPE(device_id)} ({repeated(device_type)})</td>'
+            f'<td class="field-raising_supplier nowrap">{repeated(raising)}</td>'
+            '<td class="field-assigned_supplier nowrap">'
+            f"{empty if assigned is None else repeated(assigned)}</td>"
+            f'<td class="field-status">{statuses.get(status, empty)}</td>'
+            f'<td class="field-due_at nowrap">{when(due_at)}</td>'
+            f'<td class="field-created_at nowrap">{when(created_at)}</td></tr>\n'
         )
-    ]
+
+    if constants is None:
+        return SafeString("".join(write(row) for row in cl.result_list))
+    # A row is written from its values and what is the same on every row of the page (the
+    # link, the words, the time zone): the same rows come back on each view of a page.
+    kept = _kept_rows((link_start, link_end, empty, tuple(statuses.items()), *constants))
+    rows = []
+    for row in cl.result_list:
+        row = tuple(row)
+        text = kept.get(row)
+        if text is None:
+            text = kept[row] = write(row)
+        rows.append(text)
     return SafeString("".join(rows))
+
+
+def _kept_rows(constants: tuple) -> dict:
+    kept = _ROWS.get(constants)
+    if kept is None or len(kept) >= _ROWS_KEPT:
+        if len(_ROWS) >= 20:
+            _ROWS.clear()
+        kept = _ROWS[constants] = {}
+    return kept
 
 
 def _change_link(cl) -> tuple[str, str]:
@@ -258,7 +281,8 @@ def _change_link(cl) -> tuple[str, str]:
 
 
 def _datetime_writer(empty: str):
-    """A date and time as the admin writes it (``localize(template_localtime(value))``).
+    """A date and time as the admin writes it (``localize(template_localtime(value))``), and
+    what its text follows besides the value (None: more than can be told).
 
     The portal's format ("j M Y H:i", ssi_portal/formats) written directly: ``dateformat``
     and the time zone's lookup cost more than the rest of a row. Any other format goes
@@ -271,7 +295,7 @@ def _datetime_writer(empty: str):
                 return empty
             return _ESCAPE(localize(timezone.template_localtime(value)))
 
-        return write
+        return write, None
     zone = timezone.get_current_timezone()
     months = [""] + [_ESCAPE(str(MONTHS_3[month]).title()) for month in range(1, 13)]
     two_digits = _TWO_DIGITS  # looked up: formatting each number was most of a row's time
@@ -286,4 +310,4 @@ def _datetime_writer(empty: str):
             f"{two_digits[local.hour]}:{two_digits[local.minute]}"
         )
 
-    return write
+    return write, (zone, tuple(months))
