@@ -148,8 +148,11 @@ def _covered(request, context, cl) -> bool:
 
 
 def _no_nonce_processor() -> bool:
-    processors = settings.TEMPLATES[0].get("OPTIONS", {}).get("context_processors", [])
-    return "django.template.context_processors.csp" not in processors
+    return not any(
+        "django.template.context_processors.csp"
+        in engine.get("OPTIONS", {}).get("context_processors", ())
+        for engine in settings.TEMPLATES
+    )
 
 
 def _chrome() -> dict:
