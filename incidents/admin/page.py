@@ -15,6 +15,8 @@ these do not cover (a popup, editable rows, actions, an add button, a date hiera
 right-to-left language, a CSP nonce in the context, another template) is the templates'.
 """
 
+import sys
+
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.middleware.csrf import get_token
@@ -22,7 +24,6 @@ from django.template import Context
 from django.template.defaultfilters import capfirst
 from django.template.loader import get_template
 from django.template.response import TemplateResponse
-from django.test.signals import template_rendered
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -48,12 +49,14 @@ class ChangeListPage(TemplateResponse):
         written = page_html(self._request, self.context_data)
         if written is None:
             return super().rendered_content
-        if template_rendered.has_listeners():
-            # Whoever follows the templates a response renders (Django's test client) is told
-            # of the one this page stands for, with its context, as the engine would.
+        # Whoever follows the templates a response renders (Django's test client, which has
+        # loaded its signals) is told of the one this page stands for, with its context, as
+        # the engine would tell it.
+        signals = sys.modules.get("django.test.signals")
+        if signals is not None and signals.template_rendered.has_listeners():
             template = self.resolve_template(self.template_name).template
             context = Context(self.context_data)
-            template_rendered.send(sender=template, template=template, context=context)
+            signals.template_rendered.send(sender=template, template=template, context=context)
         return written
 
 
