@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.db import router
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -22,18 +23,39 @@ TEMPLATE = "admin/incidents/incident/filter.html"
 _SUPPLIER_ID = "__supplier__"  # stands for each Supplier's id in the filter's link
 _SELECTED = ' class="selected"'
 _EVERY_ONE: dict[tuple, CompiledObjectsQuery] = {}  # by related model and ordering
+_ITEMS: dict[tuple, str] = {}  # each choice's list item, by its state, link and words
+_ITEMS_KEPT = 5_000
 
 
 def choices_html(choices) -> SafeString:
     """Django's ``admin/filter.html`` list items (``{{ choice.query_string|iriencode }}``,
     ``{{ choice.display }}``, the chosen one marked), in one string."""
     return SafeString(
-        "".join(
-            f"<li{_SELECTED if choice['selected'] else ''}>\n"
-            f'<a href="{escape(iri_to_uri(choice["query_string"]))}">'
-            f"{conditional_escape(choice['display'])}</a></li>\n"
-            for choice in choices
-        )
+        "".join(_item(c["selected"], c["query_string"], c["display"]) for c in choices)
+    )
+
+
+def _item(selected, query_string: str, display) -> str:
+    """One choice's list item; one whose words are plain text is written once and kept (the
+    same links come back on every page view; quoting and escaping them was most of the
+    filters' time)."""
+    if isinstance(display, Promise):
+        display = str(display)  # as conditional_escape has it
+    if type(display) is not str:  # markup already, or another object: escaped each time
+        return _write_item(selected, query_string, display)
+    key = (bool(selected), query_string, display)
+    item = _ITEMS.get(key)
+    if item is None:
+        if len(_ITEMS) >= _ITEMS_KEPT:
+            _ITEMS.clear()
+        item = _ITEMS[key] = _write_item(selected, query_string, display)
+    return item
+
+
+def _write_item(selected, query_string: str, display) -> str:
+    return (
+        f"<li{_SELECTED if selected else ''}>\n"
+        f'<a href="{escape(iri_to_uri(query_string))}">{conditional_escape(display)}</a></li>\n'
     )
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -29,6 +30,7 @@ from ..models import Incident, IncidentEvent, NonWorkingDay, pk_from_reference
 from ..permissions import incident_access
 from .changelist import COLUMNS, IncidentChangeList
 from .filters import BreachedFilter, DateFilter, OverdueFilter, StatusFilter, SupplierListFilter
+from .page import ChangeListPage
 
 _SEPARATORS = re.compile(r"[\s:\-]+")
 _HEX_DIGITS = re.compile(r"[0-9A-F]+")
@@ -150,6 +152,13 @@ class IncidentAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return IncidentChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if type(response) is TemplateResponse:
+            # The same page, written in Python where page.py covers it.
+            response = ChangeListPage(request, response.template_name, response.context_data)
+        return response
 
     def get_search_results(self, request, queryset, search_term):
         # Lookups the indexes serve only, as on the Device admin: a "contains" search would
