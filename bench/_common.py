@@ -53,6 +53,27 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def backend_cpu_seconds(pid: int | None) -> float:
+    """User and system CPU seconds used so far by the PostgreSQL backend ``pid`` on this
+    machine (``/proc``); 0 where it cannot be read."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def connection_backend_pid() -> int:
+    """The pid of the PostgreSQL backend serving Django's default connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
 def median_run(runs: list[dict]) -> dict:
     """The run with the median time (the lower of the two middle ones), with every time."""
     middle = statistics.median_low(run["seconds"] for run in runs)

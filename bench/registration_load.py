@@ -40,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     PG,
     REDIS,
+    backend_cpu_seconds,
+    connection_backend_pid,
     drop_database,
     fresh_database,
     median_run,
@@ -156,11 +158,16 @@ def timed_load(path: Path) -> dict:
     from inventory.services import registrations_load_csv
 
     _sql("CHECKPOINT")
+    backend = connection_backend_pid()
+    backend_before, cpu_before = backend_cpu_seconds(backend), time.process_time()
     started = time.perf_counter()
     report = registrations_load_csv(source=path)
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 3),
+        "python_cpu_seconds": round(time.process_time() - cpu_before, 2),
+        "backend_cpu_seconds": round(backend_cpu_seconds(backend) - backend_before, 2),
+        "load_average": round(os.getloadavg()[0], 2),
         "rows_read": report.rows_read,
         "rows_per_second": round(report.rows_read / seconds),
         "created": report.created,
@@ -264,12 +271,50 @@ def timed_sweep() -> dict:
     }
 
 
+def _figures(run: dict) -> str:
+    return (
+        f"{run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), CPU "
+        f"{run['python_cpu_seconds']} s Python + {run['backend_cpu_seconds']} s PostgreSQL, "
+        f"load {run['load_average']}"
+    )
+
+
+def full_scenarios(runs_per: int, folder: Path) -> dict:
+    """The full extracts: into an empty table, the same file again, 5% new registrations."""
+    scenarios = {}
+    runs = []
+    for _ in range(runs_per):
+        _sql("TRUNCATE inventory_registration")
+        runs.append(timed_load(folder / "base.csv"))
+        print(f"  full load into an empty table: {_figures(runs[-1])}")
+    scenarios["full load, empty table"] = median_run(runs)
+
+    runs = []
+    for _ in range(runs_per):
+        runs.append(timed_load(folder / "base.csv"))
+        print(f"  same file again: {_figures(runs[-1])}")
+    scenarios["same file again (all unchanged)"] = median_run(runs)
+
+    runs = []
+    for _ in range(runs_per):
+        _sql("DELETE FROM inventory_registration WHERE effective_from = '2026-06-01'")
+        runs.append(timed_load(folder / "moved.csv"))
+        print(f"  full extract with 5% new registrations: {_figures(runs[-1])}")
+    scenarios["full extract, 5% moved"] = median_run(runs)
+    return scenarios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000, help="meter points")
     parser.add_argument("--incidents", type=int, default=100_000, help="open requests")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per scenario")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--delta-only",
+        action="store_true",
+        help="one full load to fill the table, then time the delta extract alone (no sweep)",
+    )
     args = parser.parse_args()
     if not 1_000 <= args.rows <= 10_000_000:
         parser.error("--rows must be between 1,000 and 10,000,000")
@@ -289,35 +334,22 @@ def main() -> None:
             f"{made['moved']:,} moved) in {time.perf_counter() - started:.1f} s"
         )
         scenarios = {}
-        runs = []
-        for _ in range(args.runs):
+        if args.delta_only:
             _sql("TRUNCATE inventory_registration")
-            runs.append(timed_load(folder / "base.csv"))
-            print(f"  full load into an empty table: {runs[-1]['seconds']:.1f} s")
-        scenarios["full load, empty table"] = median_run(runs)
-
-        runs = []
-        for _ in range(args.runs):
-            runs.append(timed_load(folder / "base.csv"))
-            print(f"  same file again: {runs[-1]['seconds']:.1f} s")
-        scenarios["same file again (all unchanged)"] = median_run(runs)
-
-        runs = []
-        for _ in range(args.runs):
-            _sql("DELETE FROM inventory_registration WHERE effective_from = '2026-06-01'")
-            runs.append(timed_load(folder / "moved.csv"))
-            print(f"  full extract with 5% new registrations: {runs[-1]['seconds']:.1f} s")
-        scenarios["full extract, 5% moved"] = median_run(runs)
+            filled = timed_load(folder / "base.csv")
+            print(f"  full load into an empty table (untimed here): {filled['seconds']:.1f} s")
+        else:
+            scenarios |= full_scenarios(args.runs, folder)
 
         runs = []
         for _ in range(args.runs):
             _sql("DELETE FROM inventory_registration WHERE effective_from = '2026-06-01'")
             runs.append(timed_load(folder / "delta.csv"))
-            print(f"  delta extract (the 5% only): {runs[-1]['seconds']:.2f} s")
+            print(f"  delta extract (the 5% only): {_figures(runs[-1])}")
         scenarios["delta extract (5% only)"] = median_run(runs)
 
         sweep = None
-        if args.incidents:
+        if args.incidents and not args.delta_only:
             _sql("DELETE FROM inventory_registration WHERE effective_from = '2026-06-01'")
             on_moved = make_open_requests(args.rows, args.incidents)
             timed_load(folder / "delta.csv")
