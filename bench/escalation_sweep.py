@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     PG,
     REDIS,
+    backend_cpu_seconds,
     ensure_database,
     purge_broker,
 )
@@ -125,12 +126,6 @@ def generate(incidents: int, overdue: float, suppliers: int = 20) -> None:
     print(f"Generated {incidents:,} incidents in {time.perf_counter() - started:.1f} s")
 
 
-def _backend_cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a PostgreSQL backend on this machine (``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def sweep(batch_size: int | None = None):
     """(escalated, seconds, queries, CPU seconds of this process, of its PostgreSQL backend).
 
@@ -144,13 +139,13 @@ def sweep(batch_size: int | None = None):
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
         (backend,) = cur.fetchone()
-    backend_before, process_before = _backend_cpu_seconds(backend), time.process_time()
+    backend_before, process_before = backend_cpu_seconds(backend), time.process_time()
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         escalated = incident_escalate_overdue(**size)
         elapsed = time.perf_counter() - started
     process_cpu = time.process_time() - process_before
-    backend_cpu = _backend_cpu_seconds(backend) - backend_before
+    backend_cpu = backend_cpu_seconds(backend) - backend_before
     return escalated, elapsed, len(queries), process_cpu, backend_cpu
 
 
