@@ -175,16 +175,20 @@ def raise_tally_add(supplier_id: int, count: int, *, now: dt.datetime) -> None:
     raises them, as late as possible: the tally row stays locked until commit."""
     if count <= 0:
         return
+    with connection.cursor() as cursor:
+        cursor.execute(*raise_tally_statement(supplier_id, count, now=now))
+
+
+def raise_tally_statement(supplier_id: int, count: int, *, now: dt.datetime) -> tuple[str, list]:
+    """The SQL and parameters of :func:`raise_tally_add` (``count`` at least 1), for a
+    statement that writes the tally with other rows."""
     table = RaiseTally._meta.db_table
     bucket = _bucket(now, _tally_seconds(supplier_rate()))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (supplier_id, bucket, count) VALUES (%s, %s, %s)
-            ON CONFLICT (supplier_id, bucket) DO UPDATE SET count = {table}.count + excluded.count
-            """,  # noqa: S608 (the table name is the model's, not input)
-            [supplier_id, connection.ops.adapt_datetimefield_value(bucket), count],
-        )
+    sql = (
+        f"INSERT INTO {table} (supplier_id, bucket, count) VALUES (%s, %s, %s) "  # noqa: S608 (the model's table)
+        f"ON CONFLICT (supplier_id, bucket) DO UPDATE SET count = {table}.count + excluded.count"
+    )
+    return sql, [supplier_id, connection.ops.adapt_datetimefield_value(bucket), count]
 
 
 def _supplier_window(supplier_id: int, rate: Rate, now: dt.datetime) -> list[tuple]:

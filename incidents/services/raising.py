@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from accounts.models import SecurityEventKind, Supplier
@@ -18,14 +18,13 @@ from inventory.models import (
     DeviceType,
 )
 from inventory.selectors.registrations import registered_from_annotations, registration_day
-from ssi_portal.lib.compiled import CompiledInsert
 from ssi_portal.lib.identifiers import IdentifierError, device_id_or_none, parse_device_id
 
 from ..calendar import answer_deadline, working_day_calendar
 from ..models import OPEN_STATUSES, Incident, IncidentEvent, IncidentStatus
 from ..permissions import raise_access
 from ..selectors.raising import device_for_raise
-from .clock import clock_record_start, clock_start
+from .clock import clock_start
 from .common import CODE_AS_DEVICE_ID_MESSAGE, IncidentError, looks_like_install_code
 from .entitlement import (
     OFF,
@@ -33,11 +32,9 @@ from .entitlement import (
     entitlement_verdict,
     raise_entitlements,
     raise_rate_check,
-    raise_tally_add,
     registration_mode,
 )
-from .events import record_event
-from .lodged import incident_answer_from_lodged_code, lodged_codes_take
+from .raise_writes import raise_write
 
 Kind = IncidentEvent.Kind
 
@@ -291,7 +288,7 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
     if warning:
         message = f"{message} {warning}"
     try:
-        _raise_write(incident, device, actor=actor, message=message, now=now)
+        raise_write(incident, device, actor=actor, message=message, now=now)
     except IntegrityError as exc:
         # The transaction is rolled back whole (no savepoint around the insert to fall back
         # to): only then can the open request that refused it be looked up.
@@ -301,28 +298,3 @@ def incident_raise(*, actor, device_id: str, now: dt.datetime | None = None) -> 
         raise already_open_error(device.device_id, existing.reference) from exc
     incident.entitlement_warning = warning
     return incident
-
-
-_INCIDENT_INSERT = CompiledInsert(Incident, most=1)
-
-
-def _raise_write(incident: Incident, device: Device, *, actor, message: str, now) -> None:
-    """The writes of a raise, in one transaction: the incident (the partial unique index of
-    open requests refuses a second one with ``IntegrityError``, which rolls it all back), its
-    clock, the code lodged in advance if any, the events and emails, the Supplier's tally."""
-    with transaction.atomic():
-        _INCIDENT_INSERT.insert([incident])
-        if incident.assigned_supplier_id:
-            clock_record_start(incident)
-            code = lodged_codes_take([device]).get(device.pk)
-        else:
-            code = None
-        if code is None:
-            record_event(
-                incident, Kind.RAISED, actor=actor, from_status="", message=message, now=now
-            )
-        else:
-            incident_answer_from_lodged_code(
-                incident, code=code, actor=actor, raised_message=message, now=now
-            )
-        raise_tally_add(actor.supplier_id, 1, now=now)

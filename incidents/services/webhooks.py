@@ -25,6 +25,7 @@ from webhooks.services import (
     Subscriptions,
     WebhookItem,
     webhook_deliveries_queue,
+    webhook_subscribed_sql,
     webhook_subscriptions,
 )
 
@@ -142,6 +143,16 @@ def request_data(facts: Facts, *, event_id: int, occurred_at: dt.datetime, links
         "due_at": _iso(facts.due_at),
         "links": links.of(facts.public_id),
     }
+
+
+def heard_sql(kind: str, incident: Incident) -> tuple[str, list]:
+    """An SQL condition and its parameters (PostgreSQL): whether a live endpoint subscribes to
+    the webhook of an event of ``kind`` on ``incident`` as it now is, that is whether
+    :meth:`EventWebhooks.plan` would plan one; for a statement that reads it with others."""
+    if kind not in WEBHOOKS:
+        return "FALSE", []
+    suppliers = (incident.raising_supplier_id, incident.assigned_supplier_id)
+    return webhook_subscribed_sql(WEBHOOKS[kind][0], (*suppliers, incident.code_provided_by_id))
 
 
 class EventWebhooks:

@@ -93,6 +93,21 @@ def notification_queue_many(items: Iterable[QueueItem]) -> list[Notification]:
     if the broker is down that callback gives up at the first failure, so a batch of thousands
     costs one failed publish, not thousands, and the sweep publishes the rows later.
     """
+    rows = notification_rows(items)
+    if not rows:
+        return []
+    if len(rows) <= _FEW:
+        rows = _INSERT.insert(rows)
+    else:
+        rows = Notification.objects.bulk_create(rows, batch_size=BULK_BATCH_SIZE)
+    notifications_publish_after_commit([row.pk for row in rows])
+    return rows
+
+
+def notification_rows(items: Iterable[QueueItem]) -> list[Notification]:
+    """The rows :func:`notification_queue_many` writes for ``items``, unsaved: one per
+    (source, template, distinct recipient). A caller that writes them itself (in one statement
+    with its other rows) publishes them with :func:`notifications_publish_after_commit`."""
     rows: list[Notification] = []
     seen: set[tuple[str, str, str]] = set()
     for source, template, recipients, context, audience in items:
@@ -109,13 +124,6 @@ def notification_queue_many(items: Iterable[QueueItem]) -> list[Notification]:
                     audience=audience or "",
                 )
             )
-    if not rows:
-        return []
-    if len(rows) <= _FEW:
-        rows = _INSERT.insert(rows)
-    else:
-        rows = Notification.objects.bulk_create(rows, batch_size=BULK_BATCH_SIZE)
-    _publish_after_commit([row.pk for row in rows])
     return rows
 
 
@@ -123,7 +131,7 @@ def _distinct(recipients: Iterable[str]) -> list[str]:
     return sorted({r.strip().lower() for r in recipients if r and r.strip()})
 
 
-def _publish_after_commit(notification_ids: Sequence[int]) -> None:
+def notifications_publish_after_commit(notification_ids: Sequence[int]) -> None:
     """Publish one delivery task per row once the transaction commits (at once outside one);
     a row whose task was not published stays pending for the sweep."""
     from ..tasks import deliver_notification
@@ -254,7 +262,7 @@ def notifications_retry_failed(
                 status=Status.PENDING, attempts=0, next_attempt_at=now
             )
             retried += found
-        _publish_after_commit(retried)
+        notifications_publish_after_commit(retried)
     return len(retried)
 
 
@@ -290,7 +298,7 @@ def notifications_requeue_stale(
     requeued = [pk for (pk,) in _requeue_pending(now, now - pending_after, batch_size)]
     reset = _reset_sending(now, now - sending_after, batch_size)
     requeued_from_sending = [pk for pk, status in reset if status == Status.PENDING]
-    _publish_after_commit(requeued + requeued_from_sending)
+    notifications_publish_after_commit(requeued + requeued_from_sending)
     counts = {
         "pending": len(requeued),
         "sending": len(requeued_from_sending),

@@ -234,16 +234,41 @@ class CompiledInsert:
         self._sql: dict[tuple[str, int], str] = {}
 
     def _build(self, using: str, count: int) -> str:
-        ops = connections[using].ops
-        meta = self._model._meta
-        columns = ", ".join(ops.quote_name(f.column) for f in self._fields)
-        row = "(" + ", ".join(["%s"] * len(self._fields)) + ")"
-        sql = (
-            f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) "  # noqa: S608 (the model's names)
-            f"VALUES {', '.join([row] * count)} RETURNING {ops.quote_name(meta.pk.column)}"
-        )
+        sql = self.sql(connections[using], count)
         self._sql[(using, count)] = sql
         return sql
+
+    def sql(
+        self, connection, count: int, *, computed: dict | None = None, returning: bool = True
+    ) -> str:
+        """The INSERT of ``count`` rows. ``computed``: {field name: SQL expression} written in
+        place of those fields' parameters (a key read from another part of one statement);
+        :meth:`params` then leaves their values out."""
+        ops = connection.ops
+        meta = self._model._meta
+        columns = ", ".join(ops.quote_name(f.column) for f in self._fields)
+        computed = computed or {}
+        row = "(" + ", ".join(computed.get(f.name, "%s") for f in self._fields) + ")"
+        sql = (
+            f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) "  # noqa: S608 (the model's names)
+            f"VALUES {', '.join([row] * count)}"
+        )
+        return f"{sql} RETURNING {ops.quote_name(meta.pk.column)}" if returning else sql
+
+    def params(self, objs: Sequence, connection, *, computed: Sequence[str] = ()) -> list | None:
+        """The parameters of ``objs``, row after row, as :meth:`insert` sends them (for a
+        statement that writes them with other rows), but those of the ``computed`` fields;
+        None when a value is an expression."""
+        params = []
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            for field in self._fields:
+                value = field.pre_save(obj, True)
+                if hasattr(value, "resolve_expression"):
+                    return None
+                if field.name not in computed:
+                    params.append(field.get_db_prep_save(value, connection))
+        return params
 
     def insert(self, objs: Sequence, *, using: str = "default") -> list:
         """Insert ``objs`` (new instances of the model) and return them, keys set."""
@@ -253,14 +278,9 @@ class CompiledInsert:
         connection = connections[using]
         if len(objs) > self._most or connection.vendor not in ("postgresql", "sqlite"):
             return self._model._default_manager.db_manager(using).bulk_create(objs)
-        params = []
-        for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            for field in self._fields:
-                value = field.pre_save(obj, True)
-                if hasattr(value, "resolve_expression"):
-                    return self._model._default_manager.db_manager(using).bulk_create(objs)
-                params.append(field.get_db_prep_save(value, connection))
+        params = self.params(objs, connection)
+        if params is None:
+            return self._model._default_manager.db_manager(using).bulk_create(objs)
         sql = self._sql.get((using, len(objs))) or self._build(using, len(objs))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -25,6 +25,7 @@ from .queueing import (
     Subscriptions,
     WebhookItem,
     webhook_deliveries_queue,
+    webhook_subscribed_sql,
     webhook_subscriptions,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "webhook_endpoint_rotate",
     "webhook_endpoint_update",
     "webhook_redeliver",
+    "webhook_subscribed_sql",
     "webhook_subscriptions",
     "webhooks_requeue",
 ]

@@ -9,6 +9,7 @@ written when no endpoint subscribes; a rolled-back transaction leaves no deliver
 
 import base64
 import datetime as dt
+import json
 import logging
 import secrets
 from collections import defaultdict
@@ -101,6 +102,23 @@ def webhook_subscriptions(
         (pk, supplier_id, [t for t in types or () if t in wanted])
         for pk, supplier_id, types in rows
     )
+
+
+def webhook_subscribed_sql(event_type: str, supplier_ids: Iterable[int]) -> tuple[str, list]:
+    """An SQL condition and its parameters, for a statement that reads it with other things
+    (PostgreSQL: the endpoints' types are ``jsonb``): whether any live endpoint of the
+    Suppliers named subscribes to ``event_type``, that is whether
+    :func:`webhook_subscriptions` of that type and those Suppliers finds any."""
+    ids = sorted({pk for pk in supplier_ids if pk})
+    if not ids:
+        return "FALSE", []
+    table = WebhookEndpoint._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"EXISTS (SELECT 1 FROM {table} WHERE disabled_at IS NULL "  # noqa: S608 (the model's table)
+        f"AND supplier_id IN ({marks}) AND event_types @> %s::jsonb)"
+    )
+    return sql, [*ids, json.dumps([event_type])]
 
 
 def message_id_new() -> str:
