@@ -17,7 +17,6 @@ editable columns, other columns) falls back to Django's rendering.
 import html
 
 from django.conf import settings
-from django.contrib.admin import FieldListFilter, ModelAdmin
 from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
@@ -33,7 +32,7 @@ from django.utils.translation import get_language, gettext
 from ssi_portal.lib.compiled import CompiledQuery
 
 from ..models import Incident, reference_for
-from .filters import BreachedFilter, OverdueFilter
+from .common_list import CommonListMixin
 
 # ``IncidentAdmin.list_display``, and the values its cells are written from, in this order.
 COLUMNS = (
@@ -73,59 +72,8 @@ _LINKS: dict[tuple, tuple[str, str]] = {}  # a row's link around its key (see _c
 _LINKS_KEPT = 2_000
 
 
-# Filters whose queryset(), with no value chosen, returns the rows it is given (as written).
-_UNCHANGED_WITHOUT_VALUE = {kind: kind.queryset for kind in (OverdueFilter, BreachedFilter)}
-
-
-class IncidentChangeList(ChangeList):
+class IncidentChangeList(CommonListMixin, ChangeList):
     """Django's change list whose page of incidents is read as values (``rows_as_values``)."""
-
-    common = False  # the whole list, in some order: see get_queryset
-
-    def get_queryset(self, request, exclude_parameters=None):
-        # The list the helpdesk opens most (no filter, no search, in any order, any page) is
-        # Django's root queryset with its related rows and order: each filter's queryset(),
-        # given none of its parameters, and the search, given no term, return the rows they
-        # are given, and no parameter is left over. Those calls (a clone of the query each)
-        # are skipped there; the filters are made as Django makes them, for the page.
-        if exclude_parameters is not None or not self._common_request():
-            return super().get_queryset(request, exclude_parameters)
-        (
-            self.filter_specs,
-            self.has_filters,
-            remaining,
-            duplicates,
-            self.has_active_filters,
-        ) = self.get_filters(request)
-        if remaining or duplicates or self.has_active_filters or not self._no_op_filters():
-            return super().get_queryset(request, exclude_parameters)
-        self.common = True
-        qs = self.root_queryset
-        if not qs.query.select_related:
-            qs = self.apply_select_related(qs)
-        qs = qs.order_by(*self.get_ordering(request, qs))
-        self.clear_all_filters_qs = self.get_query_string({}, self.get_filters_params())
-        return qs
-
-    def _common_request(self) -> bool:
-        model_admin = type(self.model_admin)
-        return bool(
-            self.filter_params.keys() <= {ORDER_VAR}
-            and not self.query
-            and model_admin.get_queryset is ModelAdmin.get_queryset
-            and getattr(model_admin.get_search_results, "blank_term_unchanged", False)
-        )
-
-    def _no_op_filters(self) -> bool:
-        for spec in self.filter_specs:
-            if spec.used_parameters:
-                return False
-            kind = type(spec)
-            if kind.queryset is not FieldListFilter.queryset and (
-                kind.queryset is not _UNCHANGED_WITHOUT_VALUE.get(kind) or spec.value() is not None
-            ):
-                return False
-        return True
 
     def get_results(self, request):
         super().get_results(request)
