@@ -98,7 +98,7 @@ def _key(site, request, app_label) -> tuple | None:
 
 
 def _standard_user(user) -> bool:
-    kind = type(user)
+    kind = user.__class__  # the user's own class, where a request's lazy user stands for it
     return all(
         getattr(kind, name, None) is getattr(PermissionsMixin, name) for name in _USER_METHODS
     )

@@ -146,6 +146,16 @@ def test_an_answer_that_is_not_true_or_false_is_djangos_each_time(monkeypatch):
     assert app_list_module._KEPT == {}
 
 
+def test_the_requests_lazy_user_is_kept_by_their_permissions(client):
+    user = HelpdeskUserFactory()
+    user.user_permissions.add(*permissions("view_incident"))
+    client.force_login(user)
+
+    assert client.get("/admin/").status_code == 200
+
+    assert len(app_list_module._KEPT) == 1
+
+
 def test_an_anonymous_user_is_djangos_each_time():
     assert plain(admin.site.get_app_list(request_of(AnonymousUser()))) == []
     assert app_list_module._KEPT == {}
