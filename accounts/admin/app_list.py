@@ -56,32 +56,38 @@ def _key(site, request, app_label) -> tuple | None:
     backends = get_backends()
     if not all(_standard_backend(backend) for backend in backends):
         return None
-    held = tuple(
-        frozenset(backend.get_all_permissions(user))
-        if hasattr(backend, "get_all_permissions")
-        else None
-        for backend in backends
-    )
-    registry, names, answers = [], [], []
+    registry, names, answers, defaults = [], [], [], False
     for model, model_admin in site._registry.items():
         registry.append((model, model_admin))
         kind = type(model_admin)
         if kind.has_module_permission is not ModelAdmin.has_module_permission:
             answers.append(model_admin.has_module_permission(request))
+        else:
+            defaults = True
         if kind.get_model_perms is not ModelAdmin.get_model_perms:
             perms = model_admin.get_model_perms(request)
             if type(perms) is not dict:
                 return None
             names.append(tuple(perms))
             answers.extend(perms.values())
-        else:
-            answers.extend(
-                getattr(model_admin, check)(request)
-                for check in _CHECKS
-                if getattr(kind, check) is not getattr(ModelAdmin, check)
-            )
+            continue
+        for check in _CHECKS:
+            if getattr(kind, check) is not getattr(ModelAdmin, check):
+                answers.append(getattr(model_admin, check)(request))
+            else:
+                defaults = True
     if not all(type(answer) is bool for answer in answers):
         return None  # an answer of another kind is shown as given: Django's, each time
+    held = None  # an active superuser is allowed every default check, whatever is held
+    if defaults and not (user.is_active and user.is_superuser):
+        # What Django's checks read, each through every backend that answers them (the
+        # user's permissions read once, as Django's first check would read them).
+        held = tuple(
+            frozenset(backend.get_all_permissions(user))
+            if hasattr(backend, "get_all_permissions")
+            else None
+            for backend in backends
+        )
     return (
         site.name,
         get_urlconf(),

@@ -156,6 +156,23 @@ def test_the_requests_lazy_user_is_kept_by_their_permissions(client):
     assert len(app_list_module._KEPT) == 1
 
 
+@pytest.mark.parametrize("superuser", [True, False])
+def test_the_list_asks_the_database_no_more_than_django_does(superuser):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory(username="someone", is_staff=True, is_superuser=superuser)
+    user.user_permissions.add(*permissions("view_incident"))
+    counts = []
+    for get_app_list in (djangos, admin.site.get_app_list, admin.site.get_app_list):
+        request = request_of(user)
+        with CaptureQueriesContext(connection) as queries:
+            get_app_list(request)
+        counts.append(len(queries))
+
+    assert counts[1] == counts[2] == counts[0] == (0 if superuser else 1)
+
+
 def test_an_anonymous_user_is_djangos_each_time():
     assert plain(admin.site.get_app_list(request_of(AnonymousUser()))) == []
     assert app_list_module._KEPT == {}
