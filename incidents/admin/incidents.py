@@ -188,7 +188,7 @@ class IncidentAdmin(NoSaveWhenReadOnlyMixin, admin.ModelAdmin):
         return queryset.filter(reduce(operator.or_, matches)), False
 
     # Given no term, the rows given back unchanged and no duplicates: the change list reads
-    # the whole list without asking (changelist.IncidentChangeList.get_queryset).
+    # the whole list without asking (common_list.CommonListMixin.get_queryset).
     get_search_results.blank_term_unchanged = True
 
     def get_urls(self):
