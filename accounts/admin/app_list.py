@@ -11,6 +11,7 @@ for itself (an override), that answer is asked on each request and is part of th
 the user or a backend answers in a way of its own, the list is built as Django builds it.
 """
 
+from django.conf import settings
 from django.contrib.admin import ModelAdmin
 from django.contrib.auth import get_backends
 from django.contrib.auth.backends import BaseBackend
@@ -90,7 +91,7 @@ def _key(site, request, app_label) -> tuple | None:
         )
     return (
         site.name,
-        get_urlconf(),
+        get_urlconf() or settings.ROOT_URLCONF,
         get_script_prefix(),
         get_language(),
         app_label,

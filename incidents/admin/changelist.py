@@ -314,7 +314,8 @@ def _change_link(cl) -> tuple[str, str]:
     for each URL conf, prefix, admin site and preserved filters."""
     opts = cl.opts
     site = cl.model_admin.admin_site.name
-    key = (get_urlconf(), get_script_prefix(), site, opts.label, cl.preserved_filters)
+    urls = get_urlconf() or settings.ROOT_URLCONF
+    key = (urls, get_script_prefix(), site, opts.label, cl.preserved_filters)
     link = _LINKS.get(key)
     if link is None:
         if len(_LINKS) >= _LINKS_KEPT:
