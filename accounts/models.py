@@ -62,6 +62,10 @@ class Supplier(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # A Supplier's text is its name as stored: a list of Suppliers' names (the admin's filters)
+    # reads that column alone.
+    __str__.text_field = "name"
+
     @property
     def contact_emails(self) -> list[str]:
         return [c.email for c in self.contacts.all()]

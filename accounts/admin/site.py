@@ -13,6 +13,8 @@ from django.views.generic import RedirectView
 
 from ssi_portal.lib.admin import AutocompleteSelect as SafeAutocompleteSelect
 
+from .app_list import app_list
+
 
 class PortalAdminSite(admin.AdminSite):
     """django-otp's ``OTPAdminSite`` rule where ``SSI_MFA_REQUIRED``: only a session verified
@@ -33,6 +35,10 @@ class PortalAdminSite(admin.AdminSite):
             "admin:index", current_app=self.name
         )
         return redirect_to_login(next_url, login_url=reverse("login"))
+
+    def get_app_list(self, request, app_label=None):
+        # Django's list, kept by what it is built from (app_list.py).
+        return app_list(self, request, app_label, super().get_app_list)
 
     def get_urls(self):
         # Bookmarks made when users, Suppliers and the security log were the inventory's.

@@ -21,17 +21,18 @@ from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.template.defaultfilters import capfirst
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from ssi_portal.lib.compiled import CompiledQuery
 
 from ..models import Incident, reference_for
+from .common_list import CommonListMixin
 
 # ``IncidentAdmin.list_display``, and the values its cells are written from, in this order.
 COLUMNS = (
@@ -64,9 +65,14 @@ _PAGES: dict[tuple, CompiledQuery | None] = {}  # by database, order and place (
 _PAGES_KEPT = 500
 _ROWS: dict[tuple, dict[tuple, str]] = {}  # each row's HTML by its values, by page constants
 _ROWS_KEPT = 20_000
+_HEADINGS: dict[tuple, str] = {}  # the heading row, by what result_headers reads
+_HEADINGS_KEPT = 2_000
+_MONTHS: dict[str | None, list[str]] = {}  # the months' short names, by language
+_LINKS: dict[tuple, tuple[str, str]] = {}  # a row's link around its key (see _change_link)
+_LINKS_KEPT = 2_000
 
 
-class IncidentChangeList(ChangeList):
+class IncidentChangeList(CommonListMixin, ChangeList):
     """Django's change list whose page of incidents is read as values (``rows_as_values``)."""
 
     def get_results(self, request):
@@ -74,6 +80,15 @@ class IncidentChangeList(ChangeList):
         self.rows_as_values = (
             tuple(self.list_display) == COLUMNS and not self.is_popup and not self.list_editable
         )
+        if self.rows_as_values and self.common:
+            # The whole list's page as compiled before for its order and place (where the
+            # ORM's SQL for it was compared): its values_list() is not built again.
+            query, db = self.result_list.query, self.result_list.db
+            key = (db, tuple(query.order_by), query.low_mark, query.high_mark)
+            compiled = _PAGES.get(key)
+            if compiled is not None:
+                self.result_list = compiled.rows(using=db)
+                return
         if self.rows_as_values:
             page = self.result_list.values_list(*_VALUES)
             # Still lazy where it is not compiled: the view's len() and the rows read it once.
@@ -171,14 +186,41 @@ def result_list(cl) -> dict:
 
 def results_table(cl) -> str:
     """What ``{% incident_result_list cl %}`` writes (``change_list_rows.html``), in Python."""
-    context = result_list(cl)
-    if not context["results"]:
+    rows = _rows(cl)
+    if not rows:
         return "\n\n\n"
-    heads = "".join(_heading(h, context["num_sorted_fields"]) for h in context["result_headers"])
     return (
         '\n\n\n<div class="results">\n<table id="result_list">\n<thead>\n<tr>\n'
-        f"{heads}\n</tr>\n</thead>\n<tbody>\n{context['results']}</tbody>\n</table>\n</div>\n\n"
+        f"{_headings(cl)}\n</tr>\n</thead>\n<tbody>\n{rows}</tbody>\n</table>\n</div>\n\n"
     )
+
+
+def _headings(cl) -> str:
+    """The heading row's cells, kept once written: ``result_headers`` reads only the columns,
+    the admin's labels and ordering, which columns sort, the list's parameters and the words."""
+    params = cl.__dict__.get("_params_key", _UNSET)
+    if params is _UNSET:
+        params = cl._params_key = _params_key(cl.filter_params)
+    if params is None:
+        return _write_headings(cl)
+    admin = cl.model_admin
+    sortable = None if cl.sortable_by is None else tuple(cl.sortable_by)
+    ordering = admin.ordering
+    if ordering is not None and type(ordering) is not tuple:
+        return _write_headings(cl)
+    key = (get_language(), params, tuple(cl.list_display), sortable, admin, ordering, cl.model)
+    written = _HEADINGS.get(key)
+    if written is None:
+        if len(_HEADINGS) >= _HEADINGS_KEPT:
+            _HEADINGS.clear()
+        written = _HEADINGS[key] = _write_headings(cl)
+    return written
+
+
+def _write_headings(cl) -> str:
+    headers = list(admin_list.result_headers(cl))
+    num_sorted_fields = sum(1 for h in headers if h["sortable"] and h["sorted"])
+    return "".join(_heading(h, num_sorted_fields) for h in headers)
 
 
 def _heading(header: dict, num_sorted_fields: int) -> str:
@@ -268,7 +310,21 @@ def _kept_rows(constants: tuple) -> dict:
 
 def _change_link(cl) -> tuple[str, str]:
     """The change page's address around a row's key, with the list's filters preserved (as
-    ``items_for_result`` has it: ``cl.url_for_result`` and ``add_preserved_filters``)."""
+    ``items_for_result`` has it: ``cl.url_for_result`` and ``add_preserved_filters``); kept
+    for each URL conf, prefix, admin site and preserved filters."""
+    opts = cl.opts
+    site = cl.model_admin.admin_site.name
+    urls = get_urlconf() or settings.ROOT_URLCONF
+    key = (urls, get_script_prefix(), site, opts.label, cl.preserved_filters)
+    link = _LINKS.get(key)
+    if link is None:
+        if len(_LINKS) >= _LINKS_KEPT:
+            _LINKS.clear()
+        link = _LINKS[key] = _write_change_link(cl)
+    return link
+
+
+def _write_change_link(cl) -> tuple[str, str]:
     opts = cl.opts
     url = reverse(
         f"admin:{opts.app_label}_{opts.model_name}_change",
@@ -297,7 +353,12 @@ def _datetime_writer(empty: str):
 
         return write, None
     zone = timezone.get_current_timezone()
-    months = [""] + [_ESCAPE(str(MONTHS_3[month]).title()) for month in range(1, 13)]
+    language = get_language()
+    months = _MONTHS.get(language)
+    if months is None:
+        months = _MONTHS[language] = [""] + [
+            _ESCAPE(str(MONTHS_3[month]).title()) for month in range(1, 13)
+        ]
     two_digits = _TWO_DIGITS  # looked up: formatting each number was most of a row's time
 
     def write(value) -> str:

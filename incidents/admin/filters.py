@@ -15,14 +15,14 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from ssi_portal.lib.compiled import CompiledObjectsQuery
+from ssi_portal.lib.compiled import CompiledObjectsQuery, CompiledQuery
 
 from ..models import IncidentStatus
 
 TEMPLATE = "admin/incidents/incident/filter.html"
 _SUPPLIER_ID = "__supplier__"  # stands for each Supplier's id in the filter's link
 _SELECTED = ' class="selected"'
-_EVERY_ONE: dict[tuple, CompiledObjectsQuery] = {}  # by related model and ordering
+_EVERY_ONE: dict[tuple, CompiledQuery] = {}  # by related model, ordering, key and text
 _ITEMS: dict[tuple, str] = {}  # each choice's list item, by its state, link and words
 _ITEMS_KEPT = 5_000
 
@@ -154,15 +154,23 @@ class SupplierListFilter(admin.RelatedFieldListFilter):
 def _every_one(field, ordering: tuple) -> list[tuple]:
     """Django's ``field.get_choices(include_blank=False, ordering=ordering)`` for a relation
     that limits no choices: every related row, in that order (the model's own without one), as
-    (key, ``str()``); its query compiled once per process."""
+    (key, ``str()``); its query compiled once per process. Where the model's text is one of its
+    columns (``__str__.text_field``), the key and that column are read, not the rows."""
     model = field.related_model
-    query = _EVERY_ONE.get((model, ordering))
+    key = field.remote_field.get_related_field().attname
+    text = getattr(model.__str__, "text_field", None)
+    kept = (model, ordering, key, text)
+    query = _EVERY_ONE.get(kept)
     if query is None:
 
         def every_one():
             rows = model._default_manager.all()
-            return rows.order_by(*ordering) if ordering else rows
+            rows = rows.order_by(*ordering) if ordering else rows
+            return rows.values_list(key, text) if text else rows
 
-        query = _EVERY_ONE[(model, ordering)] = CompiledObjectsQuery(every_one, kinds=())
-    key = field.remote_field.get_related_field().attname
-    return [(getattr(row, key), str(row)) for row in query.objects(using=router.db_for_read(model))]
+        kind = CompiledQuery if text else CompiledObjectsQuery
+        query = _EVERY_ONE[kept] = kind(every_one, kinds=())
+    using = router.db_for_read(model)
+    if text:
+        return [(pk, str(name)) for pk, name in query.rows(using=using)]
+    return [(getattr(row, key), str(row)) for row in query.objects(using=using)]

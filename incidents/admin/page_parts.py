@@ -116,7 +116,8 @@ def _page_links(cl, context):
     page's number, from one query string."""
     pattern = escape(cl.get_query_string({PAGE_VAR: _PAGE})).split(_PAGE)
     for i in context["page_range"]:
-        if i == cl.paginator.ELLIPSIS or i == cl.page_num or len(pattern) != 2:
+        # The ellipsis is the one entry not a number (compared, it is translated each time).
+        if type(i) is not int or i == cl.page_num or len(pattern) != 2:
             yield admin_list.paginator_number(cl, i)
         else:
             yield f'<a role="button" href="{pattern[0]}{int(i)}{pattern[1]}">{int(i)}</a> '
