@@ -185,7 +185,13 @@ def insert_rows(
     )
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    # COPY goes past Django's cursor: its errors are turned into Django's here (a unique
+    # index's IntegrityError, for one), as an execute() does.
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
         for row in rows:
             copy.write_row(row)
     return ids

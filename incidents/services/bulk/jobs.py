@@ -9,11 +9,12 @@ How nothing is done twice and nothing is lost:
 - ``bulk_upload_process`` works the rows in chunks. Each chunk is one transaction that locks
   the upload row, checks that ``processed_rows`` is still where this run left it, writes the
   chunk's incidents (or answers, or lodged codes), one result row per file row, and the
-  counters. On PostgreSQL a writer thread with a connection of its own writes the chunks,
-  one at a time and in file order, while the run parses the next (:mod:`.chunks`). A run
-  that dies loses at most its uncommitted chunks (two at most), which the next run does
-  again: resuming is exact (at-least-once per chunk, exactly once in effect), and two runs
-  on one upload cannot both write a chunk.
+  counters. On PostgreSQL two writer threads with a connection each write the chunks while
+  the run parses the next, one chunk applied while the one before commits, the chunks'
+  locks on the upload and their commits strictly in file order (:mod:`.chunks`). A run that
+  dies loses at most its uncommitted chunks, which the next run does again: resuming is
+  exact (at-least-once per chunk, exactly once in effect), and two runs on one upload cannot
+  both write a chunk.
 - The partial unique index on open incidents keeps a Device to one open request even against
   a concurrent single raise; a chunk that hits it is redone row by row in savepoints.
 - Emails are digests written in the transaction that marks the upload done: one per
