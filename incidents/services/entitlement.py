@@ -331,6 +331,13 @@ def supplier_allowance(supplier_id: int, *, now: dt.datetime) -> int | None:
     return max(0, rate.limit - used)
 
 
+def supplier_overdrawn(supplier_id: int, *, now: dt.datetime) -> bool:
+    """Whether the Supplier has raised more in the window than its limit allows."""
+    rate = supplier_rate()
+    used = sum(count for _, count in _supplier_window(supplier_id, rate, now)) if rate else 0
+    return rate is not None and used > rate.limit
+
+
 def supplier_limit_message(supplier: Supplier, allowance: int, *, wanted: int) -> str:
     rate = supplier_rate()
     return (

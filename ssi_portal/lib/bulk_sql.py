@@ -140,12 +140,16 @@ def any_of(field: str, values: Iterable, db_type: str) -> Q | Lookup:
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int]:
-    """``count`` new primary keys from the table's sequence (PostgreSQL only)."""
+    """``count`` new primary keys from the table's sequence (PostgreSQL only).
+
+    The sequence is looked up once (a materialized CTE), not once a key: in the select list,
+    ``pg_get_serial_sequence`` (stable, not immutable) would run for every row."""
     table = model._meta.db_table
     pk_column = model._meta.pk.column
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            "WITH seq AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS s) "
+            "SELECT nextval(seq.s) FROM seq, generate_series(1, %s)",
             [connection.ops.quote_name(table), pk_column, count],
         )
         return [pk for (pk,) in cursor.fetchall()]
@@ -181,7 +185,13 @@ def insert_rows(
     )
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    # COPY goes past Django's cursor: its errors are turned into Django's here (a unique
+    # index's IntegrityError, for one), as an execute() does.
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
         for row in rows:
             copy.write_row(row)
     return ids

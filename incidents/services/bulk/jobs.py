@@ -9,9 +9,12 @@ How nothing is done twice and nothing is lost:
 - ``bulk_upload_process`` works the rows in chunks. Each chunk is one transaction that locks
   the upload row, checks that ``processed_rows`` is still where this run left it, writes the
   chunk's incidents (or answers, or lodged codes), one result row per file row, and the
-  counters. A run that dies loses at most its current chunk, which the next run does again:
-  resuming is exact (at-least-once per chunk, exactly once in effect), and two runs on one
-  upload cannot both write a chunk.
+  counters. On PostgreSQL two writer threads with a connection each write the chunks while
+  the run parses the next, one chunk applied while the one before commits, the chunks'
+  locks on the upload and their commits strictly in file order (:mod:`.chunks`). A run that
+  dies loses at most its uncommitted chunks, which the next run does again: resuming is
+  exact (at-least-once per chunk, exactly once in effect), and two runs on one upload cannot
+  both write a chunk.
 - The partial unique index on open incidents keeps a Device to one open request even against
   a concurrent single raise; a chunk that hits it is redone row by row in savepoints.
 - Emails are digests written in the transaction that marks the upload done: one per
@@ -30,18 +33,24 @@ import logging
 import os
 import time
 import uuid
+from functools import partial
 from itertools import islice
 from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.models import BulkKind, BulkResult, BulkRow, BulkStatus, BulkUpload
+from incidents.models import BulkKind, BulkStatus, BulkUpload
 from incidents.permissions import upload_access
 from incidents.services.bulk.answering import AnswerRows
+from incidents.services.bulk.chunks import (
+    parse_chunks,
+    write_chunk,
+    write_in_turn,
+    write_overlapped,
+)
 from incidents.services.bulk.files import BulkFileError, check_file, read_limited, read_rows
 from incidents.services.bulk.jsonlines import (
     JSON_LINES,
@@ -51,11 +60,10 @@ from incidents.services.bulk.jsonlines import (
 )
 from incidents.services.bulk.lodging import LodgeRows
 from incidents.services.bulk.raising import RaiseRows
-from incidents.services.bulk.rows import RESULT_FIELDS, Parsed, RowHandler, RowResult
+from incidents.services.bulk.rows import RowHandler
 from incidents.services.entitlement import supplier_allowance, supplier_limit_message
 from incidents.services.webhooks import bulk_job_finished
 from notifications.services import notification_queue_many
-from ssi_portal.lib.bulk_sql import insert_rows
 from ssi_portal.lib.crypto import key_ring
 from ssi_portal.lib.publish import publish_after_commit
 from ssi_portal.lib.text import count_of
@@ -189,14 +197,18 @@ def bulk_upload_process(
     reader = read_json_lines if is_json_lines(payload) else read_rows
     rows = islice(reader(payload, upload.kind), processed, None)
     del payload
-    while chunk := list(islice(rows, chunk_size)):
-        chunk_now = now or timezone.now()
-        if not _process_chunk(upload.pk, handler, chunk, processed, chunk_now):
-            return "superseded"
-        processed += len(chunk)
-        if time.monotonic() - started > budget:
-            bulk_upload_publish(upload.pk, continuation=True)
-            return "continued"
+    chunks = parse_chunks(handler, rows, chunk_size, start=processed)
+    write = partial(write_chunk, upload.pk, handler, now)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        outcome = write_overlapped(chunks, write, deadline=started + budget)
+    else:
+        # SQLite has one writer at a time, and a caller's transaction is this connection's
+        # own: each chunk is parsed, then written, in this thread.
+        outcome = write_in_turn(chunks, write, deadline=started + budget)
+    if outcome == "continued":
+        bulk_upload_publish(upload.pk, continuation=True)
+    if outcome != "done":
+        return outcome
     return "done" if _finish(upload.pk, handler, now or timezone.now()) else "superseded"
 
 
@@ -260,59 +272,6 @@ def _done_so_far(processed: int) -> str:
     if processed == 1:
         return "The first row has its result; the rest were not processed."
     return f"The first {processed:,} rows have their results; the rest were not processed."
-
-
-def _process_chunk(
-    upload_id: int,
-    handler: RowHandler,
-    chunk: list,
-    processed: int,
-    now: dt.datetime,
-) -> bool:
-    """Work one chunk in one transaction; False when another run has moved the upload on."""
-    results: list[RowResult] = []
-    parsed: list[Parsed] = []
-    for row in chunk:
-        outcome = handler.parse(row)
-        (results if isinstance(outcome, RowResult) else parsed).append(outcome)
-    with transaction.atomic():
-        current = (
-            BulkUpload.objects.select_for_update()
-            .filter(pk=upload_id)
-            .values_list("status", "processed_rows")
-            .first()
-        )
-        if current != (Status.PROCESSING, processed):
-            return False
-        if parsed:
-            results += _apply(handler, parsed, now)
-        insert_rows(BulkRow, RESULT_FIELDS, results)
-        accepted = sum(1 for r in results if r.result == BulkResult.ACCEPTED)
-        BulkUpload.objects.filter(pk=upload_id).update(
-            processed_rows=processed + len(chunk),
-            accepted_rows=F("accepted_rows") + accepted,
-            refused_rows=F("refused_rows") + (len(chunk) - accepted),
-            updated_at=now,
-        )
-    return True
-
-
-def _apply(handler: RowHandler, parsed: list[Parsed], now: dt.datetime) -> list[RowResult]:
-    try:
-        with transaction.atomic():
-            return handler.apply(parsed, now=now)
-    except IntegrityError as exc:
-        # A concurrent change (a single raise for one of these Devices, most likely) won the
-        # race for a row: redo the chunk a row at a time, so only that row is refused.
-        logger.info("Bulk chunk hit %s; redoing its %s rows one by one.", exc, len(parsed))
-    results: list[RowResult] = []
-    for row in parsed:
-        try:
-            with transaction.atomic():
-                results += handler.apply([row], now=now)
-        except IntegrityError:
-            results.append(handler.conflict(row))
-    return results
 
 
 def _finish(upload_id: int, handler: RowHandler, now: dt.datetime) -> bool:

@@ -30,6 +30,7 @@ from incidents.models import (
     RaiseChannel,
     reference_for,
 )
+from incidents.services.bulk import rows as bulk_rows
 from incidents.services.bulk.files import SourceRow
 from incidents.services.bulk.rows import MAX_REFERENCE, Parsed, RowHandler, RowResult, cell
 from incidents.services.clock import clock_start
@@ -40,6 +41,7 @@ from incidents.services.entitlement import (
     raise_tally_add,
     supplier_allowance,
     supplier_limit_row_message,
+    supplier_overdrawn,
     supplier_rate,
 )
 from incidents.services.events import Change, record_events
@@ -82,6 +84,7 @@ class RaiseRows(RowHandler):
     def __init__(self, upload: BulkUpload):
         super().__init__(upload)
         self._suppliers: dict[int, Supplier] = {}
+        self._limited = False  # requests raised under a limit since the last recheck
 
     def parse(self, row: SourceRow) -> Parsed | RowResult:
         bad = self.bad_columns(row)
@@ -162,9 +165,15 @@ class RaiseRows(RowHandler):
                 )
             else:
                 to_raise.append((p, device, registered, warning))
+        self._limited |= allowance is not None and bool(to_raise)
         if to_raise:
             results += self._raise(to_raise, now)
         return results
+
+    def recheck(self, *, now: dt.datetime) -> None:
+        limited, self._limited = self._limited, False
+        if limited and supplier_overdrawn(self.supplier.pk, now=now):
+            raise bulk_rows.StaleRead("the chunk raised past the Supplier's limit")
 
     def _raise(
         self, to_raise: list[tuple[Parsed, DeviceFacts, str, str]], now: dt.datetime
@@ -172,7 +181,8 @@ class RaiseRows(RowHandler):
         """Insert the chunk's incidents, their clocks and events; answer those with a lodged
         code at once. Each row carries the meter point its raiser is registered for and the
         warning of a ``warn`` registration check."""
-        self._load_suppliers({d.installing_supplier_id for _, d, _, _ in to_raise})
+        installers = {d.installing_supplier_id for _, d, _, _ in to_raise} - {None}
+        self._suppliers.update(Supplier.objects.in_bulk(installers - self._suppliers.keys()))
         codes = lodged_codes_take([d for _, d, _, _ in to_raise])
         calendar = working_day_calendar()
         due = answer_deadline(now, calendar)  # the same deadline for the whole chunk
@@ -283,11 +293,6 @@ class RaiseRows(RowHandler):
         incident.status = IncidentStatus.AWAITING_INSTALLER
         started = clock_start(incident, installer, now=now, due_at=due)
         return incident, assigned_message(installer, started)
-
-    def _load_suppliers(self, ids: set[int | None]) -> None:
-        missing = {pk for pk in ids if pk is not None and pk not in self._suppliers}
-        if missing:
-            self._suppliers.update(Supplier.objects.in_bulk(missing))
 
     def conflict(self, parsed: Parsed) -> RowResult:
         existing = (

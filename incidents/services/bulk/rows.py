@@ -77,6 +77,11 @@ class Parsed:
     incident_pk: int | None = None  # the request named by reference (answer files)
 
 
+class StaleRead(Exception):
+    """A chunk applied while the chunk before was committing read what that chunk changed
+    before it was committed, and must be done again (:mod:`.chunks`)."""
+
+
 class RowHandler:
     """Base of the handler of one kind of upload."""
 
@@ -107,6 +112,10 @@ class RowHandler:
 
     def apply(self, parsed: list[Parsed], *, now: dt.datetime) -> list[RowResult]:
         raise NotImplementedError
+
+    def recheck(self, *, now: dt.datetime) -> None:
+        """Raise :class:`StaleRead` if the chunk just applied, read before the chunk before it
+        had committed, would have gone otherwise now that it has (by default, never)."""
 
     def conflict(self, parsed: Parsed) -> RowResult:
         return self.refused(
