@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     PG,
     REDIS,
+    backend_cpu_seconds,
     ensure_database,
     purge_broker,
 )
@@ -253,18 +254,6 @@ def run_worker(upload_id: int, *, profile: str = "") -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _backend_cpu_seconds(pid: int | None) -> float:
-    """CPU seconds used so far by the database server's process serving this connection
-    (PostgreSQL on this machine; 0 where it cannot be read: SQLite runs in the worker)."""
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _count_other_backends() -> list[float]:
     """From now on, add up the CPU seconds of the server processes serving the connections
     the task opens (the chunk writer's thread has its own), each read as it closes."""
@@ -278,14 +267,14 @@ def _count_other_backends() -> list[float]:
         with connection.cursor() as cur:
             cur.execute("SELECT pg_backend_pid()")
             pid = cur.fetchone()[0]
-        opened[id(connection)] = (pid, _backend_cpu_seconds(pid))
+        opened[id(connection)] = (pid, backend_cpu_seconds(pid))
 
     real_close = BaseDatabaseWrapper.close
 
     def close(self):
         pid, at_open = opened.pop(id(self), (None, 0.0))
         if pid is not None:
-            used[0] += _backend_cpu_seconds(pid) - at_open
+            used[0] += backend_cpu_seconds(pid) - at_open
         real_close(self)
 
     connection_created.connect(created, weak=False)
@@ -317,7 +306,7 @@ def worker_main(upload_id: int, profile: str = "") -> None:
 
         profiler = cProfile.Profile()
     other_backends = _count_other_backends() if backend else [0.0]
-    db_before = _backend_cpu_seconds(backend)
+    db_before = backend_cpu_seconds(backend)
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     own_before = time.thread_time()
@@ -329,7 +318,7 @@ def worker_main(upload_id: int, profile: str = "") -> None:
     elapsed = time.perf_counter() - started
     own_cpu = time.thread_time() - own_before
     after = resource.getrusage(resource.RUSAGE_SELF)
-    db_cpu = _backend_cpu_seconds(backend) - db_before + other_backends[0]
+    db_cpu = backend_cpu_seconds(backend) - db_before + other_backends[0]
     if profiler:
         profiler.dump_stats(str(Path(profile) / f"bulk-{kind}.prof"))
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
