@@ -542,11 +542,15 @@ def mint_sessions(
 
     No password round trip (its hashing would cost more than the pages measured) and no code
     typed. Several sessions a user, so that concurrent requests do not queue on one session row
-    when it is saved (at most once a minute: ``accounts.middleware.SessionMiddleware``).
+    when it is saved (at most once a minute: ``accounts.middleware.SessionMiddleware``). Each
+    cookie line holds the CSRF cookie too, as a signed-in browser's does from its first page
+    on (without it, every page that draws a form would make and set a new CSRF secret).
     ``clear``: delete every session first; ``usernames``: those users only (every bench user
     otherwise).
     """
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
     from django.test import Client
+    from django.utils.crypto import get_random_string
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -569,7 +573,8 @@ def mint_sessions(
             session = client.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()
-            sessions[user.username].append(f"sessionid={session.session_key}")
+            csrf = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+            sessions[user.username].append(f"sessionid={session.session_key}; csrftoken={csrf}")
     return sessions
 
 
@@ -663,7 +668,9 @@ def csrf_pair(http: Http, cookie: str) -> tuple[str, str]:
     status, html, headers = http.get("/incidents/new/", cookie)
     if status != 200:
         raise SystemExit(f"GET /incidents/new/ answered {status}")
-    jar = SimpleCookie(headers.get("Set-Cookie", ""))
+    # The cookie the page set, else the one the browser sent (and the page's token is of it).
+    jar = SimpleCookie(cookie)
+    jar.load(headers.get("Set-Cookie", ""))
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     if "csrftoken" not in jar or not token:
         raise SystemExit("no CSRF token on the raise form")
@@ -820,7 +827,8 @@ def raise_lines(pool, sessions, csrf: tuple[str, str]) -> list[tuple]:
     lines = []
     for n, (device_id, registered) in enumerate(pool):
         user = by_supplier[registered]
-        cookie = f"{_cookie(sessions, user, n)}; csrftoken={csrf[0]}"
+        session = _cookie(sessions, user, n).partition("; csrftoken=")[0]
+        cookie = f"{session}; csrftoken={csrf[0]}"
         body = f"csrfmiddlewaretoken={csrf[1]}&device_id={device_id}"
         lines.append(("POST", "/incidents/new/", cookie, body))
     return lines

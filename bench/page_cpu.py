@@ -133,7 +133,7 @@ def raise_lines(count: int) -> list[tuple[str, str, str]]:
     client.cookies.load(next(iter(sessions.values()))[0])
     page = client.get("/incidents/new/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    csrf = (page.cookies["csrftoken"].value, token)
+    csrf = (client.cookies["csrftoken"].value, token)  # the page's token is of that cookie
     lines = http_load.raise_lines(http_load.raise_pool(count), sessions, csrf)
     if len(lines) < count:
         raise SystemExit(f"only {len(lines)} eligible Devices left to raise for")
