@@ -6,7 +6,7 @@ import threading
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from conftest import INSTALL_CODE
 from incidents.models import BulkRow, BulkStatus, EventKind, Incident, IncidentEvent
@@ -71,6 +71,22 @@ def test_the_chunks_are_written_in_file_order_by_a_thread_of_their_own(
 
     assert [name.rsplit("-", 1)[0] for name in threads] == ["bulk-chunk-writer"] * 4
     _exact(done, 7)
+
+
+def test_through_a_pool_too_small_to_lend_both_writers_a_connection_the_chunks_go_in_turn(
+    gaining_user, installing_supplier, monkeypatch
+):
+    # A pool of one connection (SSI_DB_POOL_MAX_SIZE=1) would keep the writers waiting for it
+    # (the pool of two is served end to end in tests/integration/test_db_pool.py).
+    made = _raise_file(gaining_user, installing_supplier, 5)
+    threads = _applied_by(monkeypatch, RaiseRows)
+    small = property(lambda self: mock.Mock(max_size=1))
+    monkeypatch.setattr(type(connections[DEFAULT_DB_ALIAS]), "pool", small)
+
+    done = process(made, chunk_size=2)
+
+    assert threads == [threading.current_thread().name] * 3
+    _exact(done, 5)
 
 
 def test_a_run_whose_writer_dies_mid_file_is_resumed_exactly(

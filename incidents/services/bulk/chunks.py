@@ -58,6 +58,7 @@ from ssi_portal.lib.bulk_sql import insert_rows
 
 logger = logging.getLogger(__name__)
 
+WRITERS = 2  # threads writing a run's chunks, a database connection each
 _END = object()
 _POLL_SECONDS = 0.1
 
@@ -194,12 +195,25 @@ def write_in_turn(chunks: Iterable[ParsedChunk], write: Write, *, deadline: floa
     return "done"
 
 
+def overlap_fits() -> bool:
+    """Whether this thread's run can have its chunks written overlapped: on PostgreSQL,
+    outside a caller's transaction, and through a psycopg pool only one that can lend both
+    writers a connection (:func:`write_overlapped` hands this thread's back first); else the
+    chunks are written in turn."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    return connection.pool is None or connection.pool.max_size >= WRITERS
+
+
 def write_overlapped(chunks: Iterable[ParsedChunk], write: Write, *, deadline: float) -> str:
     """As :func:`write_in_turn`, the chunks written by a :class:`ChunkWriter` while this
     thread parses the next. Past ``deadline``, parsing stops, and the chunks already handed
-    over (three at most) are written before this returns."""
+    over (three at most) are written before this returns. Through a pool, this thread's own
+    connection goes back to it meanwhile (parsing reads nothing), for the writers to take."""
+    if connection.pool is not None:
+        connection.close()
     outcome = "done"
-    with ChunkWriter(write) as writer:
+    with ChunkWriter(write, writers=WRITERS) as writer:
         for chunk in chunks:
             if not writer.put(chunk):
                 break

@@ -39,13 +39,14 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import BulkKind, BulkStatus, BulkUpload
 from incidents.permissions import upload_access
 from incidents.services.bulk.answering import AnswerRows
 from incidents.services.bulk.chunks import (
+    overlap_fits,
     parse_chunks,
     write_chunk,
     write_in_turn,
@@ -199,11 +200,12 @@ def bulk_upload_process(
     del payload
     chunks = parse_chunks(handler, rows, chunk_size, start=processed)
     write = partial(write_chunk, upload.pk, handler, now)
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if overlap_fits():
         outcome = write_overlapped(chunks, write, deadline=started + budget)
     else:
-        # SQLite has one writer at a time, and a caller's transaction is this connection's
-        # own: each chunk is parsed, then written, in this thread.
+        # SQLite has one writer at a time, a caller's transaction is this connection's own,
+        # and a pool too small lends no writer a connection: each chunk is parsed, then
+        # written, in this thread.
         outcome = write_in_turn(chunks, write, deadline=started + budget)
     if outcome == "continued":
         bulk_upload_publish(upload.pk, continuation=True)
