@@ -20,8 +20,9 @@ from django.contrib.auth.models import PermissionsMixin
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
-_KEPT: dict[tuple, list] = {}
-_KEPT_MAX = 1_000
+from ssi_portal.lib.kept import Kept
+
+_KEPT: Kept[list] = Kept(1_000)
 _CHECKS = (
     "has_add_permission",
     "has_change_permission",
@@ -38,11 +39,7 @@ def app_list(site, request, app_label, build) -> list:
     key = _key(site, request, app_label)
     if key is None:
         return build(request, app_label)
-    kept = _KEPT.get(key)
-    if kept is None:
-        if len(_KEPT) >= _KEPT_MAX:
-            _KEPT.clear()
-        kept = _KEPT[key] = build(request, app_label)
+    kept = _KEPT.get(key, lambda: build(request, app_label))
     # Each request its own lists and dicts, as Django gives it: nothing it changes is kept.
     return [
         {**app, "models": [{**model, "perms": dict(model["perms"])} for model in app["models"]]}

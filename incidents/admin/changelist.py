@@ -30,6 +30,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 
 from ssi_portal.lib.compiled import CompiledQuery
+from ssi_portal.lib.kept import Kept
 
 from ..models import Incident, reference_for
 from .common_list import CommonListMixin
@@ -57,19 +58,16 @@ _VALUES = (
 _PK = "__pk__"  # stands for each row's key in the link worked out once a page
 _ESCAPE = html.escape  # what django.utils.html.escape does, without a SafeString per call
 _TWO_DIGITS = [f"{n:02d}" for n in range(60)]
-_QUERY_STRINGS: dict[tuple, str] = {}  # the change list's links, by its parameters and theirs
-_QUERY_STRINGS_KEPT = 10_000
+_QUERY_STRINGS: Kept[str] = Kept(10_000)  # the change list's links, by its parameters and theirs
 _PLAIN = (str, int, bool, type(None))
 _UNSET = object()
-_PAGES: dict[tuple, CompiledQuery | None] = {}  # by database, order and place (None: the ORM's)
-_PAGES_KEPT = 500
-_ROWS: dict[tuple, dict[tuple, str]] = {}  # each row's HTML by its values, by page constants
+# By database, order and place (None: the ORM's).
+_PAGES: Kept[CompiledQuery | None] = Kept(500)
+_ROWS: Kept[Kept[str]] = Kept(20)  # each row's HTML by its values, by page constants
 _ROWS_KEPT = 20_000
-_HEADINGS: dict[tuple, str] = {}  # the heading row, by what result_headers reads
-_HEADINGS_KEPT = 2_000
+_HEADINGS: Kept[str] = Kept(2_000)  # the heading row, by what result_headers reads
 _MONTHS: dict[str | None, list[str]] = {}  # the months' short names, by language
-_LINKS: dict[tuple, tuple[str, str]] = {}  # a row's link around its key (see _change_link)
-_LINKS_KEPT = 2_000
+_LINKS: Kept[tuple[str, str]] = Kept(2_000)  # a row's link around its key (see _change_link)
 
 
 class IncidentChangeList(CommonListMixin, ChangeList):
@@ -85,7 +83,7 @@ class IncidentChangeList(CommonListMixin, ChangeList):
             # ORM's SQL for it was compared): its values_list() is not built again.
             query, db = self.result_list.query, self.result_list.db
             key = (db, tuple(query.order_by), query.low_mark, query.high_mark)
-            compiled = _PAGES.get(key)
+            compiled = _PAGES.peek(key)
             if compiled is not None:
                 self.result_list = compiled.rows(using=db)
                 return
@@ -101,12 +99,8 @@ class IncidentChangeList(CommonListMixin, ChangeList):
         key = self._query_key(new_params, remove)
         if key is None:
             return super().get_query_string(new_params, remove)
-        written = _QUERY_STRINGS.get(key)
-        if written is None:
-            if len(_QUERY_STRINGS) >= _QUERY_STRINGS_KEPT:
-                _QUERY_STRINGS.clear()
-            written = _QUERY_STRINGS[key] = super().get_query_string(new_params, remove)
-        return written
+        write = super().get_query_string
+        return _QUERY_STRINGS.get(key, lambda: write(new_params, remove))
 
     def _query_key(self, new_params, remove) -> tuple | None:
         """What ``get_query_string`` answers from, where that is only text and numbers (each
@@ -151,11 +145,7 @@ def _compiled_page(cl, page) -> list | None:
     if not all(type(field) is str for field in query.order_by):
         return None
     key = (page.db, tuple(query.order_by), query.low_mark, query.high_mark)
-    compiled = _PAGES.get(key, _UNSET)
-    if compiled is _UNSET:
-        if len(_PAGES) >= _PAGES_KEPT:
-            _PAGES.clear()
-        compiled = _PAGES[key] = _compile_page(cl, page)
+    compiled = _PAGES.get(key, lambda: _compile_page(cl, page))
     return None if compiled is None else compiled.rows(using=page.db)
 
 
@@ -209,12 +199,7 @@ def _headings(cl) -> str:
     if ordering is not None and type(ordering) is not tuple:
         return _write_headings(cl)
     key = (get_language(), params, tuple(cl.list_display), sortable, admin, ordering, cl.model)
-    written = _HEADINGS.get(key)
-    if written is None:
-        if len(_HEADINGS) >= _HEADINGS_KEPT:
-            _HEADINGS.clear()
-        written = _HEADINGS[key] = _write_headings(cl)
-    return written
+    return _HEADINGS.get(key, lambda: _write_headings(cl))
 
 
 def _write_headings(cl) -> str:
@@ -292,20 +277,12 @@ def _rows(cl) -> SafeString:
     rows = []
     for row in cl.result_list:
         row = tuple(row)
-        text = kept.get(row)
-        if text is None:
-            text = kept[row] = write(row)
-        rows.append(text)
+        rows.append(kept.get(row, lambda: write(row)))  # noqa: B023 (called at once)
     return SafeString("".join(rows))
 
 
-def _kept_rows(constants: tuple) -> dict:
-    kept = _ROWS.get(constants)
-    if kept is None or len(kept) >= _ROWS_KEPT:
-        if len(_ROWS) >= 20:
-            _ROWS.clear()
-        kept = _ROWS[constants] = {}
-    return kept
+def _kept_rows(constants: tuple) -> Kept[str]:
+    return _ROWS.get(constants, lambda: Kept(_ROWS_KEPT))
 
 
 def _change_link(cl) -> tuple[str, str]:
@@ -316,12 +293,7 @@ def _change_link(cl) -> tuple[str, str]:
     site = cl.model_admin.admin_site.name
     urls = get_urlconf() or settings.ROOT_URLCONF
     key = (urls, get_script_prefix(), site, opts.label, cl.preserved_filters)
-    link = _LINKS.get(key)
-    if link is None:
-        if len(_LINKS) >= _LINKS_KEPT:
-            _LINKS.clear()
-        link = _LINKS[key] = _write_change_link(cl)
-    return link
+    return _LINKS.get(key, lambda: _write_change_link(cl))
 
 
 def _write_change_link(cl) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from ssi_portal.lib.compiled import CompiledObjectsQuery, CompiledQuery
+from ssi_portal.lib.kept import Kept
 
 from ..models import IncidentStatus
 
@@ -23,8 +24,7 @@ TEMPLATE = "admin/incidents/incident/filter.html"
 _SUPPLIER_ID = "__supplier__"  # stands for each Supplier's id in the filter's link
 _SELECTED = ' class="selected"'
 _EVERY_ONE: dict[tuple, CompiledQuery] = {}  # by related model, ordering, key and text
-_ITEMS: dict[tuple, str] = {}  # each choice's list item, by its state, link and words
-_ITEMS_KEPT = 5_000
+_ITEMS: Kept[str] = Kept(5_000)  # each choice's list item, by its state, link and words
 
 
 def choices_html(choices) -> SafeString:
@@ -44,12 +44,7 @@ def _item(selected, query_string: str, display) -> str:
     if type(display) is not str:  # markup already, or another object: escaped each time
         return _write_item(selected, query_string, display)
     key = (bool(selected), query_string, display)
-    item = _ITEMS.get(key)
-    if item is None:
-        if len(_ITEMS) >= _ITEMS_KEPT:
-            _ITEMS.clear()
-        item = _ITEMS[key] = _write_item(selected, query_string, display)
-    return item
+    return _ITEMS.get(key, lambda: _write_item(selected, query_string, display))
 
 
 def _write_item(selected, query_string: str, display) -> str:

@@ -31,13 +31,14 @@ from django.utils.html import conditional_escape as esc
 from django.utils.html import escape
 from django.utils.translation import get_language, get_language_bidi, gettext
 
+from ssi_portal.lib.kept import Kept
 from ssi_portal.lib.templatetags.fixed_urls import fixed_static
 
 from . import changelist
 from .page_parts import filters_html, pagination_html, search_html
 
 _CHROME: dict[tuple, dict] = {}  # by language, URL conf and script prefix
-_SIDEBARS: dict[tuple, str] = {}  # by language, links and the page they are on
+_SIDEBARS: Kept[str] = Kept(1_000)  # by language, links and the page they are on
 _CSRF = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
 
 
@@ -278,15 +279,14 @@ def _sidebar(context, request) -> str:
             for app in apps
         ),
     )
-    written = _SIDEBARS.get(key)
-    if written is None:
-        if len(_SIDEBARS) > 1000:
-            _SIDEBARS.clear()
-        sidebar = get_template("admin/nav_sidebar.html").render(
-            {"available_apps": apps, "request": request}
-        )
-        written = _SIDEBARS[key] = f"\n        \n          {sidebar}\n        \n      "
-    return written
+    return _SIDEBARS.get(key, lambda: _write_sidebar(apps, request))
+
+
+def _write_sidebar(apps, request) -> str:
+    sidebar = get_template("admin/nav_sidebar.html").render(
+        {"available_apps": apps, "request": request}
+    )
+    return f"\n        \n          {sidebar}\n        \n      "
 
 
 def _messages(request) -> str:

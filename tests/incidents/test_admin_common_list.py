@@ -13,6 +13,7 @@ from incidents.admin import changelist as changelist_module
 from incidents.admin.changelist import IncidentChangeList
 from incidents.admin.incidents import IncidentAdmin
 from incidents.models import Incident
+from ssi_portal.lib.kept import Kept
 from tests.factories import HelpdeskUserFactory, UserFactory
 
 from .test_admin_changelist import incidents  # noqa: F401 (a fixture)
@@ -141,8 +142,8 @@ def pages(client, query: str, monkeypatch) -> tuple[str, str]:
     ours = client.get(CHANGELIST + query)
     with monkeypatch.context() as patched:
         patched.setattr(IncidentChangeList, "_common_request", lambda self: False)
-        patched.setattr(changelist_module, "_HEADINGS", {})
-        patched.setattr(changelist_module, "_LINKS", {})
+        patched.setattr(changelist_module, "_HEADINGS", Kept(2_000))
+        patched.setattr(changelist_module, "_LINKS", Kept(2_000))
         theirs = client.get(CHANGELIST + query)
     assert ours.status_code == theirs.status_code == 200
     return (_TOKEN.sub("", ours.content.decode()), _TOKEN.sub("", theirs.content.decode()))
