@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions import middleware as sessions
-from django.shortcuts import redirect
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
 from django.utils.http import urlencode
@@ -181,4 +181,4 @@ class TwoFactorRequiredMiddleware:
         setup = reverse("accounts:mfa_setup")
         if request.method in ("GET", "HEAD"):
             setup += "?" + urlencode({"next": request.get_full_path()})
-        return redirect(setup)
+        return HttpResponseRedirect(setup)

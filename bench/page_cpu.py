@@ -23,7 +23,8 @@ Prints, per page, the median over ``--batches`` batches of ``--requests`` reques
 milliseconds a request (the wall milliseconds, which include PostgreSQL's answer, and the
 backend's CPU milliseconds a request); with
 ``--profile N`` a cProfile of each page's requests, its N costliest functions by their own
-time and by their cumulative time. Writes nothing to the database but the sessions it makes.
+time and by their cumulative time (``--dump DIR`` keeps it, for ``pstats``). Writes nothing
+to the database but the sessions it makes.
 """
 
 import argparse
@@ -173,6 +174,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests a batch")
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--profile", type=int, default=0, help="show the N costliest functions")
+    parser.add_argument(
+        "--dump", metavar="DIR", help="with --profile: keep each page's profile as DIR/PAGE.prof"
+    )
     args = parser.parse_args()
     pages = [page for page in args.pages.split(",") if page]
     if unknown := set(pages) - set(PAGES):
@@ -233,6 +237,9 @@ def measure_page(application, page, paths, sessions, user, args, posts) -> None:
         profile.enable()
         measure(application, paths, cookie, args.requests, posts)
         profile.disable()
+        if args.dump:
+            Path(args.dump).mkdir(parents=True, exist_ok=True)
+            profile.dump_stats(Path(args.dump) / f"{page}.prof")
         for order in ("tottime", "cumulative"):
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.profile)

@@ -122,3 +122,25 @@ def test_the_same_server_serves_the_floor_through_the_portals_middleware(device)
 
 def test_the_portal_itself_has_no_bare_view(client, device):
     assert client.get("/bench/bare/", {"id": device.device_id}).status_code == 404
+
+
+def test_each_scenario_with_a_target_is_judged_against_it():
+    import importlib
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    try:
+        http_load = importlib.import_module("http_load")
+    finally:
+        sys.path.pop(0)
+    target = http_load._target
+
+    assert target("floor", {"rps_share_of_bare": 0.5}) == "met"
+    assert target("floor", {"rps_share_of_bare": 0.42}).startswith("MISSED")
+    assert target("admin", {"p95_ratio": 2.9}) == "met"
+    assert target("admin", {"p95_ratio": 3.1}).startswith("MISSED (p95 <= 3")
+    assert target("raise", {"p95_ratio": 2.0, "rps_share_of_bare": 0.2}).startswith("MISSED")
+    assert target("raise", {"p95_ratio": 2.0, "rps_share_of_bare": 0.3}) == "met"
+    assert target("incident", {"p95_ratio": 2.1}).startswith("MISSED (p95 <= 2")
+    assert target("home", {"p95_ratio": 9.0}) is None  # no target of its own

@@ -2,6 +2,7 @@
 would have written, the new keys read back."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 
@@ -72,3 +73,60 @@ def test_more_rows_than_it_compiles_for_go_to_bulk_create(incident):
 
     assert insert._sql == {}
     assert IncidentEvent.objects.filter(pk__in=[e.pk for e in written]).count() == 2
+
+
+def _prepared_by_each_field(obj, connection) -> list:
+    """The parameters as the ORM prepares them, field by field (``SQLInsertCompiler``)."""
+    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _comparable(values: list) -> list:
+    """psycopg's wrappers (of bytes, of JSON) compare by identity: by type and content."""
+    return [(type(v), v.obj) if hasattr(v, "obj") else v for v in values]
+
+
+def test_each_value_is_sent_as_its_field_would_prepare_it(incident, gaining_user):
+    from django.db import connection
+
+    from incidents.models import Incident
+
+    # Every kind of field the raise writes: text, enums, integers, booleans, keys, dates,
+    # the sealed code's bytes, JSON; and values of another type than the field's own.
+    fresh = Incident.objects.get(pk=incident.pk)
+    fresh.pk = None
+    fresh._state.adding = True
+    fresh.install_code_sealed = b"\x00sealed"
+    fresh.raising_supplier_id = str(fresh.raising_supplier_id)  # a key as text
+    rows = [
+        fresh,
+        _event(incident, "Plain.", actor=gaining_user),
+        _event(incident, 42),  # not text: the field makes it so
+        Notification(source="s", template="raised", recipient="a@x.example", context={"a": 1}),
+    ]
+
+    with mock.patch("django.utils.timezone.now", return_value=AT):  # auto_now_add, alike
+        for obj in rows:
+            ours = CompiledInsert(type(obj)).params([obj], connection)
+            expected = _prepared_by_each_field(obj, connection)
+            assert _comparable(ours) == _comparable(expected), type(obj).__name__
+    assert "42" in CompiledInsert(IncidentEvent).params([rows[2]], connection)
+
+
+def test_only_fields_of_djangos_own_plain_classes_skip_their_preparation():
+    from django.db import models
+
+    from incidents.models import Incident
+    from ssi_portal.lib.compiled import _as_is_type
+
+    class Shouting(models.CharField):
+        def get_prep_value(self, value):
+            return super().get_prep_value(value).upper()
+
+    meta = Incident._meta
+    assert _as_is_type(Shouting(max_length=5)) is None
+    assert _as_is_type(models.CharField(max_length=5)) is str
+    assert _as_is_type(models.BooleanField()) is bool
+    assert _as_is_type(meta.get_field("raising_supplier")) is int  # a key of BigAutoField
+    assert _as_is_type(meta.get_field("install_code_sealed")) is None  # bytes: the field's way
+    assert _as_is_type(meta.get_field("due_at")) is None  # dates: the field's way

@@ -28,7 +28,7 @@ from django.contrib.auth.views import (
     PasswordResetConfirmView,
 )
 from django.db.models import Max
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -90,7 +90,7 @@ class PortalLoginView(LoginView):
         url = reverse("accounts:login_code")
         if next_url := self.get_redirect_url():
             url += "?" + urlencode({"next": next_url})
-        return redirect(url)
+        return HttpResponseRedirect(url)
 
 
 def _pending_login(request) -> tuple[User | None, str]:
@@ -144,7 +144,7 @@ def login_code(request):
                     f"You logged in with a backup code; {left} left. "
                     "Make new ones on your account page if you are running short.",
                 )
-            return redirect(_next_url(request, request.GET.get("next")))
+            return HttpResponseRedirect(_next_url(request, request.GET.get("next")))
     return render(
         request,
         "accounts/login_code.html",

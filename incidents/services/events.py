@@ -4,13 +4,11 @@ table in :mod:`.webhooks`), both in the transaction of the event. Emails and web
 link and the facts of the request, never an install code."""
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connections, router
-from django.urls import get_script_prefix, get_urlconf, reverse
 
 from accounts.models import Supplier, supplier_audience
 from notifications.models import Notification
@@ -25,6 +23,7 @@ from ssi_portal.lib.compiled import CompiledInsert
 
 from ..calendar import deadline_text
 from ..models import Incident, IncidentEvent, IncidentStatus
+from ..paths import incident_path
 from .common import portal_url
 from .recipes import RECIPES, Audience
 from .webhooks import EventWebhooks
@@ -34,8 +33,6 @@ EVENTS = RowMaker(IncidentEvent)
 # The one or two events of a change (bulk_create beyond a few).
 _EVENT_INSERT = CompiledInsert(IncidentEvent)
 _NOTIFICATION_INSERT = CompiledInsert(Notification)
-_PLACEHOLDER = uuid.UUID(int=0)
-_PAGE_PATHS: dict[tuple, str] = {}
 
 
 class Change(NamedTuple):
@@ -300,18 +297,8 @@ def _context(incident: Incident, event: IncidentEvent) -> dict:
             else ""
         ),
         "what_happened": _what_happened(incident, event),
-        "url": portal_url(_page_path(incident.public_id)),
+        "url": portal_url(incident_path(incident.public_id)),
     }
-
-
-def _page_path(public_id: uuid.UUID) -> str:
-    """The path of an incident's page, its URL pattern reversed once per URL configuration
-    and script prefix (``reverse`` costs more than the rest of an email's context)."""
-    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
-    path = _PAGE_PATHS.get(key)
-    if path is None:
-        path = _PAGE_PATHS[key] = reverse("incidents:detail", kwargs={"public_id": _PLACEHOLDER})
-    return path.replace(str(_PLACEHOLDER), str(public_id))
 
 
 def _what_happened(incident: Incident, event: IncidentEvent) -> str:

@@ -8,14 +8,13 @@ import re
 from html import escape  # as Django's escape(), without its checks for lazy text: str only
 
 from django import template
-from django.conf import settings
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
 from ssi_portal.lib.dates import long_date
 
 from ..models import IncidentStatus
+from ..paths import device_path, incident_path
 
 register = template.Library()
 
@@ -39,33 +38,8 @@ def status_badge(incident) -> SafeString:
 @register.simple_tag
 def incident_url(name: str, public_id) -> str:
     """``{% incident_url "incidents:answer" incident.public_id %}``: ``{% url %}`` of one of
-    an incident's pages, reversed once per process (and URL conf and script prefix): each
-    incident's address differs only by its public id."""
-    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), name)
-    parts = _URL_PARTS.get(key)
-    if parts is None:
-        marker = "00000000-0000-0000-0000-000000000000"
-        parts = _URL_PARTS[key] = tuple(reverse(name, kwargs={"public_id": marker}).split(marker))
-    prefix, suffix = parts
-    return f"{prefix}{public_id}{suffix}"
-
-
-_URL_PARTS: dict[tuple, tuple[str, str]] = {}
-_PLAIN_ID = re.compile(r"[0-9A-Za-z-]+")
-
-
-def _device_url(device_id: str) -> str:
-    """``{% url "incidents:device" device_id %}``, reversed once per process for a Device ID
-    that needs no quoting (the portal's own: hex digits and hyphens)."""
-    if not _PLAIN_ID.fullmatch(device_id):
-        return reverse("incidents:device", args=[device_id])
-    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), "incidents:device")
-    parts = _URL_PARTS.get(key)
-    if parts is None:
-        marker = "0-0"
-        parts = _URL_PARTS[key] = tuple(reverse(key[2], args=[marker]).split(marker))
-    prefix, suffix = parts
-    return f"{prefix}{device_id}{suffix}"
+    an incident's pages, its pattern reversed once (:func:`incidents.paths.incident_path`)."""
+    return incident_path(public_id, name)
 
 
 def _display(instance, name: str):
@@ -96,7 +70,7 @@ def incident_details(incident, access, disclaimed, deadline: str, days_left: str
     device = incident.device
     rows = [
         '<dt class="col-sm-4">Device ID</dt><dd class="col-sm-8 font-monospace" id="device-id">'
-        f'<a href="{escape(_device_url(device.device_id))}">'
+        f'<a href="{escape(device_path(device.device_id))}">'
         f"{escape(device.device_id)}</a></dd>",
         '<dt class="col-sm-4">Device type</dt><dd class="col-sm-8">'
         f"{escape(str(_display(device, 'device_type')))}</dd>",

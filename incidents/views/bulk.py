@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -108,7 +108,7 @@ def _upload_view(request, kind: str):
                     f"The same file was uploaded on {when:%d %B %Y at %H:%M}: "
                     "what it did is not done twice (its rows come back as already done).",
                 )
-            return redirect(upload_url(upload))
+            return HttpResponseRedirect(upload_url(upload))
         form.add_error("file", upload.error)
     return render(
         request,

@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -136,7 +137,7 @@ def supplier_compliance(request):
         # The helpdesk has no figures of its own: its view is the all-Supplier table.
         target = reverse("incidents:compliance_all")
         query = request.GET.urlencode()
-        return redirect(f"{target}?{query}" if query else target)
+        return HttpResponseRedirect(f"{target}?{query}" if query else target)
     return _supplier_compliance_page(request)
 
 

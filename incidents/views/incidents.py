@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -27,6 +27,7 @@ from ..forms.incidents import (
     RaiseForm,
 )
 from ..models import Incident, IncidentStatus
+from ..paths import incident_path
 from ..permissions import Refusal, incident_access, raise_access
 from ..selectors import incidents as selectors
 from ..selectors import timeline as selectors_timeline
@@ -53,7 +54,7 @@ def raise_request(request):
             messages.success(request, _raised_message(incident))
             if incident.entitlement_warning:
                 messages.warning(request, incident.entitlement_warning)
-            return redirect(incident_url(incident))
+            return HttpResponseRedirect(incident_url(incident))
     if form.errors and status == 200:
         status = 400
     return render(
@@ -83,7 +84,7 @@ def _raised_message(incident: Incident) -> str:
 
 
 def incident_url(incident: Incident) -> str:
-    return reverse("incidents:detail", kwargs={"public_id": incident.public_id})
+    return incident_path(incident.public_id)
 
 
 @login_required
@@ -182,7 +183,7 @@ def _action(
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, success.format(reference=incident.reference))
-            return redirect(incident_url(incident))
+            return HttpResponseRedirect(incident_url(incident))
     return _render_detail(request, incident, status=400, **{form_name: form})
 
 

@@ -12,7 +12,7 @@ import enum
 import uuid
 from collections.abc import Callable, Sequence
 
-from django.db import connections
+from django.db import connections, models
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
@@ -214,6 +214,37 @@ class CompiledObjectsQuery(CompiledQuery):
         return found
 
 
+_ABSENT = object()
+# Fields whose pre_save is the attribute and whose get_db_prep_save gives a value of this type
+# (or None) back as it is, on PostgreSQL and SQLite; by exact class: a subclass may prepare
+# its values otherwise.
+_AS_IS = {
+    models.CharField: str,
+    models.TextField: str,
+    models.EmailField: str,
+    models.SlugField: str,
+    models.URLField: str,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.BooleanField: bool,
+}
+# The keys a foreign key may point at, sent as they are when they are ints.
+_INT_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+
+
+def _as_is_type(field) -> type | None:
+    """The type of value ``field`` sends to the database unchanged, or None (prepared each
+    time by the field)."""
+    if type(field) is models.ForeignKey:
+        target = field.target_field
+        return int if type(target) in _INT_KEYS or _AS_IS.get(type(target)) is int else None
+    return _AS_IS.get(type(field))
+
+
 class CompiledInsert:
     """New instances of a model written as ``bulk_create`` writes them, for the few rows of
     one change: every concrete field but the automatic primary key, each value made ready by
@@ -232,6 +263,8 @@ class CompiledInsert:
         self._fields = [f for f in model._meta.concrete_fields if not f.primary_key]
         self._most = most
         self._sql: dict[tuple[str, int], str] = {}
+        # (field, attribute, the one type its values are sent as they are, or None)
+        self._plan = [(f, f.attname, _as_is_type(f)) for f in self._fields]
 
     def _build(self, using: str, count: int) -> str:
         sql = self.sql(connections[using], count)
@@ -260,14 +293,22 @@ class CompiledInsert:
         statement that writes them with other rows), but those of the ``computed`` fields;
         None when a value is an expression."""
         params = []
+        plan = self._plan if not computed else [p for p in self._plan if p[0].name not in computed]
         for obj in objs:
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            for field in self._fields:
+            values = obj.__dict__
+            for field, attname, as_is in plan:
+                if as_is is not None:
+                    # A plain field's value of its own type (or None): what pre_save and
+                    # get_db_prep_save would give back unchanged.
+                    value = values.get(attname, _ABSENT)
+                    if value is None or type(value) is as_is:
+                        params.append(value)
+                        continue
                 value = field.pre_save(obj, True)
                 if hasattr(value, "resolve_expression"):
                     return None
-                if field.name not in computed:
-                    params.append(field.get_db_prep_save(value, connection))
+                params.append(field.get_db_prep_save(value, connection))
         return params
 
     def insert(self, objs: Sequence, *, using: str = "default") -> list:

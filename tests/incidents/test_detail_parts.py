@@ -20,8 +20,9 @@ from incidents.forms.incidents import (
     NotInstalledForm,
 )
 from incidents.models import CloseOutcome, IncidentStatus
+from incidents.paths import device_path
 from incidents.selectors.timeline import TimelineEntry
-from incidents.templatetags.incident_detail import _device_url, incident_url
+from incidents.templatetags.incident_detail import incident_url
 from ssi_portal.lib.dates import long_date
 from ssi_portal.lib.templatetags.plain_forms import BlankForm, form_fields
 
@@ -210,9 +211,9 @@ def test_a_devices_address_is_reversed_as_the_url_tag_does(device_id):
         expected = reverse("incidents:device", args=[device_id])
     except Exception as exc:  # noqa: BLE001 (the same refusal expected)
         with pytest.raises(type(exc)):
-            _device_url(device_id)
+            device_path(device_id)
     else:
-        assert _device_url(device_id) == expected
+        assert device_path(device_id) == expected
 
 
 def _with_errors(form):
