@@ -81,6 +81,26 @@ def median_run(runs: list[dict]) -> dict:
     return {**chosen, "runs_seconds": [run["seconds"] for run in runs]}
 
 
+def load_figures(run: dict) -> str:
+    """One loader run in a line: its seconds and rows/s, the CPU of this process and of its
+    PostgreSQL backend, the load average."""
+    return (
+        f"{run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), CPU "
+        f"{run['python_cpu_seconds']} s Python + {run['backend_cpu_seconds']} s PostgreSQL, "
+        f"load {run['load_average']}"
+    )
+
+
+def timed_runs(label: str, count: int, load) -> dict:
+    """``count`` runs of ``load(n)`` (n from 0), each printed as ``label`` when it ends; the
+    median run (:func:`median_run`)."""
+    runs = []
+    for n in range(count):
+        runs.append(load(n))
+        print(f"  {label}: {load_figures(runs[-1])}")
+    return median_run(runs)
+
+
 def print_load_scenarios(scenarios: dict[str, dict], *, detail) -> None:
     """The loader benchmarks' table: rows, seconds and rows/s of each scenario's median run,
     then ``detail(run)``, and the peak memory of this process."""

@@ -44,10 +44,10 @@ from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     connection_backend_pid,
     drop_database,
     fresh_database,
-    median_run,
     peak_rss_mb,
     print_load_scenarios,
     purge_broker,
+    timed_runs,
     write_results,
 )
 
@@ -271,37 +271,38 @@ def timed_sweep() -> dict:
     }
 
 
-def _figures(run: dict) -> str:
-    return (
-        f"{run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), CPU "
-        f"{run['python_cpu_seconds']} s Python + {run['backend_cpu_seconds']} s PostgreSQL, "
-        f"load {run['load_average']}"
-    )
+def _delete_moved() -> None:
+    _sql("DELETE FROM inventory_registration WHERE effective_from = '2026-06-01'")
+
+
+def _after(prepare, path: Path):
+    """A run that prepares the table, then loads ``path``."""
+
+    def run(_):
+        prepare()
+        return timed_load(path)
+
+    return run
 
 
 def full_scenarios(runs_per: int, folder: Path) -> dict:
     """The full extracts: into an empty table, the same file again, 5% new registrations."""
-    scenarios = {}
-    runs = []
-    for _ in range(runs_per):
-        _sql("TRUNCATE inventory_registration")
-        runs.append(timed_load(folder / "base.csv"))
-        print(f"  full load into an empty table: {_figures(runs[-1])}")
-    scenarios["full load, empty table"] = median_run(runs)
-
-    runs = []
-    for _ in range(runs_per):
-        runs.append(timed_load(folder / "base.csv"))
-        print(f"  same file again: {_figures(runs[-1])}")
-    scenarios["same file again (all unchanged)"] = median_run(runs)
-
-    runs = []
-    for _ in range(runs_per):
-        _sql("DELETE FROM inventory_registration WHERE effective_from = '2026-06-01'")
-        runs.append(timed_load(folder / "moved.csv"))
-        print(f"  full extract with 5% new registrations: {_figures(runs[-1])}")
-    scenarios["full extract, 5% moved"] = median_run(runs)
-    return scenarios
+    base = folder / "base.csv"
+    return {
+        "full load, empty table": timed_runs(
+            "full load into an empty table",
+            runs_per,
+            _after(lambda: _sql("TRUNCATE inventory_registration"), base),
+        ),
+        "same file again (all unchanged)": timed_runs(
+            "same file again", runs_per, lambda _: timed_load(base)
+        ),
+        "full extract, 5% moved": timed_runs(
+            "full extract with 5% new registrations",
+            runs_per,
+            _after(_delete_moved, folder / "moved.csv"),
+        ),
+    }
 
 
 def main() -> None:
@@ -341,16 +342,13 @@ def main() -> None:
         else:
             scenarios |= full_scenarios(args.runs, folder)
 
-        runs = []
-        for _ in range(args.runs):
-            _sql("DELETE FROM inventory_registration WHERE effective_from = '2026-06-01'")
-            runs.append(timed_load(folder / "delta.csv"))
-            print(f"  delta extract (the 5% only): {_figures(runs[-1])}")
-        scenarios["delta extract (5% only)"] = median_run(runs)
+        scenarios["delta extract (5% only)"] = timed_runs(
+            "delta extract (the 5% only)", args.runs, _after(_delete_moved, folder / "delta.csv")
+        )
 
         sweep = None
         if args.incidents and not args.delta_only:
-            _sql("DELETE FROM inventory_registration WHERE effective_from = '2026-06-01'")
+            _delete_moved()
             on_moved = make_open_requests(args.rows, args.incidents)
             timed_load(folder / "delta.csv")
             sweep = {"open_requests": args.incidents, "on_moved_meter_points": on_moved}

@@ -38,9 +38,9 @@ from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     connection_backend_pid,
     drop_database,
     fresh_database,
-    median_run,
     peak_rss_mb,
     print_load_scenarios,
+    timed_runs,
     write_results,
 )
 
@@ -268,37 +268,26 @@ def timed_load(path: Path) -> dict:
     }
 
 
-def _figures(run: dict) -> str:
-    return (
-        f"{run['seconds']:.2f} s ({run['rows_per_second']:,} rows/s), CPU "
-        f"{run['python_cpu_seconds']} s Python + {run['backend_cpu_seconds']} s PostgreSQL, "
-        f"load {run['load_average']}"
-    )
-
-
 def full_scenarios(runs_per: int, folder: Path) -> dict:
     """The full extracts: into an empty table, the same file again, 5% changed; the table
     holds base.csv after them."""
-    scenarios = {}
-    runs = []
-    for _ in range(runs_per):
+
+    def into_empty(_):
         truncate()
-        runs.append(timed_load(folder / "base.csv"))
-        print(f"  full load into an empty table: {_figures(runs[-1])}")
-    scenarios["full load, empty table"] = median_run(runs)
+        return timed_load(folder / "base.csv")
 
-    runs = []
-    for _ in range(runs_per):
-        runs.append(timed_load(folder / "base.csv"))
-        print(f"  same file again: {_figures(runs[-1])}")
-    scenarios["same file again (all unchanged)"] = median_run(runs)
-
-    # Alternate the files: every run changes the same 5% of Devices, back and forth.
-    runs = []
-    for n in range(runs_per):
-        runs.append(timed_load(folder / ("changed.csv" if n % 2 == 0 else "base.csv")))
-        print(f"  full extract, 5% changed: {_figures(runs[-1])}")
-    scenarios["full extract, 5% changed"] = median_run(runs)
+    scenarios = {
+        "full load, empty table": timed_runs("full load into an empty table", runs_per, into_empty),
+        "same file again (all unchanged)": timed_runs(
+            "same file again", runs_per, lambda _: timed_load(folder / "base.csv")
+        ),
+        # Alternate the files: every run changes the same 5% of Devices, back and forth.
+        "full extract, 5% changed": timed_runs(
+            "full extract, 5% changed",
+            runs_per,
+            lambda n: timed_load(folder / ("changed.csv" if n % 2 == 0 else "base.csv")),
+        ),
+    }
     if runs_per % 2:
         timed_load(folder / "base.csv")  # back to base for the delta files
     return scenarios
@@ -340,11 +329,11 @@ def main() -> None:
         else:
             scenarios |= full_scenarios(args.runs, folder)
 
-        runs = []
-        for n in range(args.runs):
-            runs.append(timed_load(folder / ("delta.csv" if n % 2 == 0 else "delta_back.csv")))
-            print(f"  delta extract (the 5% only): {_figures(runs[-1])}")
-        scenarios["delta extract (5% only)"] = median_run(runs)
+        scenarios["delta extract (5% only)"] = timed_runs(
+            "delta extract (the 5% only)",
+            args.runs,
+            lambda n: timed_load(folder / ("delta.csv" if n % 2 == 0 else "delta_back.csv")),
+        )
 
     finally:
         shutil.rmtree(folder, ignore_errors=True)
