@@ -99,6 +99,23 @@ def test_the_header_may_come_in_any_order_and_any_case(smi_file):
     assert Device.objects.get().mpxn == GOOD_MPAN
 
 
+def test_the_supplier_is_found_in_whichever_column_it_comes(smi_file, installing_supplier):
+    shuffled = list(reversed(SMI_COLUMNS))
+    values = dict(
+        zip(
+            SMI_COLUMNS,
+            next(csv.reader([row(installing_supplier_user_id=installing_supplier.user_id)])),
+            strict=True,
+        )
+    )
+    line = ",".join(values[name] for name in shuffled)
+
+    report = smi_load_csv(source=smi_file(line, header=",".join(shuffled)))
+
+    assert report.created == 1
+    assert Device.objects.get().installing_supplier == installing_supplier
+
+
 def test_pasted_spellings_of_identifiers_are_stored_in_canonical_form(
     smi_file, installing_supplier
 ):

@@ -4,14 +4,16 @@ Rows stream to the server with ``COPY … FROM STDIN`` while Python is still che
 the server parses and stores them on the other core. Rows the fast path took go exactly as
 written in the file; the Supplier travels as its User ID.
 
-Into a table that holds Devices (``copy``), the rows go to a temporary staging table, then:
+Into a table that holds Devices (``copy``), the rows go to a temporary staging table, the
+Supplier's User ID replaced by its pk on the way (the few Suppliers the rows were checked
+against are in memory), then:
 
 1. ``smi_changed`` ← the staged rows that are new or differ from the stored Device, with the
-   stored pk, place (``ctid``) and SMI status; the Supplier resolved by a join on
-   ``smi_supplier``, the few Suppliers the rows were checked against. A full extract is
-   compared in one pass over the table (a hash join); a delta (at most ``DELTA_SHARE`` of the
-   stored rows) looks each row up through the unique index instead, where the planner, costing
-   each probe as a read from disk, would still read the whole table or walk its whole index.
+   stored pk, place (``ctid``) and SMI status. A full extract is compared in one pass over
+   the table (a hash join); a delta (at most ``DELTA_SHARE`` of the stored rows) looks each row
+   up through the unique index instead, where the planner, costing each probe as a read from
+   disk, would still read the whole table or walk its whole index. A delta's staged rows are
+   not analysed: the plan is held to those lookups whatever their statistics.
    Rows that match are never touched — not even locked, as ``INSERT … ON CONFLICT DO UPDATE …
    WHERE`` would lock every row it compares, dirtying every page of the table on a re-run.
 2. The stored Devices that differ are updated by primary key in the order of their pages:
@@ -54,23 +56,21 @@ BULK_MIN_ROWS = 100_000
 DELTA_SHARE = 0.2
 
 _TABLE = Device._meta.db_table
-# Columns staged under the Device's own names. The Supplier is staged as its User ID
-# (``installing_supplier_user_id``) and resolved by a join on ``smi_supplier``, the few
-# Suppliers the rows were checked against.
-_STAGED = [name for name in DEVICE_FIELDS if name != "installing_supplier_id"]
-# The Device columns a load writes and compares (``updated_at`` moves only when one changes).
-_DATA = [*_STAGED, "installing_supplier_id"]
+# The Device columns a load stages, writes and compares (``updated_at`` moves only when one
+# changes); the Supplier is staged as its pk.
+_DATA = list(DEVICE_FIELDS)
 # Empty cells of these columns are empty strings; of the others, NULL.
-_NOT_NULL = [name for name in _STAGED if not Device._meta.get_field(name).null]
-# The staging table: the staged columns typed as the file's text is read, and the User ID.
-_STAGING_COLUMNS = [
-    *(
-        f"{name} {'date' if isinstance(Device._meta.get_field(name), DateField) else 'text'}"
-        f"{' NOT NULL' if name in _NOT_NULL else ''}"
-        for name in _STAGED
-    ),
-    f"{SUPPLIER_COLUMN} text",
-]
+_NOT_NULL = [name for name in _DATA if not Device._meta.get_field(name).null]
+
+
+def _staging_type(name: str) -> str:
+    field = Device._meta.get_field(name)
+    kind = "bigint" if field.is_relation else "date" if isinstance(field, DateField) else "text"
+    return f"{name} {kind}{' NOT NULL' if name in _NOT_NULL else ''}"
+
+
+# The staging table: the columns typed as the file's text is read.
+_STAGING_COLUMNS = [_staging_type(name) for name in _DATA]
 
 
 def _ident(*names: str) -> sql.Composed:
@@ -99,8 +99,9 @@ class CopyWriter:
         expected_rows: int,
     ):
         self._columns = columns  # the file's order, in which the fast path passes rows on
-        self._suppliers = suppliers
-        self._user_ids = {pk: user_id for user_id, pk in suppliers.items()}
+        self._supplier_pks = {user_id: str(pk) for user_id, pk in suppliers.items()}
+        self._user_at = columns.index(SUPPLIER_COLUMN)
+        self._end = ""  # what each line gains at its end: ``updated_at`` on a first load
         self._report = report
         self._expected_rows = expected_rows
         self._staged = 0
@@ -135,8 +136,7 @@ class CopyWriter:
     def write(self, lines: list[str], devices: list[Device]) -> None:
         """``lines``: rows as written in the file (canonical, unquoted); ``devices``: rows the
         full check rebuilt, sent as CSV in the same column order."""
-        if self._initial:
-            lines = self._with_supplier_pk(lines)
+        lines = self._with_supplier_pk(lines)
         if devices:
             out = io.StringIO()
             csv.writer(out, lineterminator="\n").writerows(map(self._csv_row, devices))
@@ -145,15 +145,30 @@ class CopyWriter:
             self._copy.write("\n".join(lines) + "\n")
         self._staged += len(lines) + len(devices)
 
+    def _with_supplier_pk(self, lines: list[str]) -> list[str]:
+        """The lines with the Supplier's pk in place of its User ID, and ``updated_at`` at
+        the end of each on a first load."""
+        pks, end = self._supplier_pks, self._end
+        if self._user_at == len(self._columns) - 1:
+            # The User ID closes the line (the DCC's column order): 23 characters, or none.
+            rewritten = []
+            for line in lines:
+                pk = pks.get(line[-23:])
+                rewritten.append(line[:-23] + pk + end if pk else line + end)
+            return rewritten
+        rewritten = []
+        for line in lines:
+            cells = line.split(",")
+            cells[self._user_at] = pks.get(cells[self._user_at], "")
+            rewritten.append(",".join(cells) + end)
+        return rewritten
+
     def _csv_row(self, device: Device) -> list[str]:
         row = []
         for name in self._columns:
             if name == SUPPLIER_COLUMN:
                 supplier = device.installing_supplier_id
-                if self._initial:
-                    row.append("" if supplier is None else str(supplier))
-                else:
-                    row.append(self._user_ids.get(supplier, ""))
+                row.append("" if supplier is None else str(supplier))
                 continue
             value = getattr(device, name)
             row.append(
@@ -172,53 +187,40 @@ class CopyWriter:
 
     def _start_staging(self) -> sql.Composed:
         cursor = self._cursor
-        cursor.execute(
-            "DROP TABLE IF EXISTS pg_temp.smi_staging, pg_temp.smi_supplier, pg_temp.smi_changed"
-        )
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.smi_staging, pg_temp.smi_changed")
         cursor.execute(
             sql.SQL("CREATE TEMP TABLE smi_staging ({}) ON COMMIT DROP").format(
                 sql.SQL(", ").join(map(sql.SQL, _STAGING_COLUMNS))
             )
         )
-        cursor.execute(
-            "CREATE TEMP TABLE smi_supplier (user_id text PRIMARY KEY, supplier_id bigint) "
-            "ON COMMIT DROP"
-        )
-        if self._suppliers:
-            cursor.executemany(
-                "INSERT INTO smi_supplier VALUES (%s, %s)", list(self._suppliers.items())
-            )
         return sql.SQL("COPY smi_staging ({}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({}))").format(
-            _ident(*self._columns), _ident(*_NOT_NULL)
+            _ident(*(FIELD_OF_COLUMN[name] for name in self._columns)), _ident(*_NOT_NULL)
         )
 
     def _finish_staging(self) -> None:
         cursor, report = self._cursor, self._report
         report.method = "copy"
-        # Temporary tables are never analysed by autovacuum; the joins below need the counts.
-        cursor.execute("ANALYZE smi_staging")
-        stored = [sql.Identifier("d", name) for name in _DATA]
-        staged = [sql.Identifier("s", name) for name in _STAGED]
         table = sql.Identifier(_TABLE)
         # A delta (a small share of the table) looks each row's Device up through the unique
-        # index; a full extract is compared in one pass over the table (the planner's choice).
-        with IndexLookups(cursor, when=is_delta(cursor, _TABLE, self._staged, share=DELTA_SHARE)):
+        # index; a full extract is compared in one pass over the table (the planner's choice,
+        # on the staged rows' statistics: autovacuum never analyses a temporary table).
+        delta = is_delta(cursor, _TABLE, self._staged, share=DELTA_SHARE)
+        if not delta:
+            cursor.execute("ANALYZE smi_staging")
+        with IndexLookups(cursor, when=delta):
             cursor.execute(
                 sql.SQL(
                     """
                     CREATE TEMP TABLE smi_changed ON COMMIT DROP AS
-                    SELECT {staged}, m.supplier_id AS installing_supplier_id,
-                           d.id AS existing_pk, d.ctid AS existing_at,
+                    SELECT {staged}, d.id AS existing_pk, d.ctid AS existing_at,
                            d.smi_status AS old_status
-                    FROM smi_staging s
-                    LEFT JOIN smi_supplier m ON m.user_id = s.installing_supplier_user_id
-                    LEFT JOIN {table} d ON d.device_id = s.device_id
-                    WHERE d.id IS NULL
-                       OR ROW({stored}) IS DISTINCT FROM ROW({staged}, m.supplier_id)
+                    FROM smi_staging s LEFT JOIN {table} d ON d.device_id = s.device_id
+                    WHERE d.id IS NULL OR {stored} IS DISTINCT FROM {staged_row}
                     """
                 ).format(
-                    staged=sql.SQL(", ").join(staged),
-                    stored=sql.SQL(", ").join(stored),
+                    staged=sql.SQL(", ").join(sql.Identifier("s", name) for name in _DATA),
+                    stored=_row("d", _DATA),
+                    staged_row=_row("s", _DATA),
                     table=table,
                 )
             )
@@ -288,7 +290,7 @@ class CopyWriter:
         while rows := cursor.fetchmany(10_000):
             for pk, device_id, old_status, new_status in rows:
                 report.record_status_change(pk, device_id, old_status, new_status)
-        cursor.execute("DROP TABLE smi_changed, smi_staging, smi_supplier")
+        cursor.execute("DROP TABLE smi_changed, smi_staging")
 
     # --- The first load -----------------------------------------------------------------------
 
@@ -299,29 +301,11 @@ class CopyWriter:
         cursor, table = self._cursor, sql.Identifier(_TABLE)
         self._set_aside = IndexesSetAside(cursor, _TABLE)
         self._now = timezone.now().isoformat()
-        self._supplier_pks = {user_id: str(pk) for user_id, pk in self._suppliers.items()}
-        self._user_at = self._columns.index(SUPPLIER_COLUMN)
+        self._end = "," + self._now
         columns = [FIELD_OF_COLUMN[name] for name in self._columns]
         return sql.SQL(
             "COPY {} ({}, updated_at) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({}))"
         ).format(table, _ident(*columns), _ident(*_NOT_NULL))
-
-    def _with_supplier_pk(self, lines: list[str]) -> list[str]:
-        """The lines with the Supplier's pk in place of its User ID, and ``updated_at``."""
-        pks, end = self._supplier_pks, "," + self._now
-        if self._user_at == len(self._columns) - 1:
-            # The User ID closes the line (the DCC's column order): 23 characters, or none.
-            rewritten = []
-            for line in lines:
-                pk = pks.get(line[-23:])
-                rewritten.append(line[:-23] + pk + end if pk else line + end)
-            return rewritten
-        rewritten = []
-        for line in lines:
-            cells = line.split(",")
-            cells[self._user_at] = pks.get(cells[self._user_at], "")
-            rewritten.append(",".join(cells) + end)
-        return rewritten
 
     def _finish_initial(self) -> None:
         report = self._report
