@@ -75,8 +75,10 @@ sys.path.insert(0, str(ROOT))
 from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     PG,
     REDIS,
+    autovacuum_is_on,
     ensure_database,
     purge_broker,
+    vacuum,
 )
 
 DB_NAME = "ssi_bench_http"
@@ -454,25 +456,6 @@ CHURNED_TABLES = (
     "incidents_incidentevent",
     "notifications_notification",
 )
-
-
-def vacuum(tables=("accounts_session",)) -> None:
-    """Clear the dead rows the last run left, as autovacuum would between them: without it (this
-    machine's PostgreSQL may run with autovacuum off), rewritten rows pile up (300,000 in one
-    run when each request rewrote its session), and each scenario would run slower than the one
-    before."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
-
-
-def autovacuum_is_on() -> bool:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SHOW autovacuum")
-        return cur.fetchone()[0] == "on"
 
 
 # --- Server and sessions -----------------------------------------------------------------------
@@ -1229,7 +1212,7 @@ def main() -> None:
                 continue
 
             def measure(attempt: int, name=name) -> dict:
-                vacuum()
+                vacuum(("accounts_session",))
                 return run_wrk(
                     base,
                     lines[name],

@@ -19,7 +19,9 @@ the sweep's figures and the peak RSS of this process, and writes
     .venv/bin/python bench/registration_load.py --rows 100000 --runs 1
 
 A dedicated database ``ssi_bench_registration`` at $BENCH_POSTGRES_URL (default
-postgres://postgres@127.0.0.1:5432) is created and dropped (``--keep`` keeps it); the sweep's
+postgres://postgres@127.0.0.1:5432) is created and dropped (``--keep`` keeps it). Each timed
+run starts on a table vacuumed as autovacuum keeps it between two files (``--as-left``: as the
+last load left it) and after a CHECKPOINT. The sweep's
 emails are published to the Redis at $BENCH_REDIS_URL (default redis://127.0.0.1:6379/14),
 whose queue is emptied afterwards.
 """
@@ -47,10 +49,13 @@ from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     peak_rss_mb,
     print_load_scenarios,
     purge_broker,
+    settle,
     timed_runs,
     write_results,
 )
 
+# Whether a timed load starts on the table as the last load left it (not vacuumed first).
+AS_LEFT = False
 DB_NAME = "ssi_bench_registration"
 SUPPLIERS = 20
 MOVED_SHARE = 0.05
@@ -157,7 +162,7 @@ def _sql(statement: str, params=None) -> None:
 def timed_load(path: Path) -> dict:
     from inventory.services import registrations_load_csv
 
-    _sql("CHECKPOINT")
+    settle(["inventory_registration"], vacuum_first=not AS_LEFT)
     backend = connection_backend_pid()
     backend_before, cpu_before = backend_cpu_seconds(backend), time.process_time()
     started = time.perf_counter()
@@ -312,11 +317,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per scenario")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
+        "--as-left",
+        action="store_true",
+        help="time each load on the table as the last one left it, not vacuumed first",
+    )
+    parser.add_argument(
         "--delta-only",
         action="store_true",
         help="one full load to fill the table, then time the delta extract alone (no sweep)",
     )
     args = parser.parse_args()
+    global AS_LEFT
+    AS_LEFT = args.as_left
     if not 1_000 <= args.rows <= 10_000_000:
         parser.error("--rows must be between 1,000 and 10,000,000")
     if not 0 <= args.incidents <= args.rows // 2:

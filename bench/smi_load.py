@@ -17,7 +17,9 @@ and prints rows/s, the peak RSS of this process, and writes ``bench/results/smi_
 
 A dedicated database ``ssi_bench_smi`` at $BENCH_POSTGRES_URL (default
 postgres://postgres@127.0.0.1:5432) is created and dropped (``--keep`` keeps it). Each timed
-run starts after a CHECKPOINT, so one run's dirty pages are not written during the next.
+run starts on a table vacuumed as autovacuum keeps it between two files (``--as-left``: as the
+last load left it, its rows' hint bits unset) and after a CHECKPOINT, so one run's dirty pages
+are not written during the next.
 """
 
 import argparse
@@ -40,10 +42,13 @@ from _common import (  # noqa: E402 (bench/ is on the path when a script runs)
     fresh_database,
     peak_rss_mb,
     print_load_scenarios,
+    settle,
     timed_runs,
     write_results,
 )
 
+# Whether a timed load starts on the table as the last load left it (not vacuumed first).
+AS_LEFT = False
 DB_NAME = "ssi_bench_smi"
 SUPPLIERS = 20
 CHANGED_SHARE = 0.05
@@ -227,13 +232,6 @@ def make_suppliers() -> list[str]:
     return list(Supplier.objects.order_by("pk").values_list("user_id", flat=True))
 
 
-def checkpoint() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("CHECKPOINT")
-
-
 def truncate() -> None:
     from django.db import connection
 
@@ -244,7 +242,7 @@ def truncate() -> None:
 def timed_load(path: Path) -> dict:
     from inventory.services import smi_load_csv
 
-    checkpoint()
+    settle(["inventory_device"], vacuum_first=not AS_LEFT)
     backend = connection_backend_pid()
     backend_before, cpu_before = backend_cpu_seconds(backend), time.process_time()
     started = time.perf_counter()
@@ -299,11 +297,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per scenario")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
+        "--as-left",
+        action="store_true",
+        help="time each load on the table as the last one left it, not vacuumed first",
+    )
+    parser.add_argument(
         "--delta-only",
         action="store_true",
         help="one full load to fill the table, then time the delta extract alone",
     )
     args = parser.parse_args()
+    global AS_LEFT
+    AS_LEFT = args.as_left
     if not 1_000 <= args.rows <= 10_000_000:
         parser.error("--rows must be between 1,000 and 10,000,000")
 
