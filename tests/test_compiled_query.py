@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from inventory.models import Device
-from ssi_portal.lib.compiled import CompiledQuery
+from ssi_portal.lib.compiled import CompiledQuery, CompiledSql
 from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +102,29 @@ def test_a_compiled_query_takes_dates_and_times_as_the_orm_sends_them(installing
     ]:
         assert query.rows(start, end) == [list(row) for row in changed(start, end)]
     assert len(query.rows(at, at + dt.timedelta(hours=2))) == 3
+
+
+def test_a_compiled_statement_of_querysets_is_built_once_and_run_with_new_values(
+    installing_supplier, django_assert_num_queries
+):
+    at = dt.datetime(2027, 2, 3, 10, 0, tzinfo=dt.UTC)
+    for step in (dt.timedelta(0), dt.timedelta(hours=1), dt.timedelta(hours=2)):
+        device = DeviceFactory(installing_supplier=installing_supplier)
+        Device.objects.filter(pk=device.pk).update(updated_at=at + step)
+    built = []
+
+    def counts(using, supplier_id, since):
+        built.append(using)
+        mine = Device.objects.filter(installing_supplier_id=supplier_id)
+        parts = [mine.values("pk"), mine.filter(updated_at__gte=since).values("pk")]
+        compiled = [part.query.get_compiler(using).as_sql() for part in parts]
+        sql = ", ".join(f"(SELECT COUNT(*) FROM ({part}) AS p)" for part, _ in compiled)  # noqa: S608
+        return f"SELECT {sql}", [param for _, params in compiled for param in params]
+
+    query = CompiledSql(counts, kinds=(int, dt.datetime), repeated=True)
+
+    assert query.rows(installing_supplier.pk, at) == [[3, 3]]
+    with django_assert_num_queries(1):
+        assert query.rows(installing_supplier.pk, at + dt.timedelta(minutes=30)) == [[3, 2]]
+    assert query.rows(installing_supplier.pk + 99, at) == [[0, 0]]
+    assert built == ["default"]

@@ -11,7 +11,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from incidents.models import IncidentStatus
-from incidents.selectors.incidents import _incident_for, _Viewer, incident_get_for_user
+from incidents.selectors.incidents import Viewer, _incident_for, incident_get_for_user
 from incidents.selectors.timeline import incident_timeline_entries
 from incidents.services import incident_add_note, incident_answer_not_installed
 from incidents.templatetags.incident_lists import list_rows
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_the_compiled_incident_is_the_orms_with_its_related_objects(
     gaining_user, incident, django_assert_num_queries
 ):
-    expected = _incident_for(_Viewer(False, gaining_user.supplier_id), incident.public_id)[0]
+    expected = _incident_for(Viewer(False, gaining_user.supplier_id), incident.public_id)[0]
     incident_get_for_user(gaining_user, incident.public_id)  # compiled
 
     with django_assert_num_queries(1):

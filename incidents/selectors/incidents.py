@@ -111,7 +111,7 @@ def incident_get_for_user(user, public_id) -> Incident:
     return found[0]
 
 
-class _Viewer(NamedTuple):
+class Viewer(NamedTuple):
     """Who reads, as far as :func:`incidents_visible_to` asks: a user's stand-in while the
     query is compiled."""
 
@@ -154,16 +154,16 @@ def _incident_for(viewer, public_id) -> QuerySet[Incident]:
 # page's CPU).
 _INCIDENT_FOR = {
     (False, True): CompiledObjectsQuery(
-        lambda public_id, supplier_id: _incident_for(_Viewer(False, supplier_id), public_id),
+        lambda public_id, supplier_id: _incident_for(Viewer(False, supplier_id), public_id),
         kinds=(uuid.UUID, int),
         repeated=True,  # the Supplier in each condition of the rule
     ),
     (True, True): CompiledObjectsQuery(
-        lambda public_id, supplier_id: _incident_for(_Viewer(True, supplier_id), public_id),
+        lambda public_id, supplier_id: _incident_for(Viewer(True, supplier_id), public_id),
         kinds=(uuid.UUID, int),
     ),
     (True, False): CompiledObjectsQuery(
-        lambda public_id: _incident_for(_Viewer(True, None), public_id), kinds=(uuid.UUID,)
+        lambda public_id: _incident_for(Viewer(True, None), public_id), kinds=(uuid.UUID,)
     ),
 }
 
@@ -279,7 +279,7 @@ def _page_query(key: tuple, keyset) -> CompiledQuery:
             Step(n, tuple(next(markers) for _ in keyset.segments[n].fields) if after else None)
             for n, after in shape
         ]
-        base = incidents_on_side(_Viewer(False, supplier_id), side)
+        base = incidents_on_side(Viewer(False, supplier_id), side)
         parts = keyset_parts(list_filtered(base, criteria), keyset, steps, backwards=backwards)
         return page_query(parts, limit)
 

@@ -146,7 +146,7 @@ def list_criteria(
         to_reveal=to_reveal,
         overdue_at=now if overdue else None,
         due_from=now if due_today else None,
-        due_until=_end_of_day(now) if due_today else None,
+        due_until=end_of_day(now) if due_today else None,
         due_before=due_before,
         updated_since=updated_since,
     )
@@ -176,7 +176,7 @@ def list_filtered(base: QuerySet[Incident], criteria: ListCriteria) -> QuerySet[
     if c.overdue_at is not None:
         qs = qs.filter(status=IncidentStatus.AWAITING_INSTALLER, due_at__lt=c.overdue_at)
     if c.due_until is not None:
-        qs = qs.filter(_due_between(c.due_from, c.due_until))
+        qs = qs.filter(due_between_q(c.due_from, c.due_until))
     if c.to_reveal:
         qs = qs.filter(CODE_NOT_REVEALED)
     if c.due_before is not None:
@@ -259,16 +259,18 @@ def _sort_key(key: tuple[str, ...]):
 
 def due_today_q(now: dt.datetime) -> Q:
     """A running clock that ends later today (UK time): deadlines are the end of a day."""
-    return _due_between(now, _end_of_day(now))
+    return due_between_q(now, end_of_day(now))
 
 
-def _end_of_day(now: dt.datetime) -> dt.datetime:
+def end_of_day(now: dt.datetime) -> dt.datetime:
+    """The last moment of ``now``'s day, UK time."""
     return timezone.localtime(now, LONDON).replace(
         hour=23, minute=59, second=59, microsecond=999_999
     )
 
 
-def _due_between(start: dt.datetime, end: dt.datetime) -> Q:
+def due_between_q(start: dt.datetime, end: dt.datetime) -> Q:
+    """A running clock that ends between ``start`` and ``end``, both included."""
     return Q(status=IncidentStatus.AWAITING_INSTALLER, due_at__gte=start, due_at__lte=end)
 
 

@@ -132,8 +132,7 @@ class CompiledQuery:
         for kind in self._kinds:
             markers.append(_MARKERS[kind][taken[kind]])
             taken[kind] += 1
-        compiler = self._build(*markers).query.get_compiler(using)
-        sql, params = compiler.as_sql()
+        sql, params, converters = self._sql(markers, using)
         params = list(params)
         positions = []
         for marker in markers:
@@ -144,12 +143,18 @@ class CompiledQuery:
             positions.append([(n, params[n]) for n in found])
         if connections[using].vendor == "postgresql":
             sql, params, positions = _constants_written_in(sql, params, positions, using)
-        columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
-        converters = list(compiler.get_converters(columns).items())
         compiled = (sql, params, positions, converters)
-        self._compiled_with(using, compiler)  # before the SQL: another thread may read both
         self._compiled[using] = compiled
         return compiled
+
+    def _sql(self, markers: list, using: str) -> tuple[str, Sequence, list]:
+        """The query built with ``markers``: its SQL, parameters and columns' converters."""
+        compiler = self._build(*markers).query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        converters = list(compiler.get_converters(columns).items())
+        self._compiled_with(using, compiler)  # before the SQL: another thread may read both
+        return sql, params, converters
 
     def _compiled_with(self, using: str, compiler) -> None:
         """What a subclass keeps of the compiler that compiled the query."""
@@ -171,6 +176,17 @@ class CompiledQuery:
                     value = function(value, expression, connection)
                 row[position] = value
         return rows
+
+
+class CompiledSql(CompiledQuery):
+    """A statement put together from querysets the ORM compiles (``build(using, *markers)``
+    returns its SQL and parameters), compiled once per database alias as
+    :class:`CompiledQuery` is; its rows as the database gives them (no converters: for
+    counts, keys and text)."""
+
+    def _sql(self, markers: list, using: str) -> tuple[str, Sequence, list]:
+        sql, params = self._build(using, *markers)
+        return sql, params, []
 
 
 class CompiledObjectsQuery(CompiledQuery):

@@ -316,6 +316,30 @@ def test_home_figures_count_at_most_one_past_the_cap(installing_user, worklist, 
     }
 
 
+def test_home_figures_are_compiled_once_for_every_user_of_a_kind(
+    installing_user, gaining_user, worklist, monkeypatch
+):
+    compiled = []
+    compile_once = selectors_home._capped_counts_sql
+
+    def counted(*args, **kwargs):
+        compiled.append(kwargs["cap"])
+        return compile_once(*args, **kwargs)
+
+    monkeypatch.setattr(selectors_home, "_COMPILED", {})
+    monkeypatch.setattr(selectors_home, "_capped_counts_sql", counted)
+    monkeypatch.setattr(selectors_home, "HOME_COUNT_CAP", 7)
+
+    installing = selectors_home.home_counts(installing_user, now=AFTER_DUE)
+    gaining = selectors_home.home_counts(gaining_user, now=AFTER_DUE)
+    assert selectors_home.home_counts(installing_user, now=AFTER_DUE) == installing
+
+    assert compiled == [7]  # one statement for both Suppliers' users
+    # Seven of the eight open, each Supplier's on its own side.
+    assert (installing["awaiting_us"], gaining["awaiting_us"]) == (7, 0)
+    assert (installing["raised_open"], gaining["raised_open"]) == (0, 7)
+
+
 def test_home_figures_for_a_user_of_no_organisation_need_no_query(django_assert_num_queries, db):
     from tests.factories import UserFactory
 
