@@ -1,5 +1,6 @@
 """On PostgreSQL the portal's connections prepare the queries they repeat
-(``ssi_portal.settings.database``): the server then neither parses nor plans them again."""
+(``ssi_portal.settings.database``): the server then neither parses nor plans them again; and
+they plan no parallel query."""
 
 import pytest
 from django.db import connection
@@ -57,3 +58,23 @@ def test_a_celery_worker_prepares_nothing_from_its_start_on():
         options.clear()
         options.update(saved)
         connections["default"].connection.prepare_threshold = saved["prepare_threshold"]
+
+
+def test_the_portals_connections_plan_no_parallel_query():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)
+        # Costed so that any scan would go parallel where workers are allowed.
+        cursor.execute(
+            "SELECT set_config('parallel_setup_cost', '0', true), "
+            "set_config('parallel_tuple_cost', '0', true), "
+            "set_config('min_parallel_table_scan_size', '0', true)"
+        )
+        cursor.execute("EXPLAIN SELECT count(*) FROM inventory_device")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '2', true)")
+        cursor.execute("EXPLAIN SELECT count(*) FROM inventory_device")
+        allowed = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Gather" not in plan
+    assert "Gather" in allowed  # what the server's own setting would plan

@@ -173,7 +173,11 @@ def test_production_keeps_its_connections_a_minute_and_prepares_the_queries_it_r
     database = database_settings()
 
     assert database["CONN_MAX_AGE"] == 60
-    assert database["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 1}
+    assert database["OPTIONS"] == {
+        "server_side_binding": True,
+        "prepare_threshold": 1,
+        "options": "-c max_parallel_workers_per_gather=0",
+    }
     assert not database["DISABLE_SERVER_SIDE_CURSORS"]
 
 
@@ -193,6 +197,7 @@ def test_the_psycopg_pool_replaces_persistent_connections():
     # A pooled connection keeps its prepared statements as a persistent one does.
     assert database["OPTIONS"]["server_side_binding"] is True
     assert database["OPTIONS"]["prepare_threshold"] == 1
+    assert database["OPTIONS"]["options"] == "-c max_parallel_workers_per_gather=0"
     assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (0, True)
 
 

@@ -23,6 +23,13 @@ POOL_DEFAULT_MIN_SIZE = 1
 # prepared: the second).
 PREPARE_THRESHOLD = 1
 POOL_DEFAULT_TIMEOUT = 10.0
+# Sent when a connection opens (not through PgBouncer, which refuses startup options: set it on
+# the role there, ``ALTER ROLE … SET max_parallel_workers_per_gather = 0``). A parallel plan
+# starts server processes for the query; the portal's queries read a few thousand rows at most
+# through an index, or a temporary table no parallel worker may read, and starting workers
+# costs more than they share. The home page's figures went parallel for one of their counts:
+# a process started on every view, 40% of the machine's CPU under load.
+NO_PARALLEL_QUERY = "-c max_parallel_workers_per_gather=0"
 
 
 def database_from_env(env, *, default_url: str | None = None, conn_max_age: int = 0) -> dict:
@@ -61,6 +68,7 @@ def database_from_env(env, *, default_url: str | None = None, conn_max_age: int 
         # Not in a Celery worker (``workers_prepare_nothing``): see there.
         options["server_side_binding"] = True
         options["prepare_threshold"] = PREPARE_THRESHOLD
+        options["options"] = NO_PARALLEL_QUERY
     elif postgres:
         # Behind PgBouncer in transaction mode the next query may run on another server
         # connection, which holds no statement this one prepared: nothing is prepared.
