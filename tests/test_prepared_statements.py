@@ -64,11 +64,15 @@ def test_the_portals_connections_plan_no_parallel_query():
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_workers_per_gather")
         assert cursor.fetchone() == ("0",)
-        # Costed so that any scan would go parallel where workers are allowed.
+        # A scan of the whole table, costed so that it would go parallel where workers are
+        # allowed, whatever the table holds.
         cursor.execute(
             "SELECT set_config('parallel_setup_cost', '0', true), "
             "set_config('parallel_tuple_cost', '0', true), "
-            "set_config('min_parallel_table_scan_size', '0', true)"
+            "set_config('min_parallel_table_scan_size', '0', true), "
+            "set_config('enable_indexscan', 'off', true), "
+            "set_config('enable_indexonlyscan', 'off', true), "
+            "set_config('enable_bitmapscan', 'off', true)"
         )
         cursor.execute("EXPLAIN SELECT count(*) FROM inventory_device")
         plan = "\n".join(row[0] for row in cursor.fetchall())
