@@ -41,7 +41,6 @@ from .lists import (  # noqa: F401 (the lists' filters and pages, read from here
     CODE_NOT_REVEALED,
     IncidentListRow,
     ListCriteria,
-    due_today_q,
     incident_list,
     incident_page,
     list_criteria,

@@ -257,11 +257,6 @@ def _sort_key(key: tuple[str, ...]):
     return lambda row: tuple(getattr(row, attribute) for attribute in attributes)
 
 
-def due_today_q(now: dt.datetime) -> Q:
-    """A running clock that ends later today (UK time): deadlines are the end of a day."""
-    return due_between_q(now, end_of_day(now))
-
-
 def end_of_day(now: dt.datetime) -> dt.datetime:
     """The last moment of ``now``'s day, UK time."""
     return timezone.localtime(now, LONDON).replace(
