@@ -68,6 +68,7 @@ def database_from_env(env, *, default_url: str | None = None, conn_max_age: int 
         # Not in a Celery worker (``workers_prepare_nothing``): see there.
         options["server_side_binding"] = True
         options["prepare_threshold"] = PREPARE_THRESHOLD
+        # Web processes and workers alike (see NO_PARALLEL_QUERY).
         options["options"] = NO_PARALLEL_QUERY
     elif postgres:
         # Behind PgBouncer in transaction mode the next query may run on another server

@@ -1,12 +1,11 @@
 """The PostgreSQL writer of the SMI load: ``COPY``, then set-based SQL.
 
 Rows stream to the server with ``COPY … FROM STDIN`` while Python is still checking the file:
-the server parses and stores them on the other core. Rows the fast path took go exactly as
-written in the file; the Supplier travels as its User ID.
+the server parses and stores them on the other core. Rows the fast path took go as written
+in the file, but for the Supplier: its User ID is replaced by its pk on the way (the few
+Suppliers the rows were checked against are in memory), on every load.
 
-Into a table that holds Devices (``copy``), the rows go to a temporary staging table, the
-Supplier's User ID replaced by its pk on the way (the few Suppliers the rows were checked
-against are in memory), then:
+Into a table that holds Devices (``copy``), the rows go to a temporary staging table, then:
 
 1. ``smi_changed`` ← the staged rows that are new or differ from the stored Device, with the
    stored pk, place (``ctid``) and SMI status. A full extract is compared in one pass over
